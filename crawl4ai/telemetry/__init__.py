@@ -1,0 +1,204 @@
+"""Crawl4AI telemetry: privacy-first crash reports, sent only with consent.
+
+This module is the whole public surface. Importing it does no I/O, installs no hook and imports
+nothing heavy; the pipeline, sentry-sdk and the prompts load when first needed.
+
+    from crawl4ai import telemetry
+    telemetry.enable(email="you@example.com")   # or once=True, or telemetry.disable()
+    telemetry.status()
+
+What a report may hold, and what it never holds, is listed in ``docs/md_v2/core/telemetry.md``
+and enforced by :mod:`crawl4ai.telemetry.scrub`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .report import Report
+
+__all__ = [
+    "__version__",
+    "enable",
+    "disable",
+    "clear_email",
+    "status",
+    "capture_exception",
+    "flush",
+    "telemetry_decorator",
+    "async_telemetry_decorator",
+    "telemetry_context",
+    "async_telemetry_context",
+    "build_report",
+    "install",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_CO_COROUTINE = 0x80
+
+
+def _capture(exc: BaseException, context: dict[str, Any] | None, mechanism: str) -> None:
+    try:
+        from .pipeline import get_pipeline
+
+        get_pipeline().capture(exc, context, mechanism=mechanism)
+    except Exception:
+        pass
+
+
+def capture_exception(exc: BaseException, context: dict[str, Any] | None = None) -> None:
+    """Report ``exc`` if consent allows. Never raises, never blocks.
+
+    ``context`` may carry telemetry keys (``operation``, ``component``, …); anything else
+    (``url``, ``headers``, ``html``, …) is dropped by the scrubber before a report is made.
+    """
+    _capture(exc, context, "manual")
+
+
+def flush(timeout: float = 2.0) -> bool:
+    """Wait at most ``timeout`` seconds for pending reports. True if none is left."""
+    try:
+        from . import pipeline
+
+        return pipeline._pipeline.flush(timeout) if pipeline._pipeline else True
+    except Exception:
+        return False
+
+
+def _context_of(func: Callable[..., Any], context: dict[str, Any]) -> dict[str, Any]:
+    ctx = {"function": getattr(func, "__qualname__", None), "module": getattr(func, "__module__", None)}
+    ctx.update(context)
+    return ctx
+
+
+def telemetry_decorator(func: F | None = None, /, **context: Any) -> Any:
+    """Report exceptions escaping ``func`` (always re-raised). ``@telemetry_decorator`` or
+    ``@telemetry_decorator(operation="extract")``. Async functions are handled too."""
+
+    def decorate(f: F) -> F:
+        code = getattr(f, "__code__", None)
+        if code is not None and code.co_flags & _CO_COROUTINE:
+            return async_telemetry_decorator(f, **context)
+        ctx = _context_of(f, context)
+
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return f(*args, **kwargs)
+            except Exception as exc:
+                _capture(exc, ctx, "decorator")
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
+
+
+def async_telemetry_decorator(func: F | None = None, /, **context: Any) -> Any:
+    """The async form of :func:`telemetry_decorator`."""
+
+    def decorate(f: F) -> F:
+        ctx = _context_of(f, context)
+
+        @functools.wraps(f)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await f(*args, **kwargs)
+            except Exception as exc:
+                _capture(exc, ctx, "decorator")
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
+
+
+class telemetry_context:  # noqa: N801 - a context manager named like the seed's function
+    """``with telemetry_context("extraction"):`` reports an exception leaving the block (and
+    lets it propagate)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, operation: str | None = None, **context: Any) -> None:
+        if operation is not None:
+            context["operation"] = operation
+        self.context = context
+
+    def __enter__(self) -> telemetry_context:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is not None and isinstance(exc, Exception):
+            _capture(exc, self.context, "context")
+        return False
+
+
+class async_telemetry_context(telemetry_context):  # noqa: N801
+    """``async with async_telemetry_context("crawl"):``, the async form."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> async_telemetry_context:
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is not None and isinstance(exc, Exception):
+            _capture(exc, self.context, "context")
+        return False
+
+
+def enable(email: str | None = None, always: bool = True, once: bool = False) -> dict[str, Any]:
+    """Consent to reports: every error (``always``) or the next one only (``once=True``).
+
+    Raises ``ValueError`` for an invalid email. If the settings file cannot be written the choice
+    holds for this process and ``status()["warning"]`` says why.
+    """
+    from . import api
+
+    return api.enable(email=email, always=always, once=once)
+
+
+def disable() -> dict[str, Any]:
+    """Withdraw consent: nothing is sent, and reports still waiting are withheld."""
+    from . import api
+
+    return api.disable()
+
+
+def clear_email() -> dict[str, Any]:
+    """Forget the stored email."""
+    from . import api
+
+    return api.clear_email()
+
+
+def status() -> dict[str, Any]:
+    """The effective state and why: consent, email, environment, provider, outbox, overrides."""
+    from . import api
+
+    return api.status()
+
+
+def build_report(exc: BaseException, context: dict[str, Any] | None = None) -> Report:
+    """The exact scrubbed report ``exc`` would produce, without sending anything."""
+    from .report import build_report as _build
+
+    return _build(exc, context)
+
+
+def install() -> bool:
+    """Activate the crawl4ai integration explicitly (for those who switched the hook off)."""
+    try:
+        from .integrations.crawl4ai import install as _install
+
+        return bool(_install())
+    except Exception:
+        from ._debug import internal_error
+
+        internal_error("install")
+        return False

@@ -1,0 +1,38 @@
+"""Telemetry's own failures: swallowed, and printed only when asked for.
+
+Telemetry must never raise into the host. Every guarded block calls :func:`internal_error`, which
+stays silent unless ``CRAWL4AI_TELEMETRY_DEBUG`` is set, so a maintainer can still see why a
+report did not go out.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+DEBUG_ENV = "CRAWL4AI_TELEMETRY_DEBUG"
+
+
+def debug_enabled() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def internal_error(where: str) -> None:
+    """Report the exception being handled, only in debug mode. Never raises."""
+    if not debug_enabled():
+        return
+    try:
+        import traceback
+
+        sys.stderr.write(f"[crawl4ai.telemetry] internal error in {where}:\n")
+        traceback.print_exc(file=sys.stderr)
+    except Exception:
+        pass
+
+
+def debug(message: str) -> None:
+    if debug_enabled():
+        try:
+            sys.stderr.write(f"[crawl4ai.telemetry] {message}\n")
+        except Exception:
+            pass

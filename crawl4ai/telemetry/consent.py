@@ -1,0 +1,303 @@
+"""Consent: the user's stored choice, and the one effective decision the pipeline obeys.
+
+The choice lives in ``~/.crawl4ai/config.json`` under ``"telemetry"``:
+``{"consent": "not_set|denied|once|always", "email": ...}``. The file's other keys belong to
+others, so every write is a read-modify-write under a file lock with an atomic replace (mode
+0600). A corrupt or unreadable file counts as ``not_set``; before a write replaces it, the bad
+file is kept aside as ``config.json.corrupt-<time>``.
+
+Environment variables win over the file and are never written into it:
+``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` turn everything off, ``CRAWL4AI_TELEMETRY=1``
+turns it on for this process, ``CRAWL4AI_TELEMETRY_EMAIL`` sets the email for this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from . import environment
+
+NOT_SET = "not_set"
+DENIED = "denied"
+ONCE = "once"
+ALWAYS = "always"
+CONSENT_VALUES = (NOT_SET, DENIED, ONCE, ALWAYS)
+
+SECTION = "telemetry"
+_OFF = ("0", "false", "no", "off", "disabled")
+_ON = ("1", "true", "yes", "on", "enabled")
+# Syntax only: telemetry never looks an address up.
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+
+
+class ConfigError(OSError):
+    """The settings file could not be written; the message says which file and why."""
+
+
+def is_valid_email(email: str) -> bool:
+    return bool(email) and len(email) <= 254 and bool(_EMAIL_RE.match(email.strip()))
+
+
+def base_dir() -> str:
+    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
+    root = os.environ.get("CRAWL4_AI_BASE_DIRECTORY") or os.path.expanduser("~")
+    return os.path.join(root, ".crawl4ai")
+
+
+def config_path() -> str:
+    return os.path.join(base_dir(), "config.json")
+
+
+class _FileLock:
+    """An exclusive advisory lock on a sibling ``.lock`` file (fcntl; a no-op where absent)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FileLock:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows: best effort, atomic replace still holds
+            pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
+
+
+def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
+    """The file's top-level object and, if it could not be used, why."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as e:
+        return {}, f"unreadable ({e.strerror or e})"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}, "corrupt (not valid JSON)"
+    if not isinstance(data, dict):
+        return {}, "corrupt (not a JSON object)"
+    return data, None
+
+
+def _normalise(section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict):
+        return {"consent": NOT_SET, "email": None}
+    consent = section.get("consent")
+    email = section.get("email")
+    return {
+        "consent": consent if consent in CONSENT_VALUES else NOT_SET,
+        "email": email if isinstance(email, str) and is_valid_email(email) else None,
+    }
+
+
+class ConsentStore:
+    """The ``"telemetry"`` section of ``config.json``: cached reads, locked atomic writes."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self._explicit_path = path
+        self._cache_key: tuple[str, int, int, int] | None = None
+        self._cache: dict[str, Any] = {"consent": NOT_SET, "email": None}
+        self.problem: str | None = None
+
+    @property
+    def path(self) -> str:
+        return self._explicit_path or config_path()
+
+    def load(self) -> dict[str, Any]:
+        """``{"consent", "email"}``; cached until the file changes (one ``stat`` per call)."""
+        path = self.path
+        try:
+            st = os.stat(path)
+            key = (path, st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            key = (path, -1, -1, -1)
+        if key == self._cache_key:
+            return dict(self._cache)
+        data, self.problem = _read_json_object(path)
+        self._cache = _normalise(data.get(SECTION))
+        self._cache_key = key
+        return dict(self._cache)
+
+    def update(self, **changes: Any) -> dict[str, Any]:
+        """Set keys of the telemetry section; every other key of the file survives."""
+
+        def apply(section: dict[str, Any]) -> bool:
+            section.update(changes)
+            return True
+
+        return self._modify(apply)
+
+    def consume_once(self) -> bool:
+        """Turn a stored ``once`` back into ``not_set``; True only for the one caller that did."""
+        taken = []
+
+        def apply(section: dict[str, Any]) -> bool:
+            if section.get("consent") != ONCE:
+                return False
+            section["consent"] = NOT_SET
+            taken.append(True)
+            return True
+
+        try:
+            self._modify(apply)
+        except ConfigError:
+            return False  # cannot mark it used: sending could repeat, so do not send
+        return bool(taken)
+
+    def _modify(self, apply: Any) -> dict[str, Any]:
+        path = self.path
+        directory = os.path.dirname(path)
+        try:
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            with _FileLock(path + ".lock"):
+                data, problem = _read_json_object(path)
+                if problem and problem.startswith("corrupt"):
+                    stamp = time.strftime("%Y%m%d-%H%M%S")
+                    os.replace(path, f"{path}.corrupt-{stamp}")
+                elif problem:
+                    raise ConfigError(f"cannot read {path}: {problem}")
+                section = data.get(SECTION)
+                section = dict(section) if isinstance(section, dict) else {}
+                if apply(section):
+                    data[SECTION] = section
+                    _atomic_write(path, data)
+        except ConfigError:
+            raise
+        except OSError as e:
+            raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
+        self._cache_key = None
+        return self.load()
+
+
+def _atomic_write(path: str, data: dict[str, Any]) -> None:
+    import tempfile
+
+    directory = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".config.json.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# The effective decision
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate says for one error, and why (shown by ``status``)."""
+
+    send: bool
+    ask: bool
+    consent: str
+    email: str | None
+    reason: str
+    source: str  # "env", "session", "stored" or "default"
+    consume_once: bool = False
+
+
+def env_kill_switch() -> str | None:
+    """Why the environment forbids telemetry, or None. Cheap: two dict lookups."""
+    value = os.environ.get("CRAWL4AI_TELEMETRY")
+    if value is not None and value.strip().lower() in _OFF:
+        return f"CRAWL4AI_TELEMETRY={value.strip()} turns telemetry off"
+    dnt = os.environ.get("DO_NOT_TRACK")
+    if dnt is not None and dnt.strip().lower() in _ON:
+        return f"DO_NOT_TRACK={dnt.strip()} turns telemetry off"
+    return None
+
+
+def env_forces_on() -> bool:
+    value = os.environ.get("CRAWL4AI_TELEMETRY")
+    return value is not None and value.strip().lower() in _ON
+
+
+def env_email() -> str | None:
+    email = os.environ.get("CRAWL4AI_TELEMETRY_EMAIL", "").strip()
+    return email if is_valid_email(email) else None
+
+
+# A choice that holds for this process only: made when the file could not be written, or by a
+# prompt whose answer is "this error only" before it is consumed.
+_session: dict[str, Any] = {}
+
+
+def set_session_choice(consent: str | None, email: str | None = None) -> None:
+    _session.clear()
+    if consent is not None:
+        _session.update(consent=consent, email=email)
+
+
+def decide(store: ConsentStore, env: str | None = None) -> Decision:
+    """The one place that says whether an error may be sent now, may be asked about, or not."""
+    killed = env_kill_switch()
+    stored = store.load()
+    email = env_email() or stored["email"]
+    if killed:
+        return Decision(False, False, stored["consent"], email, killed, "env")
+    if env_forces_on():
+        return Decision(
+            True, False, stored["consent"], email,
+            "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process", "env",
+        )
+    if _session:
+        consent = _session["consent"]
+        email = env_email() or _session.get("email") or email
+        return Decision(
+            consent in (ALWAYS, ONCE), False, consent, email,
+            f"consent '{consent}' chosen for this process (not saved)", "session",
+        )
+    consent = stored["consent"]
+    if consent == DENIED:
+        return Decision(False, False, consent, email, "you chose not to send reports", "stored")
+    if consent == ALWAYS:
+        return Decision(True, False, consent, email, "you chose to always send reports", "stored")
+    if consent == ONCE:
+        return Decision(
+            True, False, consent, email, "you chose to send the next report only", "stored",
+            consume_once=True,
+        )
+    env = env or environment.detect()
+    if env in environment.OPT_OUT_ENVIRONMENTS:
+        return Decision(
+            True, False, consent, email,
+            f"on by default in Crawl4AI's {env.replace('_', ' ')} (set CRAWL4AI_TELEMETRY=0 to turn off)",
+            "default",
+        )
+    if env in (environment.JUPYTER, environment.COLAB) or (
+        env == environment.CLI and environment.can_prompt_in_terminal()
+    ):
+        return Decision(
+            False, True, consent, email, "no choice made yet: you will be asked on the first error",
+            "default",
+        )
+    return Decision(
+        False, False, consent, email,
+        f"no choice made yet, and nobody can be asked here ({env}): nothing is sent", "default",
+    )

@@ -1,0 +1,22 @@
+"""The local provider: reports stay in the outbox on this machine, nothing leaves it.
+
+Used when no DSN is configured or sentry-sdk is not installed; the user can read every report
+(``crwl telemetry status``, the dashboard) and decide later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import TelemetryProvider
+
+
+class LocalProvider(TelemetryProvider):
+    name = "local"
+    keeps_locally = True  # the outbox entry is the delivery
+
+    def send_event(self, event: dict[str, Any]) -> bool:
+        return True
+
+    def destination(self) -> str:
+        return "local outbox only (no DSN configured)"

@@ -1,0 +1,191 @@
+"""The Sentry provider: a private ``sentry_sdk.Client``, locked down, never the host's.
+
+Our captures go through our own client and no scope at all, so a host application's Sentry
+client, its scope data, its events and its ``before_send`` are never touched, and we never
+receive the host's events. sentry-sdk is imported on telemetry's worker thread when the first
+report is really about to be sent, never at import.
+
+Collection is minimised at the source (no integrations, no PII, no locals, no source context,
+no breadcrumbs, empty server name) and :func:`scrub_event` runs again as ``before_send``, so what
+Sentry serialises is exactly the scrubbed report. A transport subclass tells the pipeline whether
+the server accepted each report, which keeps the outbox's delivery state true.
+
+:func:`install_global_integrations` is for processes we own (``crwl``, the API server): Sentry's
+Excepthook, Threading and Asyncio integrations, whose events are routed into our pipeline (gate,
+dedupe, outbox) instead of being sent by the global client.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..base import TelemetryProvider
+from ..build import crawl4ai_version
+from ..scrub import scrub_event
+from . import configured_dsn
+
+#: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
+LOCKED_DOWN_OPTIONS: dict[str, Any] = {
+    "default_integrations": False,
+    "auto_enabling_integrations": False,
+    "send_default_pii": False,
+    "include_local_variables": False,
+    "include_source_context": False,
+    "max_breadcrumbs": 0,
+    "server_name": "",
+    "attach_stacktrace": False,
+    "send_client_reports": False,
+    "enable_backpressure_handling": False,
+    "max_request_body_size": "never",
+    "spotlight": False,
+    "debug": False,
+    "sample_rate": 1.0,
+}
+
+
+def dsn_host(dsn: str) -> str:
+    """The host a DSN points at, for display: never the key."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(dsn)
+        host = parts.hostname or "?"
+        return f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        return "?"
+
+
+class SentryProvider(TelemetryProvider):
+    name = "sentry"
+
+    def __init__(self, dsn: str | None = None, *, delivery_timeout: float = 10.0) -> None:
+        self.dsn = dsn if dsn is not None else configured_dsn()
+        self.delivery_timeout = delivery_timeout
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._waiters: dict[str, list[Any]] = {}
+
+    def destination(self) -> str:
+        return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "nowhere (no DSN configured)"
+
+    # The transport calls this from sentry's worker thread.
+    def _on_result(self, envelope: Any, ok: bool, detail: str) -> None:
+        event_id = (getattr(envelope, "headers", None) or {}).get("event_id")
+        with self._lock:
+            waiter = self._waiters.get(event_id) if event_id else None
+        if waiter is None or waiter[0].is_set():
+            return
+        payload = None
+        for item in getattr(envelope, "items", ()):
+            if getattr(item, "type", None) == "event":
+                payload = item.get_bytes()
+        waiter[1] = (ok, detail, payload)
+        waiter[0].set()
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            import sentry_sdk
+
+            self._client = sentry_sdk.Client(
+                dsn=self.dsn,
+                release=f"crawl4ai@{crawl4ai_version()}",
+                integrations=[],
+                before_send=lambda event, hint: scrub_event(event),
+                transport=_reporting_transport(self._on_result),
+                **LOCKED_DOWN_OPTIONS,
+            )
+        return self._client
+
+    def send_event(self, event: dict[str, Any]) -> bool:
+        self.last_payload = None
+        if not self.dsn:
+            return False
+        client = self._get_client()
+        event_id = event.get("event_id")
+        waiter: list[Any] = [threading.Event(), None]
+        with self._lock:
+            self._waiters[event_id] = waiter
+        try:
+            # scope=None: no scope, ours or the host's, adds anything to the report.
+            if client.capture_event(dict(event), scope=None) is None:
+                return False
+            if not waiter[0].wait(self.delivery_timeout):
+                return False
+            ok, _detail, payload = waiter[1]
+            self.last_payload = payload
+            return bool(ok)
+        finally:
+            with self._lock:
+                self._waiters.pop(event_id, None)
+
+    def flush(self, timeout: float) -> None:
+        if self._client is not None:
+            self._client.flush(timeout=timeout, callback=lambda *a: None)
+
+    def close(self, timeout: float) -> None:
+        if self._client is not None:
+            self._client.close(timeout=timeout, callback=lambda *a: None)
+            self._client = None
+
+
+def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
+    """sentry-sdk's own HTTP transport, telling us whether the server accepted each envelope."""
+    from sentry_sdk.transport import HttpTransport
+
+    class ReportingTransport(HttpTransport):
+        def _handle_response(self, response: Any, envelope: Any) -> None:
+            super()._handle_response(response=response, envelope=envelope)
+            if envelope is not None:
+                on_result(envelope, 200 <= response.status < 300, f"HTTP {response.status}")
+
+        def _send_envelope(self, envelope: Any) -> None:
+            try:
+                super()._send_envelope(envelope)
+            finally:
+                # Rate-limited, refused or network error: only the first result counts.
+                on_result(envelope, False, "not delivered")
+
+    return ReportingTransport
+
+
+def install_global_integrations(
+    capture: Callable[[BaseException, str], None],
+) -> bool:
+    """In a process we own, install Sentry's Excepthook, Threading and Asyncio integrations.
+
+    Their events are handed to ``capture(exc, mechanism)`` (our pipeline) and never sent by the
+    global client. Returns False, changing nothing, when the host already runs Sentry.
+    """
+    import sentry_sdk
+    from sentry_sdk.integrations.asyncio import AsyncioIntegration
+    from sentry_sdk.integrations.excepthook import ExcepthookIntegration
+    from sentry_sdk.integrations.threading import ThreadingIntegration
+
+    if sentry_sdk.get_client().is_active():
+        return False
+
+    def route(event: dict[str, Any], hint: dict[str, Any]) -> None:
+        exc_info = hint.get("exc_info") if isinstance(hint, dict) else None
+        if exc_info and isinstance(exc_info[1], BaseException):
+            mechanism = "generic"
+            try:
+                mechanism = event["exception"]["values"][-1]["mechanism"]["type"]
+            except (KeyError, IndexError, TypeError):
+                pass
+            capture(exc_info[1], mechanism)
+        return None  # the global client itself never sends
+
+    options = dict(LOCKED_DOWN_OPTIONS)
+    sentry_sdk.init(
+        dsn=None,
+        before_send=route,
+        integrations=[
+            ExcepthookIntegration(always_run=True),
+            ThreadingIntegration(propagate_scope=False),
+            AsyncioIntegration(),
+        ],
+        **options,
+    )
+    return True

@@ -1,0 +1,69 @@
+"""A report, built and scrubbed in one call, without sending it.
+
+The pipeline, the prompts ("see the exact report") and the dashboard all use
+:func:`build_report`, so what a person is shown is byte for byte what would be sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import environment as _environment
+from .build import build_event
+from .scrub import scrub_event
+
+
+@dataclass
+class Report:
+    event: dict[str, Any]
+    removed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def event_id(self) -> str:
+        return self.event.get("event_id", "")
+
+    @property
+    def exception_type(self) -> str:
+        try:
+            return self.event["exception"]["values"][-1]["type"]
+        except (KeyError, IndexError, TypeError):
+            return ""
+
+    def payload(self) -> bytes:
+        """The report's bytes, as stored in the outbox and sent."""
+        return json.dumps(self.event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def build_report(
+    exc: BaseException,
+    context: dict[str, Any] | None = None,
+    *,
+    environment: str | None = None,
+    email: str | None = None,
+    mechanism: str = "generic",
+    handled: bool = True,
+    occurrences: int = 1,
+) -> Report:
+    """Build and scrub the report ``exc`` would produce. No consent check, no I/O, not sent."""
+    raw = build_event(
+        exc, context, environment=environment or _environment.detect(), email=email,
+        mechanism=mechanism, handled=handled, occurrences=occurrences,
+    )
+    removed: Counter[str] = Counter()
+    return Report(scrub_event(raw, removed), removed)
+
+
+def sample_report(email: str | None = None) -> Report:
+    """The report of a synthetic crawl4ai-style crash, for showing people what a report holds."""
+
+    def parse_page(url: str) -> None:
+        raise ValueError(f"Failed to parse {url}: unexpected token at line 3")
+
+    try:
+        parse_page("https://user:secret@example.com/private?token=abc123")
+    except ValueError as exc:
+        return build_report(exc, {"operation": "sample"}, email=email)
+    raise AssertionError("unreachable")

@@ -1,0 +1,34 @@
+# crawl4ai-telemetry tasks. `just setup` is idempotent: it reinstalls only when pyproject.toml changed.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := ".venv"
+py := venv + "/bin/python"
+
+# Importing crawl4ai's CLI loads litellm, which otherwise tries the internet.
+export LITELLM_LOCAL_MODEL_COST_MAP := "True"
+
+default: test
+
+# Create .venv and install the add-on (editable) with everything the tests need.
+setup:
+    test -x {{py}} || python3 -m venv {{venv}}
+    if [ ! -f {{venv}}/.setup-stamp ] || [ pyproject.toml -nt {{venv}}/.setup-stamp ]; then \
+        {{py}} -m pip install -q --upgrade pip && \
+        {{py}} -m pip install -q -e '.[test]' && \
+        touch {{venv}}/.setup-stamp; \
+    fi
+
+# The whole test suite (what CI runs).
+test *ARGS: setup
+    {{py}} -m pytest -n 2 --dist loadgroup {{ARGS}}
+
+# A real crawl4ai crawl whose internal failure is captured, redacted and shown.
+demo: setup
+    {{py}} -m crawl4ai.telemetry.demo
+
+# Ratio-printing benchmarks.
+bench: setup
+    {{py}} benchmarks/run.py
+
+lint: setup
+    {{py}} -m ruff check crawl4ai tests

@@ -1,0 +1,1 @@
+"""Real parts the tests run against: a Sentry-protocol server, subprocess helpers."""
