@@ -1,0 +1,178 @@
+"""Every way an error is seen ends in one pipeline: dedupe, rate limits, decorators, contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import pytest
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry.pipeline import Pipeline, RateLimiter, get_pipeline, set_pipeline
+from crawl4ai.telemetry.providers.memory import MemoryProvider
+
+
+@pytest.fixture
+def memory(monkeypatch):
+    """Consent given; reports collected in memory (the outbox still gets its copy)."""
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    provider = MemoryProvider()
+    set_pipeline(Pipeline(provider=provider))
+    return provider
+
+
+def reports(provider) -> list[str]:
+    assert telemetry.flush(10)
+    return [e["exception"]["values"][-1]["type"] for e in provider.events]
+
+
+def test_one_exception_through_many_layers_is_reported_once(memory):
+    @telemetry.telemetry_decorator
+    def inner():
+        raise ZeroDivisionError("x")
+
+    @telemetry.telemetry_decorator(operation="outer")
+    def outer():
+        with telemetry.telemetry_context("block"):
+            inner()
+
+    with pytest.raises(ZeroDivisionError) as info:
+        outer()
+    telemetry.capture_exception(info.value)
+    # Re-wrapping an already reported error is not a new report either.
+    try:
+        raise RuntimeError("wrapped") from info.value
+    except RuntimeError as exc:
+        telemetry.capture_exception(exc)
+    assert reports(memory) == ["ZeroDivisionError"]
+    assert memory.events[0]["contexts"]["telemetry"]["function"].endswith("inner")
+    assert get_pipeline().stats["deduplicated"] >= 3
+
+
+def test_a_storm_of_one_failure_is_rate_limited_and_counted(memory):
+    for _ in range(500):
+        try:
+            raise ValueError("same bug")
+        except ValueError as exc:
+            telemetry.capture_exception(exc)
+    for _ in range(3):
+        try:
+            raise KeyError("another bug")
+        except KeyError as exc:
+            telemetry.capture_exception(exc)
+    kinds = reports(memory)
+    assert kinds.count("ValueError") == RateLimiter().burst
+    assert kinds.count("KeyError") == 3  # a storm of one kind does not silence another
+    stats = telemetry.status()
+    assert stats["pipeline"]["rate_limited"] == 500 - RateLimiter().burst
+    assert stats["rate_limited_kinds"] == {"ValueError": 500 - RateLimiter().burst}
+
+
+def test_suppressed_occurrences_ride_on_the_next_report():
+    limiter = RateLimiter(burst=1, per_seconds=10)
+    assert limiter.hit("k", now=0) == (True, 1)
+    assert limiter.hit("k", now=1) == (False, 0)
+    assert limiter.hit("k", now=2) == (False, 0)
+    assert limiter.hit("k", now=11) == (True, 3)
+
+
+def test_rate_limiter_memory_is_bounded():
+    limiter = RateLimiter(max_kinds=10)
+    for i in range(1000):
+        limiter.hit(i)
+    assert len(limiter._buckets) == 10
+
+
+def test_decorators_preserve_signature_result_and_exceptions(memory):
+    class Crawler:
+        @telemetry.telemetry_decorator
+        def run(self, url: str, *, depth: int = 1) -> str:
+            """Run."""
+            if depth < 0:
+                raise ValueError("negative depth")
+            return f"{url}:{depth}"
+
+        @telemetry.async_telemetry_decorator
+        async def arun(self, url: str) -> str:
+            if not url:
+                raise LookupError("empty")
+            return url
+
+        @telemetry.telemetry_decorator  # an async function given to the sync decorator
+        async def arun2(self, url: str) -> str:
+            raise TimeoutError("slow")
+
+    c = Crawler()
+    assert c.run("a", depth=2) == "a:2"
+    assert Crawler.run.__doc__ == "Run." and Crawler.run.__name__ == "run"
+    def reference(self, url: str, *, depth: int = 1) -> str: ...
+
+    assert inspect.signature(Crawler.run) == inspect.signature(reference)
+    with pytest.raises(ValueError, match="negative depth"):
+        c.run("a", depth=-1)
+    assert asyncio.run(c.arun("u")) == "u"
+    with pytest.raises(LookupError):
+        asyncio.run(c.arun(""))
+    with pytest.raises(TimeoutError):
+        asyncio.run(c.arun2("x"))
+    assert inspect.iscoroutinefunction(Crawler.arun2)
+    assert sorted(reports(memory)) == ["LookupError", "TimeoutError", "ValueError"]
+
+
+async def test_async_context_reports_and_propagates(memory):
+    with pytest.raises(ConnectionError):
+        async with telemetry.async_telemetry_context("fetch", component="dispatcher"):
+            await asyncio.sleep(0)
+            raise ConnectionError("reset")
+    assert reports(memory) == ["ConnectionError"]
+    assert memory.events[0]["contexts"]["telemetry"] == {"operation": "fetch", "component": "dispatcher"}
+
+
+def test_decorators_do_nothing_when_telemetry_is_off(monkeypatch):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "0")
+    provider = MemoryProvider()
+    set_pipeline(Pipeline(provider=provider))
+
+    @telemetry.telemetry_decorator
+    def f():
+        raise ValueError("x")
+
+    with pytest.raises(ValueError):
+        f()
+    assert telemetry.flush(5)
+    assert provider.events == []
+    assert get_pipeline().stats == {}
+
+
+def test_interrupts_and_cancellation_are_not_errors(memory):
+    for exc in (KeyboardInterrupt(), SystemExit(1), asyncio.CancelledError(), GeneratorExit()):
+        telemetry.capture_exception(exc)
+    assert reports(memory) == []
+
+
+class Weird(Exception):
+    def __str__(self):
+        raise RuntimeError("str() is broken")
+
+
+class BadProvider(MemoryProvider):
+    def send_event(self, event):
+        raise OSError("provider exploded")
+
+
+@pytest.mark.parametrize("thing", [Weird("x"), ValueError(), "not an exception", None, 42])
+def test_capture_never_raises(memory, thing):
+    telemetry.capture_exception(thing)  # no traceback, odd types: nothing escapes
+    assert telemetry.flush(5)
+
+
+def test_a_broken_provider_never_reaches_the_caller(monkeypatch):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
+    set_pipeline(Pipeline(provider=BadProvider()))
+    try:
+        raise ValueError("x")
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(5)
+    assert get_pipeline().stats["delivery_failed"] == 1

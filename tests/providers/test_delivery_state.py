@@ -1,0 +1,118 @@
+"""Delivery state is true: failed reports wait in the outbox and are retried once, later."""
+
+from __future__ import annotations
+
+import json
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry.outbox import LocalOutbox
+from tests.conftest import run_python
+from tests.support.sentry_server import SentryServer
+
+CRASH = r"""
+from crawl4ai import telemetry
+try:
+    raise LookupError("lost")
+except LookupError as e:
+    telemetry.capture_exception(e)
+print(telemetry.flush(15))
+"""
+
+QUIET = r"""
+from crawl4ai import telemetry
+try:
+    raise KeyError("other")
+except KeyError as e:
+    telemetry.capture_exception(e)
+print(telemetry.flush(15))
+"""
+
+
+def test_failed_delivery_is_retried_on_a_later_run_and_never_duplicated(home):
+    telemetry.enable()
+    env = {"CRAWL4AI_TELEMETRY_ENVIRONMENT": "library"}
+    with SentryServer(mode="error") as down:
+        r = run_python(CRASH, home, CRAWL4AI_SENTRY_DSN=down.dsn, **env)
+        assert r.returncode == 0, r.stderr
+        assert len(down.events()) == 1  # it was tried, and refused with a 500
+    [entry] = LocalOutbox().entries()
+    assert entry.state == "pending" and entry.attempts == 1
+    lost_id = entry.event_id
+
+    with SentryServer() as up:
+        for _ in range(2):  # two later runs: the old report goes out once, in the first
+            r = run_python(QUIET, home, CRAWL4AI_SENTRY_DSN=up.dsn, **env)
+            assert r.returncode == 0, r.stderr
+        ids = [e["event_id"] for e in up.wait_for_events(3)]
+    assert ids.count(lost_id) == 1
+    assert len(ids) == 3
+    states = {e.event_id: e.state for e in LocalOutbox().entries()}
+    assert set(states.values()) == {"sent"}
+
+
+def test_outbox_keeps_the_exact_bytes_that_were_sent(home, sentry_server, monkeypatch):
+    monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    telemetry.enable()
+    try:
+        raise OSError("disk full")
+    except OSError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(10)
+    from tests.support.sentry_server import parse_envelope
+
+    [raw] = sentry_server.raw_bodies()
+    [(_, payload)] = [(h, p) for h, p in parse_envelope(raw)[1] if h.get("type") == "event"]
+    [entry] = LocalOutbox().entries()
+    assert LocalOutbox().read(entry.event_id) == payload
+
+
+def test_without_a_dsn_reports_stay_local(home, sentry_server, monkeypatch):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    telemetry.enable()
+    try:
+        raise OSError("disk full")
+    except OSError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(10)
+    [entry] = LocalOutbox().entries()
+    assert entry.state == "local"
+    assert json.loads(LocalOutbox().read(entry.event_id))["exception"]["values"][-1]["type"] == "OSError"
+    assert sentry_server.requests == []
+    assert telemetry.status()["provider"] == "local"
+
+
+NO_SENTRY = r"""
+import sys
+sys.modules["sentry_sdk"] = None  # as if sentry-sdk were not installed
+from crawl4ai import telemetry
+telemetry.enable()
+try:
+    raise ValueError("x")
+except ValueError as e:
+    telemetry.capture_exception(e)
+print(telemetry.flush(10), telemetry.status()["provider"], telemetry.status()["outbox"]["counts"]["local"])
+"""
+
+
+def test_without_sentry_sdk_everything_degrades_to_local(home, sentry_server):
+    r = run_python(NO_SENTRY, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn,
+                   CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "local", "1"]
+    assert r.stderr == ""
+    assert sentry_server.requests == []
+
+
+def test_disable_withholds_reports_still_waiting(home):
+    telemetry.enable()
+    with SentryServer(mode="error") as down:
+        r = run_python(CRASH, home, CRAWL4AI_SENTRY_DSN=down.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+        assert r.returncode == 0, r.stderr
+    telemetry.disable()
+    assert [e.state for e in LocalOutbox().entries()] == ["withheld"]
+    with SentryServer() as up:
+        telemetry.enable()
+        r = run_python(QUIET, home, CRAWL4AI_SENTRY_DSN=up.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+        assert r.returncode == 0, r.stderr
+        assert len(up.wait_for_events(1)) == 1  # only the new one
