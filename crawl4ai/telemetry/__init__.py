@@ -42,11 +42,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 _CO_COROUTINE = 0x80
 
 
-def _capture(exc: BaseException, context: dict[str, Any] | None, mechanism: str) -> None:
-    try:
-        from .pipeline import get_pipeline
+_pipeline_module: Any = None
 
-        get_pipeline().capture(exc, context, mechanism=mechanism)
+
+def _capture(exc: BaseException, context: dict[str, Any] | None, mechanism: str) -> None:
+    global _pipeline_module
+    try:
+        if _pipeline_module is None:
+            from . import pipeline
+
+            _pipeline_module = pipeline
+        _pipeline_module.get_pipeline().capture(exc, context, mechanism=mechanism)
     except Exception:
         pass
 

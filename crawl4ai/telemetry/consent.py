@@ -222,12 +222,24 @@ class Decision:
     consume_once: bool = False
 
 
+# The kill switch is read on every capture: on POSIX, look at the bytes mapping os.environ
+# itself keeps (what os.environ.get would decode) to keep a storm of errors cheap.
+_ENV_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
+
+
+def _env_raw(name: str, key: bytes) -> str | None:
+    if _ENV_BYTES is not None:
+        value = _ENV_BYTES.get(key)
+        return None if value is None else value.decode("utf-8", "surrogateescape")
+    return os.environ.get(name)
+
+
 def env_kill_switch() -> str | None:
     """Why the environment forbids telemetry, or None. Cheap: two dict lookups."""
-    value = os.environ.get("CRAWL4AI_TELEMETRY")
+    value = _env_raw("CRAWL4AI_TELEMETRY", b"CRAWL4AI_TELEMETRY")
     if value is not None and value.strip().lower() in _OFF:
         return f"CRAWL4AI_TELEMETRY={value.strip()} turns telemetry off"
-    dnt = os.environ.get("DO_NOT_TRACK")
+    dnt = _env_raw("DO_NOT_TRACK", b"DO_NOT_TRACK")
     if dnt is not None and dnt.strip().lower() in _ON:
         return f"DO_NOT_TRACK={dnt.strip()} turns telemetry off"
     return None

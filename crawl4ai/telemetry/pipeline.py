@@ -20,7 +20,7 @@ import atexit
 import os
 import threading
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,36 +59,37 @@ def mark_seen(exc: BaseException) -> bool:
 
 
 class RateLimiter:
-    """Token bucket per failure kind; bounded memory (least recently seen kinds forgotten)."""
+    """Token bucket per failure kind; bounded memory (the oldest kinds are forgotten first).
+
+    Lock-free on purpose: it runs on every failing call, and a rare race between threads can at
+    worst let one extra report through or miscount one suppression.
+    """
 
     def __init__(self, burst: int = 3, per_seconds: float = 60.0, max_kinds: int = 512) -> None:
         self.burst = burst
         self.rate = 1.0 / per_seconds
         self.max_kinds = max_kinds
-        self._buckets: OrderedDict[Any, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._buckets: dict[Any, list[float]] = {}
 
     def hit(self, key: Any, now: float | None = None) -> tuple[bool, int]:
         """(allowed, occurrences this report stands for, counting suppressed ones)."""
         now = time.monotonic() if now is None else now
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = [float(self.burst), now, 0.0]  # tokens, last refill, suppressed
-                self._buckets[key] = bucket
-                if len(self._buckets) > self.max_kinds:
-                    self._buckets.popitem(last=False)
-            else:
-                self._buckets.move_to_end(key)
-                bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
-                bucket[1] = now
-            if bucket[0] >= 1.0:
-                bucket[0] -= 1.0
-                occurrences = int(bucket[2]) + 1
-                bucket[2] = 0.0
-                return True, occurrences
-            bucket[2] += 1
-            return False, 0
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_kinds:
+                self._buckets.pop(next(iter(self._buckets)), None)
+            self._buckets[key] = [self.burst - 1.0, now, 0]  # tokens, last refill, suppressed
+            return True, 1
+        tokens = bucket[0] + (now - bucket[1]) * self.rate
+        bucket[0] = tokens if tokens < self.burst else float(self.burst)
+        bucket[1] = now
+        if bucket[0] >= 1.0:
+            bucket[0] -= 1.0
+            occurrences = bucket[2] + 1
+            bucket[2] = 0
+            return True, occurrences
+        bucket[2] += 1
+        return False, 0
 
 
 def failure_kind(exc: BaseException) -> tuple[Any, ...]:
@@ -147,9 +148,18 @@ class Pipeline:
             if not mark_seen(exc):
                 self.stats["deduplicated"] += 1
                 return
+            # The limiter runs before the (costlier) consent decision: a storm stays cheap.
+            allowed, occurrences = self.limiter.hit(failure_kind(exc))
+            if not allowed:
+                self.stats["rate_limited"] += 1
+                kind = type(exc).__name__
+                if kind in self.rate_limited_kinds or len(self.rate_limited_kinds) < 256:
+                    self.rate_limited_kinds[kind] += 1
+                return
             decision = _consent.decide(self.store)
             if decision.send:
-                self.submit(exc, context, decision, mechanism=mechanism, handled=handled)
+                self.submit(exc, context, decision, mechanism=mechanism, handled=handled,
+                            occurrences=occurrences)
             elif decision.ask:
                 self._ask(exc, context, decision, mechanism, handled)
             else:
@@ -175,13 +185,8 @@ class Pipeline:
 
     def submit(self, exc: BaseException, context: dict[str, Any] | None,
                decision: _consent.Decision, *, mechanism: str = "generic",
-               handled: bool = True) -> bool:
-        """Hand an error that may be sent to the worker. Also the prompts' way in."""
-        allowed, occurrences = self.limiter.hit(failure_kind(exc))
-        if not allowed:
-            self.stats["rate_limited"] += 1
-            self.rate_limited_kinds[type(exc).__name__] += 1
-            return False
+               handled: bool = True, occurrences: int = 1) -> bool:
+        """Hand an error that may be sent to the worker (the prompts' way in, too)."""
         job = _Job(exc, dict(context) if isinstance(context, dict) else None, decision,
                    _environment.detect(), mechanism, handled, occurrences)
         with self._cv:
