@@ -1,0 +1,200 @@
+"""``crwl telemetry``: the consent verbs on the command line (a Typer app).
+
+    crwl telemetry status [--json]       the effective state and why
+    crwl telemetry enable [--email E]    send every error report (optionally with an email)
+    crwl telemetry enable --once         send the next error report only, then ask again
+    crwl telemetry disable               send nothing (reports still waiting are withheld)
+    crwl telemetry forget-email          remove the stored email, keep the consent
+
+Each verb is a few lines around the public Python API (:mod:`crawl4ai.telemetry.api`), so the
+CLI and ``telemetry.enable/disable/status`` behave identically. Exit codes: 0 done, 1 the choice
+could not be saved (e.g. an unwritable settings file), 2 bad input (e.g. an invalid email).
+
+The same app runs as ``crwl telemetry`` (mounted through :func:`run`), as the
+``crawl4ai-telemetry`` console script (:func:`main`) and as ``python -m crawl4ai.telemetry``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="telemetry",
+    help="Crash reports for Crawl4AI: see what is sent and decide whether it is.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_OK, EXIT_NOT_SAVED, EXIT_BAD_INPUT = 0, 1, 2
+_PROCESS_ONLY = "; the choice holds for this process only"
+
+
+def _api() -> Any:
+    from . import api
+
+    return api
+
+
+def _quietly(call: Any, *args: Any, **kwargs: Any) -> Any:
+    # The API warns (RuntimeWarning) when it cannot save; the CLI says so itself, once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return call(*args, **kwargs)
+
+
+def _fail_if_not_saved(result: dict[str, Any]) -> None:
+    warning = result.get("warning")
+    if warning:
+        typer.echo(f"Error: your choice was not saved: {warning.removesuffix(_PROCESS_ONLY)}",
+                   err=True)
+        raise typer.Exit(EXIT_NOT_SAVED)
+
+
+def _echo_effect(result: dict[str, Any]) -> None:
+    """One line on where reports go, and any override that changes what was just chosen."""
+    typer.echo(f"Reports go to: {result['destination']}")
+    for override in result.get("overrides") or ():
+        typer.echo(f"Note: {override}.")
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    """Crash reports for Crawl4AI: see what is sent and decide whether it is.
+
+    Without a command, shows the status."""
+    if ctx.invoked_subcommand is None:
+        _print_status(_api().status())
+
+
+@app.command()
+def enable(
+    email: Optional[str] = typer.Option(  # noqa: UP045 - Typer reads the annotation at runtime
+        None, "--email", help="An email the maintainers may use to follow up (syntax-checked only)."
+    ),
+    once: bool = typer.Option(False, "--once", help="Send the next error report only, then ask again."),
+) -> None:
+    """Send crash reports: every error, or only the next one (--once)."""
+    try:
+        result = _quietly(_api().enable, email=email, once=once)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--email'") from None
+    _fail_if_not_saved(result)
+    if once:
+        typer.echo("Crash reports are on for the next error only; after it you will be asked again.")
+    else:
+        typer.echo("Crash reports are on: every Crawl4AI error will be reported.")
+    typer.echo(f"Email: {result['email'] or 'none'}")
+    _echo_effect(result)
+
+
+@app.command()
+def disable() -> None:
+    """Send nothing. Reports still waiting to be sent are withheld."""
+    result = _quietly(_api().disable)
+    _fail_if_not_saved(result)
+    typer.echo("Crash reports are off: nothing will be sent.")
+    withheld = (result.get("outbox") or {}).get("counts", {}).get("withheld", 0)
+    if withheld:
+        typer.echo(f"Withheld reports kept locally: {withheld} (never sent).")
+    for override in result.get("overrides") or ():
+        typer.echo(f"Note: {override}.")
+
+
+@app.command("forget-email")
+def forget_email() -> None:
+    """Remove the stored email; the consent itself stays as it is."""
+    api = _api()
+    had = api.get_pipeline().store.load()["email"]
+    result = _quietly(api.clear_email)
+    _fail_if_not_saved(result)
+    typer.echo("The stored email was removed." if had else "No email was stored.")
+    if result.get("email"):
+        typer.echo("Note: CRAWL4AI_TELEMETRY_EMAIL still sets an email for processes that have it.")
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show whether reports are sent, why, where to, and what is in the local outbox."""
+    result = _api().status()
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
+    else:
+        _print_status(result)
+
+
+def _headline(result: dict[str, Any]) -> str:
+    if result["enabled"]:
+        if result["consent"] == "once" and result["source"] == "stored":
+            return "ON for the next error only"
+        return "ON"
+    if result.get("will_ask"):
+        return "OFF until you choose (you will be asked on the first error)"
+    return "OFF"
+
+
+def _outbox_line(outbox: dict[str, Any]) -> str:
+    counts = {k: v for k, v in (outbox.get("counts") or {}).items() if v}
+    total = sum(counts.values())
+    if not total:
+        return f"empty ({outbox.get('directory')})"
+    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    return f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
+
+
+def _print_status(result: dict[str, Any]) -> None:
+    rows = [
+        ("Why", result["reason"]),
+        ("Consent", f"{result['consent']} ({result['source']})"),
+        ("Email", result["email"] or "none"),
+        ("Environment", result["environment"]),
+        ("Reports go to", result["destination"]),
+        ("sentry-sdk", "installed" if result["sentry_sdk_installed"]
+         else "not installed (pip install 'crawl4ai-telemetry[sentry]')"),
+        ("Settings file", result["config_path"]),
+    ]
+    if result.get("config_problem"):
+        rows.append(("Settings problem", f"{result['config_problem']}: read as not_set"))
+    for override in result.get("overrides") or ():
+        rows.append(("Override", override))
+    rows.append(("Local outbox", _outbox_line(result.get("outbox") or {})))
+    stats = {k: v for k, v in (result.get("pipeline") or {}).items() if v}
+    if stats:
+        rows.append(("This process", ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()))))
+    if result.get("warning"):
+        rows.append(("Warning", result["warning"]))
+    typer.echo(f"Crawl4AI telemetry: {_headline(result)}")
+    width = max(len(label) for label, _ in rows) + 1
+    for label, value in rows:
+        typer.echo(f"  {label + ':':<{width}} {value}")
+
+
+def run(args: list[str], prog_name: str = "crwl telemetry") -> int:
+    """Run the app on ``args`` and return its exit code (never calls ``sys.exit``)."""
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # Typer before it vendored Click
+        from click.exceptions import ClickException
+
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=list(args), prog_name=prog_name, standalone_mode=False)
+    except ClickException as e:
+        e.show()
+        return e.exit_code
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        return 1
+    return rv if isinstance(rv, int) else EXIT_OK
+
+
+def main() -> None:
+    """The ``crawl4ai-telemetry`` console script."""
+    sys.exit(run(sys.argv[1:], prog_name="crawl4ai-telemetry"))

@@ -1,0 +1,233 @@
+"""One consent request: the error that triggered the prompt, the errors that wait for the same
+answer, and what each answer does with them.
+
+Both surfaces (terminal and notebook) share this, so "send this error only", "always", "don't
+send" and "dismissed" mean the same thing everywhere:
+
+- ``once``: exactly the triggering error is sent, with a one-off decision handed straight to
+  :meth:`Pipeline.submit`. Nothing is written to the settings file, so the stored consent stays
+  ``not_set`` (it can never end up as ``once`` or ``always`` by accident, and no other process can
+  take "the one" report). Errors that waited for the answer are not sent.
+- ``always``: ``always`` (and the email, if one was given) is stored, then the triggering error
+  and every error that waited are sent.
+- ``deny``: ``denied`` is stored; nothing is sent.
+- ``dismiss`` (Ctrl-C, EOF, the prompt closed): nothing is sent and nothing is stored. It is
+  remembered for this process only: no second prompt appears in it, and the next run asks again.
+
+At most one request exists per process; while it is open, later errors are held (bounded) for
+its answer instead of opening a second prompt.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from .. import consent as _consent
+from .. import environment as _environment
+from .._debug import internal_error
+
+ONCE, ALWAYS, DENY, DISMISS = "once", "always", "deny", "dismiss"
+ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
+
+#: Errors kept for the open prompt's answer besides the one that opened it.
+MAX_HELD = 10
+
+
+@dataclass
+class _Error:
+    exc: BaseException
+    context: dict[str, Any] | None
+    mechanism: str
+    handled: bool
+
+
+class ConsentRequest:
+    """The open question for this process, and the errors waiting for its answer."""
+
+    def __init__(self, pipeline: Any, exc: BaseException, context: dict[str, Any] | None,
+                 decision: _consent.Decision, mechanism: str, handled: bool, surface: str) -> None:
+        self.pipeline = pipeline
+        self.surface = surface
+        self.environment = _environment.detect()
+        self.default_email = decision.email
+        self.answer: str | None = None
+        self.warning: str | None = None
+        self.done = threading.Event()
+        self.app: Any = None  # the prompt on screen, so a signal can close it cleanly
+        self._errors = [_Error(exc, context, mechanism, handled)]
+        self._lock = threading.Lock()
+
+    @property
+    def exception_type(self) -> str:
+        with self._lock:
+            return type(self._errors[0].exc).__name__ if self._errors else ""
+
+    def hold(self, exc: BaseException, context: dict[str, Any] | None, mechanism: str,
+             handled: bool) -> bool:
+        """Keep an error for this request's answer; False if it is full or already answered."""
+        with self._lock:
+            if self.answer is not None or len(self._errors) > MAX_HELD:
+                return False
+            self._errors.append(_Error(exc, context, mechanism, handled))
+            return True
+
+    def report(self) -> Any:
+        """The exact scrubbed report of the triggering error (nothing is sent)."""
+        from ..report import build_report
+
+        with self._lock:
+            first = self._errors[0] if self._errors else None
+        if first is None:
+            return None
+        return build_report(first.exc, first.context, environment=self.environment,
+                            mechanism=first.mechanism, handled=first.handled)
+
+    # -- answers ----------------------------------------------------------------------------------
+
+    def resolve(self, answer: str, email: str | None = None) -> bool:
+        """Apply a person's answer. ``email``: an address to use (and, with ``always``, store), or
+        ``""`` to store none. Returns False if the request was already answered."""
+        if email is not None:
+            email = email.strip()
+            if email and not _consent.is_valid_email(email):
+                raise ValueError(f"not a valid email address: {email!r}")
+        errors = self._take(answer)
+        if errors is None:
+            return False
+        try:
+            if answer == ONCE:
+                decision = _consent.Decision(
+                    True, False, _consent.ONCE, email or _consent.env_email() or self.default_email,
+                    "you chose to send this error only", "prompt",
+                )
+                self._send(errors[:1], decision)
+                self._count_unsent(errors[1:])
+            elif answer == ALWAYS:
+                changes: dict[str, Any] = {"consent": _consent.ALWAYS}
+                if email is not None:
+                    changes["email"] = email or None
+                self.warning = _persist(self.pipeline.store, changes)
+                decision = _consent.decide(self.pipeline.store, self.environment)
+                if decision.send:
+                    self._send(errors, decision)
+                else:
+                    self._count_unsent(errors)
+            elif answer == DENY:
+                self.warning = _persist(self.pipeline.store, {"consent": _consent.DENIED})
+                self._count_unsent(errors)
+            else:
+                self._count_unsent(errors)
+        finally:
+            self._finish()
+        return True
+
+    def resolve_with(self, decision: _consent.Decision) -> bool:
+        """The person decided elsewhere (``telemetry.enable()`` / ``disable()`` in a cell, or the
+        CLI): follow that stored decision for the waiting errors."""
+        answer = DENY if not decision.send else (ONCE if decision.consume_once else ALWAYS)
+        errors = self._take(answer)
+        if errors is None:
+            return False
+        try:
+            if not decision.send:
+                self._count_unsent(errors)
+            elif decision.consume_once:
+                # Stored "once": the triggering error takes it, via the pipeline's atomic consume.
+                self._send(errors[:1], decision)
+                self._count_unsent(errors[1:])
+            else:
+                self._send(errors, decision)
+        finally:
+            self._finish()
+        return True
+
+    def _take(self, answer: str) -> list[_Error] | None:
+        if answer not in ANSWERS:
+            raise ValueError(f"unknown answer {answer!r}")
+        with self._lock:
+            if self.answer is not None:
+                return None
+            self.answer = answer
+            errors, self._errors = self._errors, []
+        return errors
+
+    def _send(self, errors: list[_Error], decision: _consent.Decision) -> None:
+        for error in errors:
+            try:
+                self.pipeline.submit(error.exc, error.context, decision,
+                                     mechanism=error.mechanism, handled=error.handled)
+            except Exception:
+                internal_error("prompt submit")
+
+    def _count_unsent(self, errors: list[_Error]) -> None:
+        if errors:
+            self.pipeline.stats["not_consented"] += len(errors)
+
+    def _finish(self) -> None:
+        global _current
+        self.pipeline.stats[f"prompt_answer_{self.answer}"] += 1
+        with _lock:
+            if _current is self:
+                _current = None
+        self.done.set()
+
+
+def _persist(store: _consent.ConsentStore, changes: dict[str, Any]) -> str | None:
+    """Store the choice; if the file cannot be written, keep it for this process and say why."""
+    try:
+        store.update(**changes)
+    except _consent.ConfigError as e:
+        stored = store.load()
+        _consent.set_session_choice(changes.get("consent", stored["consent"]),
+                                    changes.get("email", stored["email"]))
+        return f"{e}; your choice holds for this run only"
+    _consent.set_session_choice(None)
+    return None
+
+
+# -- the process's single request ----------------------------------------------------------------
+
+_lock = threading.Lock()
+_current: ConsentRequest | None = None
+_asked = False
+
+
+def open_request(pipeline: Any, exc: BaseException, context: dict[str, Any] | None,
+                 decision: _consent.Decision, mechanism: str, handled: bool,
+                 surface: str) -> ConsentRequest | None:
+    """A new request if this process has not asked yet; otherwise hold ``exc`` for the open one
+    (or count it as not consented) and return None."""
+    global _current, _asked
+    with _lock:
+        current = _current
+        if current is None and not _asked:
+            _asked = True
+            _current = ConsentRequest(pipeline, exc, context, decision, mechanism, handled, surface)
+            pipeline.stats["prompted"] += 1
+            return _current
+    if current is not None and current.hold(exc, context, mechanism, handled):
+        pipeline.stats["held_for_prompt"] += 1
+    else:
+        pipeline.stats["not_consented"] += 1
+    return None
+
+
+def current_request() -> ConsentRequest | None:
+    return _current
+
+
+def state() -> str:
+    """``"idle"`` (not asked yet), ``"open"`` (waiting for an answer) or ``"answered"``."""
+    if _current is not None:
+        return "open"
+    return "answered" if _asked else "idle"
+
+
+def reset() -> None:
+    """Forget this process's prompt (tests; a long-lived host that wants to ask again)."""
+    global _current, _asked
+    with _lock:
+        _current = None
+        _asked = False

@@ -1,0 +1,295 @@
+"""The first-error prompt in a terminal (questionary on prompt_toolkit).
+
+Shown once per process, on the first error, only where a person can answer: stdin and stdout are
+TTYs and this is not CI nor Crawl4AI's Docker image/API server (checked again here, whatever the
+caller decided). The person may look at the exact redacted report before choosing, then
+optionally gives an email (syntax-checked only, never looked up).
+
+How it runs:
+
+- No event loop running in the calling thread: the prompt runs on a helper thread with its own
+  event loop and the caller waits for the answer (a plain script stops at its first error until
+  the person has answered). The caller thread's own asyncio state is never touched.
+- Called from inside a running event loop: the prompt becomes a task on that loop
+  (``Application.run_async``), so every other task keeps running; their output is printed above
+  the prompt. If the program ends before the person answered (``asyncio.run`` cancels the task),
+  the same question is asked once more at interpreter exit, so the error is not silently lost.
+- Errors raised while the prompt is open are held for its answer (see :mod:`._request`).
+- Ctrl-C or Ctrl-D (EOF) at any step sends nothing and stores nothing; no second prompt appears in
+  this process, and the next run asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+from .. import environment as _environment
+from .._debug import internal_error
+from ._request import ALWAYS, DENY, DISMISS, ONCE, ConsentRequest, current_request, open_request
+
+SHOW = "show"
+SURFACE = "terminal"
+
+TITLE = "Crawl4AI Error Detection"
+QUESTION = "Help improve Crawl4AI by sending anonymous crash reports?"
+CHOICES = (
+    ("Send this error only", ONCE),
+    ("Always send errors", ALWAYS),
+    ("Don't send", DENY),
+    ("Show me the exact report first", SHOW),
+)
+EMAIL_QUESTION = "Email for follow-up (optional, Enter to skip):"
+INVALID_EMAIL = "That is not a valid email address (or leave it empty)"
+
+_task: asyncio.Task[Any] | None = None
+_exit_hook_registered = False
+
+
+def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decision: Any,
+        mechanism: str, handled: bool) -> None:
+    """Ask about ``exc`` (or hold it for the prompt already open). Never raises an Exception."""
+    if not _environment.can_prompt_in_terminal():
+        pipeline.stats["not_consented"] += 1
+        return
+    request = open_request(pipeline, exc, context, decision, mechanism, handled, SURFACE)
+    if request is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None:
+        _ask_blocking(request)
+    else:
+        _ask_in_loop(loop, request)
+
+
+# -- the two ways of running the conversation ---------------------------------------------------
+
+
+def _ask_blocking(request: ConsentRequest) -> None:
+    """Run the prompt on a helper thread with its own loop; wait for the answer."""
+    outcome: dict[str, Any] = {}
+
+    def converse() -> None:
+        try:
+            outcome["answer"] = asyncio.run(_converse(request))
+        except (KeyboardInterrupt, EOFError):
+            outcome["answer"] = (DISMISS, None)
+        except BaseException:
+            internal_error("terminal prompt")
+            outcome["answer"] = (DISMISS, None)
+
+    thread = threading.Thread(target=converse, name="crawl4ai-telemetry-prompt", daemon=True)
+    thread.start()
+    try:
+        thread.join()
+    except BaseException:
+        # A signal (not a key press: the prompt reads Ctrl-C as a key) interrupts the program:
+        # close the prompt so the terminal is restored, then let the interruption go on.
+        _close_running_app(request)
+        thread.join(2.0)
+        _conclude(request, DISMISS, None, quiet=True)
+        raise
+    answer, email = outcome.get("answer", (DISMISS, None))
+    _conclude(request, answer, email)
+
+
+def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> None:
+    """Run the prompt as a task of the caller's loop; the caller goes on at once."""
+    global _task, _exit_hook_registered
+
+    async def converse() -> None:
+        try:
+            answer, email = await _converse(request)
+        except (KeyboardInterrupt, EOFError):
+            answer, email = DISMISS, None
+        except asyncio.CancelledError:
+            # The program is ending (or cancelled every task): the exit hook asks again.
+            raise
+        except Exception:
+            internal_error("terminal prompt")
+            answer, email = DISMISS, None
+        _conclude(request, answer, email)
+
+    _task = loop.create_task(converse(), name="crawl4ai-telemetry-prompt")
+    if not _exit_hook_registered:
+        _exit_hook_registered = True
+        atexit.register(_ask_at_exit)
+
+
+def _ask_at_exit() -> None:
+    """The program ended while its loop's prompt was unanswered: ask now, then deliver."""
+    try:
+        request = current_request()
+        if request is None or request.surface != SURFACE or request.answer is not None:
+            return
+        task = _task
+        if task is not None and not task.done() and task.get_loop().is_running():
+            return  # still being asked on a loop that lives on in another thread
+        if not _environment.can_prompt_in_terminal():
+            request.resolve(DISMISS)
+            return
+        _ask_blocking(request)
+        from ..pipeline import DEFAULT_EXIT_TIMEOUT, EXIT_TIMEOUT_ENV
+
+        try:
+            timeout = float(os.environ.get(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT))
+        except ValueError:
+            timeout = DEFAULT_EXIT_TIMEOUT
+        request.pipeline.flush(min(max(timeout, 0.0), 30.0))
+    except BaseException:
+        internal_error("terminal prompt at exit")
+
+
+# -- the conversation -----------------------------------------------------------------------------
+
+
+async def _converse(request: ConsentRequest) -> tuple[str, str | None]:
+    """Ask, show the report on request, ask for an email. KeyboardInterrupt/EOFError escape."""
+    _say(_header(request))
+    while True:
+        choice = await _run(request, _choice_question())
+        if choice != SHOW:
+            break
+        _say(_report_text(request))
+    if choice not in (ONCE, ALWAYS):
+        return choice or DISMISS, None
+    email = await _run(request, _email_question(request.default_email))
+    return choice, (email or "").strip()
+
+
+async def _run(request: ConsentRequest, question: Any) -> Any:
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    app = question.application
+    eof = KeyBindings()
+
+    # questionary's select ignores Ctrl-D; a person pressing it means "stop asking".
+    @eof.add("c-d", eager=True)
+    def _(event: Any) -> None:
+        event.app.exit(exception=EOFError, style="class:aborting")
+
+    app.key_bindings = merge_key_bindings([app.key_bindings, eof]) if app.key_bindings else eof
+    request.app = app
+    try:
+        # Other tasks' and threads' output goes above the prompt instead of through it. The
+        # host's loop keeps its own SIGINT and exception handlers.
+        with patch_stdout(raw=True):
+            return await app.run_async(handle_sigint=False, set_exception_handler=False)
+    finally:
+        request.app = None
+
+
+def _close_running_app(request: ConsentRequest) -> None:
+    app = getattr(request, "app", None)
+    loop = getattr(app, "loop", None)
+    if app is None or loop is None:
+        return
+    try:
+        loop.call_soon_threadsafe(lambda: app.is_running and app.exit(exception=EOFError))
+    except Exception:
+        pass
+
+
+def _choice_question() -> Any:
+    import questionary
+
+    choices = [questionary.Choice(title, value=value, shortcut_key=str(i))
+               for i, (title, value) in enumerate(CHOICES, 1)]
+    return questionary.select("Send a crash report?", choices=choices, use_shortcuts=True,
+                              use_arrow_keys=True, qmark="?")
+
+
+def _email_question(default: str | None) -> Any:
+    import questionary
+
+    from ..consent import is_valid_email
+
+    def validate(text: str) -> bool | str:
+        text = text.strip()
+        return True if not text or is_valid_email(text) else INVALID_EMAIL
+
+    return questionary.text(EMAIL_QUESTION, default=default or "", validate=validate, qmark="?")
+
+
+def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bool = False) -> None:
+    try:
+        if not request.resolve(answer, email):
+            return
+    except ValueError:  # an email the validator let through but the request refused
+        request.resolve(answer, None)
+    if quiet:
+        return
+    tick = _glyph("✓", "*")
+    lines = {
+        ONCE: f"{tick} Thank you: this report will be sent. You will be asked again in a later "
+              "run (always: `crwl telemetry enable`).",
+        ALWAYS: f"{tick} Thank you: crash reports are on. Turn them off any time: "
+                "`crwl telemetry disable`.",
+        DENY: f"{tick} No crash reports will be sent. Change this any time: "
+              "`crwl telemetry enable`.",
+        DISMISS: "Nothing was sent and nothing was saved. You will be asked again in a later run "
+                 "(or decide now: `crwl telemetry enable` / `crwl telemetry disable`).",
+    }
+    message = lines.get(answer, "")
+    if request.warning:
+        message += f"\nNote: {request.warning}."
+    _say(message)
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+
+def _glyph(fancy: str, plain: str) -> str:
+    encoding = (getattr(sys.stdout, "encoding", "") or "").lower()
+    return fancy if "utf" in encoding else plain
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except Exception:
+        pass
+
+
+def _header(request: ConsentRequest) -> str:
+    kind = request.exception_type or "an error"
+    return "\n".join((
+        "",
+        f"{_glyph('🚨', '!!')} {TITLE}",
+        f"   Crawl4AI hit an error ({kind}).",
+        f"   {QUESTION}",
+        "   A report holds the error type and stack trace (your own code's frames are reduced to",
+        "   placeholders), the Crawl4AI, Python and OS versions, the environment type, and your",
+        "   email only if you give one. Never URLs, crawled content, headers, cookies, keys, your",
+        "   file paths, variables or your source code.",
+        "",
+    ))
+
+
+def _report_text(request: ConsentRequest) -> str:
+    try:
+        report = request.report()
+    except Exception:
+        internal_error("prompt report")
+        report = None
+    if report is None:
+        return "(The report could not be built, so nothing would be sent.)"
+    removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
+    return "\n".join((
+        "",
+        "--- The exact report that would be sent (its id and time are set when it is sent; your",
+        "--- email is added only if you give one) ---",
+        json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True),
+        f"--- Removed before sending: {removed or 'nothing'} ---",
+        "",
+    ))
