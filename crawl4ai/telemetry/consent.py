@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import environment
+from ._files import write_private
 
 NOT_SET = "not_set"
 DENIED = "denied"
@@ -185,24 +186,8 @@ class ConsentStore:
 
 
 def _atomic_write(path: str, data: dict[str, Any]) -> None:
-    import tempfile
-
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".config.json.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o600)
-            json.dump(data, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_private(path, text.encode("utf-8"), durable=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ._files import write_private
 from .consent import base_dir
 
 PENDING, SENT, LOCAL, FAILED, WITHHELD = "pending", "sent", "local", "failed", "withheld"
@@ -78,7 +79,7 @@ class LocalOutbox:
             exception_type: str = "", removed: dict[str, int] | None = None) -> OutboxEntry:
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         report_path, _ = self._paths(event_id)
-        _write_private(report_path, payload)
+        write_private(report_path, payload)
         now = time.time()
         entry = OutboxEntry(
             event_id=event_id, state=state, created=now, updated=now, provider=provider,
@@ -91,7 +92,7 @@ class LocalOutbox:
 
     def _save(self, entry: OutboxEntry) -> None:
         _, meta_path = self._paths(entry.event_id)
-        _write_private(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
+        write_private(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
 
     def get(self, event_id: str) -> OutboxEntry | None:
         try:
@@ -111,7 +112,7 @@ class LocalOutbox:
     def replace_payload(self, event_id: str, payload: bytes) -> None:
         """Record the bytes a provider really transmitted."""
         report_path, _ = self._paths(event_id)
-        _write_private(report_path, payload)
+        write_private(report_path, payload)
         entry = self.get(event_id)
         if entry is not None:
             entry.size = len(payload)
@@ -208,18 +209,3 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True
     return True
-
-
-def _write_private(path: str, data: bytes) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
