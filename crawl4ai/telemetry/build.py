@@ -94,7 +94,8 @@ def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
                     "module": module,
                     "function": getattr(code, "co_qualname", code.co_name),
                     "lineno": tb.tb_lineno,
-                    "in_app": origin == CRAWL4AI,
+                    # Telemetry's own wrappers are plumbing around the error, not where it is.
+                    "in_app": origin == CRAWL4AI and not _is_telemetry(module),
                 }
             )
         tb = tb.tb_next
@@ -104,19 +105,32 @@ def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
     return frames
 
 
+def _is_telemetry(module: Any) -> bool:
+    return isinstance(module, str) and (module == "crawl4ai.telemetry" or module.startswith("crawl4ai.telemetry."))
+
+
+def _module_origin(module: str | None) -> str:
+    if module in (None, "builtins", "__builtin__"):
+        return STDLIB
+    mod = sys.modules.get(module)
+    filename = getattr(mod, "__file__", None) or ""
+    if filename:
+        return classify_file(filename, module)[0]
+    if module == "crawl4ai" or module.startswith("crawl4ai."):
+        return CRAWL4AI
+    stdlib = getattr(sys, "stdlib_module_names", ())
+    return STDLIB if module.split(".")[0] in stdlib else USER
+
+
 def exception_type_name(exc_type: type) -> tuple[str, str | None]:
-    """(type name, module) — a class defined in the user's code shows only its public base."""
+    """(type name, module) — a class defined in the user's code shows only its nearest public
+    base, as ``<user code>(ValueError)``: the class name is a piece of the user's source."""
     module = getattr(exc_type, "__module__", None)
     if module in (None, "builtins", "__builtin__"):
         return exc_type.__qualname__, None
-    mod = sys.modules.get(module)
-    filename = getattr(mod, "__file__", None) or ""
-    origin, _ = classify_file(filename, module) if filename else (
-        (STDLIB, "") if module in sys.stdlib_module_names or module.split(".")[0] in sys.stdlib_module_names else (USER, "")
-    )
-    if origin == USER:
+    if _module_origin(module) == USER:
         for base in exc_type.__mro__[1:]:
-            if base.__module__ == "builtins" or base.__module__.split(".")[0] in ("crawl4ai",):
+            if _module_origin(getattr(base, "__module__", None)) != USER:
                 return f"{USER_CODE}({base.__qualname__})", None
         return USER_CODE, None
     return exc_type.__qualname__, module
@@ -187,7 +201,10 @@ def fingerprint(exc: BaseException) -> list[str]:
             parts.extend(f"{f['module']}:{f['function']}" for f in frames)
             break
     else:
-        frames = [f for f in _frames(exc.__traceback__) if f["filename"] != USER_CODE]
+        frames = [
+            f for f in _frames(exc.__traceback__)
+            if f["filename"] != USER_CODE and not _is_telemetry(f.get("module"))
+        ]
         parts.extend(f"{f['module']}:{f['function']}" for f in frames[-3:])
     return parts
 

@@ -7,13 +7,58 @@ The pipeline, the prompts ("see the exact report") and the dashboard all use
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from . import environment as _environment
 from .build import build_event
-from .scrub import scrub_event
+from .scrub import LocalNames, scrub_event
+
+
+@lru_cache(maxsize=1)
+def _account() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(homes, users, hosts) from the system: looked up once, on the worker thread."""
+    homes: set[str] = set()
+    users: set[str] = set()
+    hosts: set[str] = set()
+    try:
+        import pwd
+
+        entry = pwd.getpwuid(os.getuid())
+        homes.add(entry.pw_dir)
+        users.add(entry.pw_name)
+    except Exception:  # no pwd on Windows, or an unnamed uid in a container
+        pass
+    try:
+        import getpass
+
+        users.add(getpass.getuser())
+    except Exception:
+        pass
+    try:
+        import socket
+
+        name = socket.gethostname()
+        hosts.update({name, name.split(".")[0]})
+    except Exception:
+        pass
+    return tuple(homes), tuple(users), tuple(hosts)
+
+
+def local_names() -> LocalNames:
+    """This machine's home directories, user names and host names, for the scrubber to redact."""
+    homes, users, hosts = _account()
+    env_homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")}
+    env_homes.add(os.path.expanduser("~"))
+    env_users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    return LocalNames(
+        homes=tuple(h for h in {*homes, *env_homes} if h and h not in ("/", "\\")),
+        users=tuple(u for u in {*users, *env_users} if u),
+        hosts=tuple(h for h in hosts if h),
+    )
 
 
 @dataclass
@@ -53,7 +98,7 @@ def build_report(
         mechanism=mechanism, handled=handled, occurrences=occurrences,
     )
     removed: Counter[str] = Counter()
-    return Report(scrub_event(raw, removed), removed)
+    return Report(scrub_event(raw, removed, local=local_names()), removed)
 
 
 def sample_report(email: str | None = None) -> Report:
