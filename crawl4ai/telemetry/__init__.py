@@ -126,22 +126,27 @@ def async_telemetry_decorator(func: F | None = None, /, **context: Any) -> Any:
 
 class telemetry_context:  # noqa: N801 - a context manager named like the seed's function
     """``with telemetry_context("extraction"):`` reports an exception leaving the block (and
-    lets it propagate)."""
+    lets it propagate). A class, not a generator: entering and leaving must cost next to nothing."""
 
-    __slots__ = ("context",)
+    __slots__ = ("operation", "context")
 
     def __init__(self, operation: str | None = None, **context: Any) -> None:
-        if operation is not None:
-            context["operation"] = operation
+        self.operation = operation
         self.context = context
 
     def __enter__(self) -> telemetry_context:
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is not None and isinstance(exc, Exception):
-            _capture(exc, self.context, "context")
+        if exc_type is not None and issubclass(exc_type, Exception):
+            self._report(exc)
         return False
+
+    def _report(self, exc: Any) -> None:
+        context = dict(self.context)
+        if self.operation is not None:
+            context["operation"] = self.operation
+        _capture(exc, context, "context")
 
 
 class async_telemetry_context(telemetry_context):  # noqa: N801
@@ -153,8 +158,8 @@ class async_telemetry_context(telemetry_context):  # noqa: N801
         return self
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is not None and isinstance(exc, Exception):
-            _capture(exc, self.context, "context")
+        if exc_type is not None and issubclass(exc_type, Exception):
+            self._report(exc)
         return False
 
 

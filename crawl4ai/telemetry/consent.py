@@ -17,8 +17,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import environment
 from ._files import write_private
@@ -33,7 +32,7 @@ SECTION = "telemetry"
 _OFF = ("0", "false", "no", "off", "disabled")
 _ON = ("1", "true", "yes", "on", "enabled")
 # Syntax only: telemetry never looks an address up.
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
+_EMAIL_PATTERN = r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
 
 
 class ConfigError(OSError):
@@ -41,7 +40,7 @@ class ConfigError(OSError):
 
 
 def is_valid_email(email: str) -> bool:
-    return bool(email) and len(email) <= 254 and bool(_EMAIL_RE.match(email.strip()))
+    return bool(email) and len(email) <= 254 and bool(re.match(_EMAIL_PATTERN, email.strip()))
 
 
 def base_dir() -> str:
@@ -194,8 +193,7 @@ def _atomic_write(path: str, data: dict[str, Any]) -> None:
 # The effective decision
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What the gate says for one error, and why (shown by ``status``)."""
 
     send: bool

@@ -1,0 +1,134 @@
+"""The core's budgets from DESIGN.md, each measured beside its reference in one run.
+
+- import crawl4ai.telemetry over an interpreter that already imported crawl4ai
+- a decorated call vs a plain pass-through wrapper; telemetry_context vs nullcontext
+- what a capture costs its caller (median, and the very first one)
+- exit with nothing pending
+- a storm of 50,000 exceptions of 5 kinds vs a no-op capture
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+
+
+def row(name: str, ours: float, reference: float, unit: str, budget: str) -> None:
+    ratio = ours / reference if reference else float("nan")
+    print(f"{name:<44} {ours:>10.3f} {unit:<3} vs {reference:>10.3f} {unit:<3} ratio {ratio:6.2f}  budget {budget}")
+
+
+def child(code: str, **env: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env},
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def bench_import() -> None:
+    code = ("import time, crawl4ai; t=time.perf_counter(); import {m}; "
+            "print(time.perf_counter()-t)")
+    # The activation hook would import telemetry together with crawl4ai: switch it off here
+    # so the import itself is what is measured.
+    ours = statistics.median(float(child(code.format(m="crawl4ai.telemetry"), CRAWL4AI_TELEMETRY_HOOK="0"))
+                             for _ in range(7))
+    ref = statistics.median(float(child(code.format(m="json"), CRAWL4AI_TELEMETRY_HOOK="0")) for _ in range(7))
+    row("import crawl4ai.telemetry (after crawl4ai)", ours * 1e3, ref * 1e3, "ms", "<= 3 ms over bare")
+    heavy = child("import sys, crawl4ai; before=set(sys.modules); import crawl4ai.telemetry; "
+                  "print(sorted(m for m in set(sys.modules)-before if m.split('.')[0] in "
+                  "('sentry_sdk','IPython','textual','questionary','typer','prompt_toolkit','ipywidgets')))")
+    print(f"{'heavy modules imported by it':<44} {heavy}")
+
+
+def bench_success_path() -> None:
+    from crawl4ai.telemetry import telemetry_context, telemetry_decorator
+
+    def work(x):
+        return x + 1
+
+    def passthrough(f):
+        @functools.wraps(f)
+        def wrapper(*a, **k):
+            return f(*a, **k)
+        return wrapper
+
+    plain, ours = passthrough(work), telemetry_decorator(work)
+    n = 200_000
+    t_plain = min(timeit.repeat(lambda: plain(1), number=n, repeat=7))
+    t_ours = min(timeit.repeat(lambda: ours(1), number=n, repeat=7))
+    row("decorated call", t_ours / n * 1e9, t_plain / n * 1e9, "ns", "ratio <= 1.05")
+
+    def with_ctx():
+        with telemetry_context("x"):
+            pass
+
+    def with_null():
+        with contextlib.nullcontext():
+            pass
+
+    t_null = min(timeit.repeat(with_null, number=n, repeat=7))
+    t_ctx = min(timeit.repeat(with_ctx, number=n, repeat=7))
+    row("telemetry_context", t_ctx / n * 1e9, t_null / n * 1e9, "ns", "ratio <= 1.2")
+
+
+def bench_capture() -> None:
+    from crawl4ai import telemetry
+
+    os.environ["CRAWL4AI_TELEMETRY"] = "1"
+    os.environ["CRAWL4AI_TELEMETRY_ENVIRONMENT"] = "library"
+
+    def one(i: int, f) -> float:
+        try:
+            raise ValueError(i)
+        except ValueError as e:
+            t = time.perf_counter()
+            f(e)
+            return time.perf_counter() - t
+
+    first = one(0, telemetry.capture_exception)
+    times = [one(i, telemetry.capture_exception) for i in range(20_000)]
+    noop = [one(i, lambda e: None) for i in range(20_000)]
+    row("first capture (caller's cost)", first * 1e3, statistics.median(noop) * 1e3, "ms", "<= 2 ms")
+    row("capture, median (caller's cost)", statistics.median(times) * 1e6,
+        statistics.median(noop) * 1e6, "us", "<= 50 us")
+
+    kinds = [ValueError, KeyError, TypeError, OSError, RuntimeError]
+
+    def storm(f) -> float:
+        t = time.process_time()
+        for i in range(50_000):
+            try:
+                raise kinds[i % 5](i)
+            except Exception as e:
+                f(e)
+        return time.process_time() - t
+
+    ours, ref = storm(telemetry.capture_exception), storm(lambda e: None)
+    row("storm 50k x 5 kinds, CPU", ours, ref, "s", "<= 0.5 s above no-op")
+    telemetry.flush(5)
+    st = telemetry.status()
+    print(f"{'storm: reported / rate limited':<44} {st['pipeline'].get('reported', 0)} / "
+          f"{st['pipeline'].get('rate_limited', 0)}  kinds {sorted(st['rate_limited_kinds'])}")
+
+
+def bench_exit() -> None:
+    code = ("import atexit, time, json; m={{}}; "
+            "atexit.register(lambda: print(time.perf_counter()-m['t'])); "
+            "import crawl4ai{extra}; m['t']=time.perf_counter()")
+    ours = statistics.median(float(child(code.format(extra=", crawl4ai.telemetry"))) for _ in range(5))
+    ref = statistics.median(float(child(code.format(extra=""))) for _ in range(5))
+    row("exit, nothing pending", ours * 1e3, ref * 1e3, "ms", "<= 3 ms")
+
+
+if __name__ == "__main__":
+    print(json.dumps({"python": sys.version.split()[0]}))
+    bench_import()
+    bench_success_path()
+    bench_capture()
+    bench_exit()
