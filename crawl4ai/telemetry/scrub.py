@@ -179,8 +179,8 @@ _IPV4 = re.compile(
     r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![\w]|\.\d)"
 )
 _IPV6 = re.compile(
-    r"(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})"
-    r"(?:%[\w.\-]+)?(?:\](?::\d{1,5})?)?(?:/\d{1,3})?(?![\w:])"
+    r"(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})"
+    r"(?:%[\w.\-]+)?(?:\](?::\d{1,5})?)?(?:/\d{1,3})?(?![\w:]|\.\d)"
 )
 _HOST = re.compile(
     r"(?<![\w.\-@/\\])((?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,63}|xn--[a-zA-Z0-9\-]{1,59}))"
@@ -249,6 +249,10 @@ _COLON_CHAIN = re.compile(
     r"(?<![\w:<>])(?:" + _PLACEHOLDER + r"|[^\s:'\"<>()\[\]{},])+"
     r"(?::(?:" + _PLACEHOLDER + r"|[^\s:'\"<>()\[\]{},])+){2,}"
 )
+# name=value (form data, query strings, keyword reprs): the value is data unless it is a number,
+# a constant or an enum member (``timeout=30``, ``verbose=True``, ``mode=CacheMode.BYPASS``).
+_ASSIGNMENT = re.compile(r"(?<![\w.\-])([A-Za-z_][\w.\-\[\]]{0,40})=(?!['\"<])([^\s,;&)'\"\]}<>]+)")
+_PLAIN_VALUE = re.compile(r"[-+]?\d{1,6}(?:\.\d+)?[a-z%]{0,3}|True|False|None|true|false|null|[A-Z]\w*\.[A-Z][A-Z0-9_]*")
 _UUID = re.compile(r"(?i)(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])")
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
 _LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d(?:[\d\- ]{5,}\d)(?![\w.])")
@@ -354,6 +358,10 @@ def _colon_chain(m: re.Match[str]) -> str | None:
     if all(part.isdigit() for part in parts):
         return None  # a time of day, not data
     return "<secret>"
+
+
+def _assignment(m: re.Match[str]) -> str | None:
+    return None if _PLAIN_VALUE.fullmatch(m.group(2)) else f"{m.group(1)}=<str>"
 
 
 def _token(m: re.Match[str]) -> str | None:
@@ -473,6 +481,7 @@ _REDACTORS: tuple[tuple[str, _Redactor], ...] = (
     ("path", _sub(_PATH_ABSOLUTE, "<path>")),
     ("path", _sub(_PATH_RELATIVE, "<path>")),
     ("secret", _counting(_COLON_CHAIN, _colon_chain)),
+    ("str", _counting(_ASSIGNMENT, _assignment)),
     ("addr", _sub(_ADDRESS, "<addr>")),
     ("str", _quoted),
     ("secret", _counting(_TOKEN, _token)),
