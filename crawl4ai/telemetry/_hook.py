@@ -1,19 +1,36 @@
 """The post-import hook the installed ``crawl4ai_telemetry.pth`` line loads at start-up.
 
-It costs almost nothing: one finder on ``sys.meta_path`` that only wakes up when one of the
-watched crawl4ai modules is imported. It never imports crawl4ai, never raises, and
-``CRAWL4AI_TELEMETRY_HOOK=0`` switches it off entirely.
+Activation without a line of telemetry code in the user's script: one finder sits on
+``sys.meta_path`` and wakes up only for the few crawl4ai modules it watches. It never imports
+crawl4ai itself, never raises, and costs a few microseconds of interpreter start-up.
 
-When ``crawl4ai`` itself is imported it makes sure ``crawl4ai.telemetry`` resolves, also for an
-editable install of this add-on whose sources live outside the real crawl4ai package.
+- ``import crawl4ai``: makes sure ``crawl4ai.telemetry`` resolves, also for an editable install
+  of this add-on whose sources live outside the real crawl4ai package (always, even with the
+  hook switched off, or ``import crawl4ai.telemetry`` would fail).
+- after ``crawl4ai`` (or ``crawl4ai.async_webcrawler``) has run: wraps crawl4ai's crawl steps
+  (:mod:`crawl4ai.telemetry.integrations.crawl4ai`).
+- after ``crawl4ai.cli`` has run: also mounts ``crwl telemetry``.
+
+``CRAWL4AI_TELEMETRY_HOOK=0`` switches the patching off (``crawl4ai.telemetry.install()`` still
+works), and nothing is patched while ``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` is set.
+
 This file is installed twice: as ``crawl4ai/telemetry/_hook.py`` and as the top-level
-``_crawl4ai_telemetry_hook`` the ``.pth`` line imports (importing crawl4ai there would be slow).
+``_crawl4ai_telemetry_hook`` the ``.pth`` line imports (importing crawl4ai there would be slow),
+so it imports nothing but ``os`` and ``sys``, which are loaded at start-up anyway.
 """
 
 import os
 import sys
 
 HOOK_ENV = "CRAWL4AI_TELEMETRY_HOOK"
+_OFF = ("0", "false", "no", "off", "disabled")
+# The modules whose execution the finder follows; every other import costs one set lookup.
+_WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli"})
+
+
+def hook_enabled():
+    """False when ``CRAWL4AI_TELEMETRY_HOOK`` switches the automatic patching off."""
+    return os.environ.get(HOOK_ENV, "").strip().lower() not in _OFF
 
 
 def _addon_dirs(existing):
@@ -28,11 +45,54 @@ def _addon_dirs(existing):
     return found
 
 
+def _after_import(name):
+    """Runs right after a watched module has executed. Never raises."""
+    if not hook_enabled():
+        return
+    try:
+        from crawl4ai.telemetry.integrations.crawl4ai import on_import
+
+        on_import(name)
+    except Exception:
+        try:
+            from crawl4ai.telemetry._debug import internal_error
+
+            internal_error(f"post-import hook for {name}")
+        except Exception:
+            pass
+
+
+class _Loader:
+    """Runs the real loader, then the post-import step; the module keeps its real loader."""
+
+    def __init__(self, loader, name):
+        self._loader = loader
+        self._name = name
+
+    def create_module(self, spec):
+        create = getattr(self._loader, "create_module", None)
+        return create(spec) if create is not None else None
+
+    def exec_module(self, module):
+        # Put the real loader back before the module runs, so nothing can tell it was wrapped.
+        try:
+            module.__loader__ = self._loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self._loader
+        except Exception:
+            pass
+        self._loader.exec_module(module)
+        _after_import(self._name)
+
+    def __getattr__(self, attr):
+        return getattr(self._loader, attr)
+
+
 class _Crawl4aiFinder:
-    """Wakes up for ``import crawl4ai`` only; lets the normal finders do the real work."""
+    """Wakes up for the watched crawl4ai modules only; the normal finders do the real work."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "crawl4ai":
+        if fullname not in _WATCHED:
             return None
         try:
             for finder in sys.meta_path:
@@ -43,20 +103,22 @@ class _Crawl4aiFinder:
                     break
             else:
                 return None
-            locations = spec.submodule_search_locations
-            if locations is not None and not any(
-                os.path.exists(os.path.join(p, "telemetry", "__init__.py")) for p in locations
-            ):
-                locations.extend(_addon_dirs(set(locations)))
+            if fullname == "crawl4ai":
+                locations = spec.submodule_search_locations
+                if locations is not None and not any(
+                    os.path.exists(os.path.join(p, "telemetry", "__init__.py")) for p in locations
+                ):
+                    locations.extend(_addon_dirs(set(locations)))
+            if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _Loader(spec.loader, fullname)
             return spec
         except Exception:
             return None
 
 
 def install():
-    """Put the finder in place (idempotent)."""
-    if os.environ.get(HOOK_ENV, "").strip().lower() in ("0", "false", "no", "off"):
-        return
+    """Put the finder in place (idempotent). The patching it triggers obeys :func:`hook_enabled`
+    when the watched modules are imported, so the editable-install path fix always works."""
     if any(type(f).__name__ == "_Crawl4aiFinder" for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _Crawl4aiFinder())
