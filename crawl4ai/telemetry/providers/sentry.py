@@ -189,3 +189,12 @@ def install_global_integrations(
         **options,
     )
     return True
+
+
+def enable_asyncio_in_running_loop() -> None:
+    """Sentry's AsyncioIntegration patches only the loop running when it is set up; a process
+    that starts its loops later (``crwl``: ``asyncio.run`` per command) calls this inside each
+    loop, after :func:`install_global_integrations` returned True."""
+    from sentry_sdk.integrations.asyncio import enable_asyncio_integration
+
+    enable_asyncio_integration()
