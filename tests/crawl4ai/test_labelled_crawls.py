@@ -128,7 +128,7 @@ async def test_bug_in_a_deep_crawl_helper_propagates_unchanged_and_is_reported(s
     [event] = reports.events()
     exc = last_exception(event)
     assert exc["type"] == "TypeError"
-    assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("arun", False)
+    assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("deep_crawl", False)
     assert crawl4ai_frames(event)[-2:] == [
         "crawl4ai.deep_crawling.bfs_strategy:BFSDeepCrawlStrategy.link_discovery",
         "crawl4ai.utils:normalize_url_for_deep_crawl"]

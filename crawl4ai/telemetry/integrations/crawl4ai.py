@@ -10,7 +10,8 @@ mechanism         where
 ``crawl``         each crawl4ai crawler strategy's ``crawl()`` (patched on the class)
 ``aprocess_html`` ``AsyncWebCrawler.aprocess_html`` (patched on the class)
 ``arun``          the catch-all inside ``arun`` (its ``get_error_context`` call), and what
-                  propagates out of a crawler's ``arun`` (deep crawls included)
+                  propagates out of a crawler's ``arun``
+``deep_crawl``    what propagates out of a crawl4ai deep-crawl strategy's ``arun`` (batch mode)
 ``arun_many``     what propagates out of ``arun_many`` (its dispatcher calls ``arun``)
 ``scrap``         errors the scraping strategy logs and swallows (``_log("error", …)`` while
                   handling an exception): the page still comes back with ``success=True``
@@ -314,8 +315,9 @@ def _wrap_async(func: Callable[..., Any], mechanism: str, *, handled: bool,
 
     @functools.wraps(func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if adopt and args:
-            _adopt(args[0])
+        if adopt:
+            _adopt(args[0] if args else None)
+            _adopt(kwargs.get("crawler"))
         if _asyncio_per_loop:
             _enable_asyncio_for_loop()
         try:
@@ -430,7 +432,8 @@ def _wrap_strategy_class(cls: type) -> None:
         if not _defined_in_crawl4ai(klass):
             continue
         crawl = klass.__dict__.get("crawl")
-        if crawl is None or hasattr(crawl, _MARK) or not inspect.iscoroutinefunction(crawl):
+        if (crawl is None or hasattr(crawl, _MARK) or not inspect.iscoroutinefunction(crawl)
+                or getattr(crawl, "__isabstractmethod__", False)):
             continue
         with _lock:
             _patch(klass, "crawl", lambda f: _wrap_async(f, "crawl", handled=True))
@@ -439,7 +442,7 @@ def _wrap_strategy_class(cls: type) -> None:
 def _adopt(crawler: Any) -> None:
     """Wrap this crawler's ``arun`` (crawl4ai rebinds it per instance in ``__init__``) and its
     strategy's ``crawl``, once. Crawlers created before activation are adopted lazily."""
-    if not _active:
+    if not _active or crawler is None:
         return
     try:
         attrs = getattr(crawler, "__dict__", None)
@@ -480,6 +483,11 @@ def install(*, import_crawl4ai: bool = True) -> bool:
                lambda f: _wrap_async(f, "arun_many", handled=False, adopt=True))
         _patch(module, "get_error_context", _wrap_error_context)
         _active = True
+        deep = sys.modules.get("crawl4ai.deep_crawling")
+        deep_base = getattr(deep, "DeepCrawlStrategy", None)
+        for obj in list(vars(deep).values()) if isinstance(deep_base, type) else ():
+            if isinstance(obj, type) and issubclass(obj, deep_base) and _defined_in_crawl4ai(obj):
+                _patch(obj, "arun", lambda f: _wrap_async(f, "deep_crawl", handled=False, adopt=True))
         scraping = sys.modules.get("crawl4ai.content_scraping_strategy")
         for obj in list(vars(scraping).values()) if scraping is not None else ():
             if isinstance(obj, type) and _defined_in_crawl4ai(obj) and "_log" in obj.__dict__:
