@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.crawl4ai.crawling import Reports, Site
+from tests.support.bugsink import Bugsink
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +44,10 @@ def integration(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
 @pytest.fixture
 def reports(integration: types.ModuleType) -> Reports:
     return Reports(integration)
+
+
+@pytest.fixture(scope="session")
+def bugsink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bugsink]:
+    """A real Bugsink on 127.0.0.1 (SQLite in a temporary folder), started once per session."""
+    with Bugsink(tmp_path_factory.mktemp("bugsink")) as server:
+        yield server
