@@ -173,7 +173,7 @@ ASYNC_SCRIPT = """
     async def ticker():
         i = 0
         while True:
-            print(f"tick {i}", flush=True)
+            print(f"tick {i} {prompts.state()}", flush=True)
             i += 1
             await asyncio.sleep(0.05)
 
@@ -181,7 +181,7 @@ ASYNC_SCRIPT = """
         ticks = asyncio.create_task(ticker())
         results = await asyncio.gather(
             fail(ValueError, 0), fail(KeyError, 0.2), fail(TypeError, 0.4), return_exceptions=True)
-        print("FAILURES", len(results), flush=True)
+        print("FAILURES", len(results), prompts.state(), flush=True)
         for _ in range(600):  # a real program would go on crawling; bounded here
             if prompts.state() != "open":
                 break
@@ -197,13 +197,13 @@ ASYNC_SCRIPT = """
 def test_in_an_event_loop_other_tasks_keep_running_and_waiting_errors_follow_the_answer(
         home, sentry_server):
     child = spawn(ASYNC_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
-    child.expect_exact("Use shortcuts")
     # While the question is open: the other failing tasks finished, the ticker keeps ticking.
-    child.expect_exact("FAILURES 3")
-    first_tick = int(child.expect(r"tick (\d+)") == 0 and child.match.group(1))
-    child.expect(r"tick (\d+)")
-    child.expect(r"tick (\d+)")
-    assert int(child.match.group(1)) >= first_tick + 2
+    child.expect_exact("FAILURES 3 open")
+    ticks = []
+    for _ in range(3):
+        child.expect(r"tick (\d+) open")
+        ticks.append(int(child.match.group(1)))
+    assert ticks == sorted(ticks) and ticks[-1] >= ticks[0] + 2
     choose(child, 2)
     child.expect_exact(EMAIL)
     child.send(ENTER)
@@ -242,3 +242,55 @@ def test_a_program_that_ends_before_the_answer_is_asked_at_exit_and_still_delive
     assert child.exitstatus == 1  # the program's own failure, unchanged
     [event] = sentry_server.wait_for_events(1)
     assert event["exception"]["values"][-1]["type"] == "ValueError"
+
+
+THREADS_SCRIPT = """
+    import threading
+    import time
+    from crawl4ai import telemetry
+    from crawl4ai.telemetry import prompts
+
+    @telemetry.telemetry_decorator
+    def fail(kind):
+        raise kind("boom")
+
+    def worker():
+        for _ in range(600):  # fail only once the question is open
+            if prompts.state() == "open":
+                break
+            time.sleep(0.01)
+        for kind in (KeyError, TypeError):
+            try:
+                fail(kind)
+            except kind:
+                pass
+        print("WORKER DONE", prompts.state(), flush=True)
+
+    started = threading.Event()
+    def first():
+        started.set()
+        try:
+            fail(ValueError)  # asks, and this thread waits for the answer
+        except ValueError:
+            print("MAIN GOES ON", flush=True)
+
+    t = threading.Thread(target=worker)
+    m = threading.Thread(target=first)
+    m.start(); started.wait(); t.start(); t.join(); m.join()
+    print("FLUSHED", telemetry.flush(10), flush=True)
+"""
+
+
+def test_other_threads_are_not_blocked_and_their_errors_wait_for_the_answer(home, sentry_server):
+    child = spawn(THREADS_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+    # The worker failed twice while the question was open, and was not blocked by it.
+    child.expect_exact("WORKER DONE open")
+    choose(child, 2)
+    child.expect_exact(EMAIL)
+    child.send(ENTER)
+    child.expect_exact("MAIN GOES ON")
+    out = finish(child)
+    assert "FLUSHED True" in out and out.count(HEADER) == 1
+    events = sentry_server.wait_for_events(3)
+    kinds = sorted(e["exception"]["values"][-1]["type"] for e in events)
+    assert kinds == ["KeyError", "TypeError", "ValueError"]

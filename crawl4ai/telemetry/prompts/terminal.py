@@ -54,7 +54,7 @@ _exit_hook_registered = False
 def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decision: Any,
         mechanism: str, handled: bool) -> None:
     """Ask about ``exc`` (or hold it for the prompt already open). Never raises an Exception."""
-    if not _environment.can_prompt_in_terminal():
+    if not _environment.can_prompt_in_terminal() or not _prompt_toolkit_available():
         pipeline.stats["not_consented"] += 1
         return
     request = open_request(pipeline, exc, context, decision, mechanism, handled, SURFACE)
@@ -65,6 +65,7 @@ def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decis
     except RuntimeError:
         loop = None
     if loop is None:
+        _preload()
         _ask_blocking(request)
     else:
         _ask_in_loop(loop, request)
@@ -73,19 +74,46 @@ def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decis
 # -- the two ways of running the conversation ---------------------------------------------------
 
 
-def _ask_blocking(request: ConsentRequest) -> None:
-    """Run the prompt on a helper thread with its own loop; wait for the answer."""
+def _prompt_toolkit_available() -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec("questionary") is not None and find_spec("prompt_toolkit") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _preload() -> None:
+    """Import what the prompt thread needs here first: if this error happened while a module
+    was being imported, the prompt thread must not wait on that module's import lock while
+    this thread waits for the prompt."""
+    import prompt_toolkit.key_binding  # noqa: F401
+    import prompt_toolkit.patch_stdout  # noqa: F401
+    import questionary  # noqa: F401
+
+    from .. import consent, report  # noqa: F401
+
+
+def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
+    """Run the prompt on a helper thread with its own loop; wait for the answer.
+
+    At exit the prompt runs on the calling thread instead: newer Pythons refuse to start threads
+    during interpreter shutdown, and no loop of the program's is left to disturb."""
     outcome: dict[str, Any] = {}
 
     def converse() -> None:
         try:
-            outcome["answer"] = asyncio.run(_converse(request))
+            outcome["answer"] = asyncio.run(_converse(request, patch=not at_exit))
         except (KeyboardInterrupt, EOFError):
             outcome["answer"] = (DISMISS, None)
         except BaseException:
             internal_error("terminal prompt")
             outcome["answer"] = (DISMISS, None)
 
+    if at_exit:
+        converse()
+        _conclude(request, *outcome.get("answer", (DISMISS, None)))
+        return
     thread = threading.Thread(target=converse, name="crawl4ai-telemetry-prompt", daemon=True)
     thread.start()
     try:
@@ -119,6 +147,12 @@ def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> No
         _conclude(request, answer, email)
 
     _task = loop.create_task(converse(), name="crawl4ai-telemetry-prompt")
+    try:
+        # Start the delivery thread now: if the answer only comes at exit, a new thread may no
+        # longer be startable then.
+        request.pipeline._ensure_worker()
+    except Exception:
+        internal_error("prompt worker start")
     if not _exit_hook_registered:
         _exit_hook_registered = True
         atexit.register(_ask_at_exit)
@@ -136,7 +170,7 @@ def _ask_at_exit() -> None:
         if not _environment.can_prompt_in_terminal():
             request.resolve(DISMISS)
             return
-        _ask_blocking(request)
+        _ask_blocking(request, at_exit=True)
         from ..pipeline import DEFAULT_EXIT_TIMEOUT, EXIT_TIMEOUT_ENV
 
         try:
@@ -151,21 +185,21 @@ def _ask_at_exit() -> None:
 # -- the conversation -----------------------------------------------------------------------------
 
 
-async def _converse(request: ConsentRequest) -> tuple[str, str | None]:
+async def _converse(request: ConsentRequest, patch: bool = True) -> tuple[str, str | None]:
     """Ask, show the report on request, ask for an email. KeyboardInterrupt/EOFError escape."""
     _say(_header(request))
     while True:
-        choice = await _run(request, _choice_question())
+        choice = await _run(request, _choice_question(), patch)
         if choice != SHOW:
             break
         _say(_report_text(request))
     if choice not in (ONCE, ALWAYS):
         return choice or DISMISS, None
-    email = await _run(request, _email_question(request.default_email))
+    email = await _run(request, _email_question(request.default_email), patch)
     return choice, (email or "").strip()
 
 
-async def _run(request: ConsentRequest, question: Any) -> Any:
+async def _run(request: ConsentRequest, question: Any, patch: bool = True) -> Any:
     from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
     from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -182,6 +216,8 @@ async def _run(request: ConsentRequest, question: Any) -> Any:
     try:
         # Other tasks' and threads' output goes above the prompt instead of through it. The
         # host's loop keeps its own SIGINT and exception handlers.
+        if not patch:
+            return await app.run_async(handle_sigint=False, set_exception_handler=False)
         with patch_stdout(raw=True):
             return await app.run_async(handle_sigint=False, set_exception_handler=False)
     finally:
@@ -222,10 +258,14 @@ def _email_question(default: str | None) -> Any:
 
 def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bool = False) -> None:
     try:
-        if not request.resolve(answer, email):
-            return
-    except ValueError:  # an email the validator let through but the request refused
-        request.resolve(answer, None)
+        try:
+            if not request.resolve(answer, email):
+                return
+        except ValueError:  # an email the validator let through but the request refused
+            request.resolve(answer, None)
+    except Exception:
+        internal_error("prompt answer")
+        return
     if quiet:
         return
     tick = _glyph("✓", "*")
