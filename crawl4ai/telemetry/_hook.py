@@ -1,23 +1,22 @@
-"""The post-import hook the installed ``crawl4ai_telemetry.pth`` line loads at start-up.
+"""Activation on install: the post-import hook the ``crawl4ai_telemetry.pth`` line loads."""
 
-Activation without a line of telemetry code in the user's script: one finder sits on
-``sys.meta_path`` and wakes up only for the few crawl4ai modules it watches. It never imports
-crawl4ai itself, never raises, and costs a few microseconds of interpreter start-up.
-
-- ``import crawl4ai``: makes sure ``crawl4ai.telemetry`` resolves, also for an editable install
-  of this add-on whose sources live outside the real crawl4ai package (always, even with the
-  hook switched off, or ``import crawl4ai.telemetry`` would fail).
-- after ``crawl4ai`` (or ``crawl4ai.async_webcrawler``) has run: wraps crawl4ai's crawl steps
-  (:mod:`crawl4ai.telemetry.integrations.crawl4ai`).
-- after ``crawl4ai.cli`` has run: also mounts ``crwl telemetry``.
-
-``CRAWL4AI_TELEMETRY_HOOK=0`` switches the patching off (``crawl4ai.telemetry.install()`` still
-works), and nothing is patched while ``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` is set.
-
-This file is installed twice: as ``crawl4ai/telemetry/_hook.py`` and as the top-level
-``_crawl4ai_telemetry_hook`` the ``.pth`` line imports (importing crawl4ai there would be slow),
-so it imports nothing but ``os`` and ``sys``, which are loaded at start-up anyway.
-"""
+# It runs at every interpreter start-up, so it is tiny (budget: 0.5 ms; see
+# benchmarks/bench_hook.py) and explains itself in comments, which cost nothing at start-up.
+#
+# One finder sits on sys.meta_path and wakes up only for the crawl4ai modules it watches. It
+# never imports crawl4ai itself and never raises.
+# - `import crawl4ai`: make sure `crawl4ai.telemetry` resolves, also for an editable install of
+#   this add-on whose sources live outside the real crawl4ai package (always, even with the hook
+#   switched off, or `import crawl4ai.telemetry` would fail).
+# - after `crawl4ai` (or `crawl4ai.async_webcrawler`) has run: wrap crawl4ai's crawl steps
+#   (crawl4ai.telemetry.integrations.crawl4ai).
+# - after `crawl4ai.cli` has run: also mount `crwl telemetry`.
+# CRAWL4AI_TELEMETRY_HOOK=0 switches the patching off (`crawl4ai.telemetry.install()` still
+# works); nothing is patched while CRAWL4AI_TELEMETRY=0 or DO_NOT_TRACK=1 is set.
+#
+# This file is installed twice: as crawl4ai/telemetry/_hook.py and as the top-level
+# `_crawl4ai_telemetry_hook` the .pth line imports (importing crawl4ai there would be slow), so
+# it imports nothing but os and sys, which are loaded at start-up anyway.
 
 import os
 import sys
@@ -28,13 +27,11 @@ _OFF = ("0", "false", "no", "off", "disabled")
 _WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli"})
 
 
-def hook_enabled():
-    """False when ``CRAWL4AI_TELEMETRY_HOOK`` switches the automatic patching off."""
+def hook_enabled():  # False when CRAWL4AI_TELEMETRY_HOOK switches the patching off
     return os.environ.get(HOOK_ENV, "").strip().lower() not in _OFF
 
 
-def _addon_dirs(existing):
-    """Folders on sys.path holding ``crawl4ai/telemetry`` outside a real crawl4ai package."""
+def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the real crawl4ai
     found = []
     for entry in sys.path:
         candidate = os.path.join(entry or ".", "crawl4ai")
@@ -45,8 +42,7 @@ def _addon_dirs(existing):
     return found
 
 
-def _after_import(name):
-    """Runs right after a watched module has executed. Never raises."""
+def _after_import(name):  # right after a watched module has run; never raises
     if not hook_enabled():
         return
     try:
@@ -62,8 +58,7 @@ def _after_import(name):
             pass
 
 
-class _Loader:
-    """Runs the real loader, then the post-import step; the module keeps its real loader."""
+class _Loader:  # the real loader, then the post-import step; the module keeps its real loader
 
     def __init__(self, loader, name):
         self._loader = loader
@@ -88,8 +83,7 @@ class _Loader:
         return getattr(self._loader, attr)
 
 
-class _Crawl4aiFinder:
-    """Wakes up for the watched crawl4ai modules only; the normal finders do the real work."""
+class _Crawl4aiFinder:  # wakes up for the watched modules only; the normal finders do the work
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in _WATCHED:
@@ -117,8 +111,8 @@ class _Crawl4aiFinder:
 
 
 def install():
-    """Put the finder in place (idempotent). The patching it triggers obeys :func:`hook_enabled`
-    when the watched modules are imported, so the editable-install path fix always works."""
+    # Idempotent. The patching obeys hook_enabled() when the watched modules are imported, so
+    # the editable-install path fix works even with the hook switched off.
     if any(type(f).__name__ == "_Crawl4aiFinder" for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _Crawl4aiFinder())
