@@ -76,6 +76,20 @@ def _sub(pattern: re.Pattern[str], repl: str | Callable[[re.Match[str]], str]) -
     return redact
 
 
+def _when(triggers: str | tuple[str, ...], redactor: _Redactor) -> _Redactor:
+    """Run ``redactor`` only when one of ``triggers`` (lower case) occurs: most messages hold
+    none of the data most redactors look for, and a substring test is far cheaper than a regex."""
+    keys = (triggers,) if isinstance(triggers, str) else triggers
+
+    def redact(text: str) -> tuple[str, int]:
+        lower = text.lower()
+        if any(k in lower for k in keys):
+            return redactor(text)
+        return text, 0
+
+    return redact
+
+
 def _counting(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None]) -> _Redactor:
     """``repl`` may return None to leave a match as it is (a validator said "not data")."""
 
@@ -107,7 +121,7 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
 _BASIC = re.compile(r"(?i)\b(basic|digest)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{6,}=*")
 # A value after a name that only ever holds a secret ("password: x", "api_key=x", "'token': 'x'").
 _SECRET_VALUE = re.compile(
-    r"(?i)\b((?:[\w-]*[_-])?(?:password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|"
+    r"(?i)(?<![A-Za-z0-9])((?:password|passwd|passphrase|pwd|secret|api[_-]?key|apikey|"
     r"access[_-]?key|private[_-]?key|client[_-]?secret|access[_-]?token|refresh[_-]?token|"
     r"id[_-]?token|auth[_-]?token|session[_-]?id|sessionid|csrf[_-]?token|credentials?))"
     r"(['\"]?\s*[:=]\s*)(?!<(?:secret|str)>)(['\"]?)[^\s'\",;&}]+\3"
@@ -171,19 +185,19 @@ _URL_OPAQUE = re.compile(r"(?i)(?<![\w.\-])(?:mailto|data|javascript|file|tel|sm
 _URL_SCHEMELESS = re.compile(r"(?<![\w:/.<>])//(?=[^\s/]*[.\[])[^\s'\"<>`/]+(?:/[^\s'\"<>`]*)?")
 _LABEL = r"(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?)"
 _EMAIL = re.compile(
-    r"(?<![\w.+\-])[\w!#$%&*+/=?^`{|}~\-](?:[\w.!#$%&'*+/=?^`{|}~\-]{0,126}[\w!#$%&*+/=?^`{|}~\-])?"
-    r"(?:@|%40)(?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,63}|xn--[a-zA-Z0-9\-]{1,59})(?![\w\-])"
+    r"(?<![\w.+\-])[\w!#$%&'*+/=?^`{|}~\-](?:[\w.!#$%&'*+/=?^`{|}~\-]{0,126}[\w!#$%&'*+/=?^`{|}~\-])?"
+    r"(?:@|%40)(?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,63}|[xX][nN]--[a-zA-Z0-9\-]{1,59})(?![\w\-])"
 )
 _CREDENTIALS = re.compile(r"(?<![\w:/.\-])[^\s:/@'\"<>`]+:[^\s/@'\"<>`]*@[^\s'\"<>`]+")
 _IPV4 = re.compile(
-    r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?::\d{1,5})?(?![\w]|\.\d)"
+    r"(?<![\w.])\[?(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?\]?(?::\d{1,5})?(?![\w]|\.\d)"
 )
 _IPV6 = re.compile(
     r"(?<![\w:.])\[?(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})"
     r"(?:%[\w.\-]+)?(?:\](?::\d{1,5})?)?(?:/\d{1,3})?(?![\w:]|\.\d)"
 )
 _HOST = re.compile(
-    r"(?<![\w.\-@/\\])((?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,63}|xn--[a-zA-Z0-9\-]{1,59}))"
+    r"(?<![\w.\-@/\\])((?:" + _LABEL + r"\.)+(?:[^\W\d_]{2,63}|[xX][nN]--[a-zA-Z0-9\-]{1,59}))"
     r"(?![\w\-]|\.[^\W_])(:\d{1,5})?((?:/[^\s'\"<>`]*)?)"
 )
 _HOST_KEYWORD = re.compile(
@@ -253,6 +267,9 @@ _COLON_CHAIN = re.compile(
 # a constant or an enum member (``timeout=30``, ``verbose=True``, ``mode=CacheMode.BYPASS``).
 _ASSIGNMENT = re.compile(r"(?<![\w.\-])([A-Za-z_][\w.\-\[\]]{0,40})=(?!['\"<])([^\s,;&)'\"\]}<>]+)")
 _PLAIN_VALUE = re.compile(r"[-+]?\d{1,6}(?:\.\d+)?[a-z%]{0,3}|True|False|None|true|false|null|[A-Z]\w*\.[A-Z][A-Z0-9_]*")
+_PERCENT_ENCODED = re.compile(
+    r"(?<![\w<>])[^\s'\"<>`]*(?:%[0-9A-Fa-f]{2})[^\s'\"<>`]*%[0-9A-Fa-f]{2}[^\s'\"<>`]*"
+)
 _UUID = re.compile(r"(?i)(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])")
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
 _LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d(?:[\d\- ]{5,}\d)(?![\w.])")
@@ -296,11 +313,19 @@ def _sentence_tail(text: str) -> str:
 
 def _credentials(m: re.Match[str]) -> str | None:
     host = m.group(0).rsplit("@", 1)[1]
-    return "<url>" if host and (host[0].isalnum() or host[0] == "[") else None
+    return "<url>" + _sentence_tail(m.group(0)) if host and (host[0].isalnum() or host[0] == "[") else None
+
+
+def _email(m: re.Match[str]) -> str:
+    # A quote before the address belongs to the text ('a@b.org'), unless the address has none after.
+    text = m.group(0)
+    if text.startswith("'") and m.string[m.end():m.end() + 1] == "'":
+        return "'<email>"
+    return "<email>"
 
 
 def _ipv4(m: re.Match[str]) -> str | None:
-    core = m.group(0).split("/")[0].split(":")[0]
+    core = m.group(0).strip("[]").split("/")[0].split("]")[0].split(":")[0]
     return "<ip>" if all(int(part) <= 255 for part in core.split(".")) else None
 
 
@@ -451,39 +476,43 @@ def _local_names(names: LocalNames) -> tuple[list[tuple[str, _Redactor]], list[t
     return homes, out
 
 
+_SECRET_WORDS = ("pass", "pwd", "secret", "key", "token", "session", "csrf", "credential")
 _REDACTORS: tuple[tuple[str, _Redactor], ...] = (
-    ("secret", _sub(_PRIVATE_KEY, "<secret>")),
-    ("markdown", _sub(re.compile(r"```.*?(?:```|\Z)", re.S), "<markdown>")),
-    ("markup", _markup),
-    ("markup", _sub(_ENTITY, "<markup>")),
-    ("secret", _sub(_SENSITIVE_HEADER, r"\1\2<secret>")),
-    ("url", _counting(_URL_WITH_SCHEME, _url)),
-    ("url", _counting(_URL_OPAQUE, _url)),
-    ("url", _counting(_URL_SCHEMELESS, _url)),
-    ("markdown", _sub(_MARKDOWN, "<markdown>")),
-    ("secret", _sub(_JWT, "<secret>")),
-    ("secret", _sub(_PROVIDER_TOKEN, "<secret>")),
-    ("secret", _sub(_BEARER, r"\1 <secret>")),
-    ("secret", _sub(_BASIC, r"\1 <secret>")),
-    ("secret", _sub(_SECRET_VALUE, r"\1\2<secret>")),
-    ("secret", _sub(_SECRET_ASSIGNMENT, r"\1\2<secret>")),
-    ("url", _counting(_CREDENTIALS, _credentials)),
-    ("email", _sub(_EMAIL, "<email>")),
-    ("id", _sub(_UUID, "<id>")),
-    ("ip", _counting(_IPV6, _ipv6)),
-    ("ip", _counting(_IPV4, _ipv4)),
-    ("url", _sub(re.compile(r"(?<![\w<>])[^\s'\"<>`]*(?:%[0-9A-Fa-f]{2})[^\s'\"<>`]*%[0-9A-Fa-f]{2}[^\s'\"<>`]*"), "<url>")),
-    ("host", _counting(_HOST, _host)),
-    ("host", _counting(_HOST_KEYWORD, _host_keyword)),
-    ("path", _sub(_PATH_WINDOWS, "<path>")),
-    ("path", _sub(_PATH_UNC, "<path>")),
-    ("path", _sub(_PATH_HOME, "<path>")),
-    ("path", _sub(_PATH_ABSOLUTE, "<path>")),
-    ("path", _sub(_PATH_RELATIVE, "<path>")),
-    ("secret", _counting(_COLON_CHAIN, _colon_chain)),
-    ("str", _counting(_ASSIGNMENT, _assignment)),
-    ("addr", _sub(_ADDRESS, "<addr>")),
-    ("str", _quoted),
+    ("secret", _when("-----begin", _sub(_PRIVATE_KEY, "<secret>"))),
+    ("markdown", _when("```", _sub(re.compile(r"```.*?(?:```|\Z)", re.S), "<markdown>"))),
+    ("markup", _when(("<", "&lt;"), _markup)),
+    ("markup", _when("&", _sub(_ENTITY, "<markup>"))),
+    ("secret", _when(("auth", "cookie", "key", "token", "forward", "real-ip"),
+                     _sub(_SENSITIVE_HEADER, r"\1\2<secret>"))),
+    ("url", _when((":", "%3a"), _counting(_URL_WITH_SCHEME, _url))),
+    ("url", _when(":", _counting(_URL_OPAQUE, _url))),
+    ("url", _when("//", _counting(_URL_SCHEMELESS, _url))),
+    ("markdown", _when(("[", "#", "|", "**"), _sub(_MARKDOWN, "<markdown>"))),
+    ("secret", _when("eyj", _sub(_JWT, "<secret>"))),
+    ("secret", _when(("sk", "pk", "rk", "akia", "asia", "ag", "ai", "ar", "an", "gh", "xo", "xapp",
+                      "glpat", "ya29", "hf_", "npm_", "pypi", "sq0", "sg."),
+                     _sub(_PROVIDER_TOKEN, "<secret>"))),
+    ("secret", _when("bearer", _sub(_BEARER, r"\1 <secret>"))),
+    ("secret", _when(("basic", "digest"), _sub(_BASIC, r"\1 <secret>"))),
+    ("secret", _when(_SECRET_WORDS, _sub(_SECRET_VALUE, r"\1\2<secret>"))),
+    ("secret", _when(("=", ":"), _sub(_SECRET_ASSIGNMENT, r"\1\2<secret>"))),
+    ("url", _when("@", _counting(_CREDENTIALS, _credentials))),
+    ("email", _when(("@", "%40"), _counting(_EMAIL, _email))),
+    ("id", _when("-", _sub(_UUID, "<id>"))),
+    ("ip", _when(":", _counting(_IPV6, _ipv6))),
+    ("ip", _when(".", _counting(_IPV4, _ipv4))),
+    ("url", _when("%", _sub(_PERCENT_ENCODED, "<url>"))),
+    ("host", _when(".", _counting(_HOST, _host))),
+    ("host", _when("host", _counting(_HOST_KEYWORD, _host_keyword))),
+    ("path", _when(":", _sub(_PATH_WINDOWS, "<path>"))),
+    ("path", _when("\\\\", _sub(_PATH_UNC, "<path>"))),
+    ("path", _when("~", _sub(_PATH_HOME, "<path>"))),
+    ("path", _when("/", _sub(_PATH_ABSOLUTE, "<path>"))),
+    ("path", _when("/", _sub(_PATH_RELATIVE, "<path>"))),
+    ("secret", _when(":", _counting(_COLON_CHAIN, _colon_chain))),
+    ("str", _when("=", _counting(_ASSIGNMENT, _assignment))),
+    ("addr", _when("0x", _sub(_ADDRESS, "<addr>"))),
+    ("str", _when(("'", '"', "\u2018", "\u201c"), _quoted)),
     ("secret", _counting(_TOKEN, _token)),
     ("number", _sub(_LONG_NUMBER, "<number>")),
     ("text", _long_segments),
