@@ -1,0 +1,96 @@
+"""The message redactor, example by example: every kind of data becomes its typed placeholder,
+and the static text that explains the error stays (a table a privacy reviewer can read)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames, redact_text
+
+EXAMPLES = [
+    # URLs in every form
+    ("Failed to parse https://user:secret@example.com/private?token=abc123: unexpected token at line 3",
+     "Failed to parse <url>: unexpected token at line 3"),
+    ("Failed to parse www.example.com/a/b: unexpected token at line 3",
+     "Failed to parse <url>: unexpected token at line 3"),
+    ("Page.goto: net::ERR_NAME_NOT_RESOLVED at https://bücher.de/x", "Page.goto: net::ERR_NAME_NOT_RESOLVED at <url>"),
+    ("https%3A%2F%2Fexample.com%2Fpath and q%3Dhello%20world", "<url> and <url>"),
+    ("fetch //cdn.example.com/lib.js failed", "fetch <url> failed"),
+    ("proxy alice:pw@proxy.example.com:8080 refused", "proxy <url> refused"),
+    ("data:text/html;base64,PGh0bWw+ and mailto:a@b.org", "<url> and <url>"),
+    ('{"link": "https:\\/\\/example.com\\/a"}', "{<str>: '<url>'}".replace("'", '"')),
+    # host names, but not Python names
+    ("Cannot connect to host example.com:443 ssl:default [Name or service not known]",
+     "Cannot connect to host <host> ssl:default [Name or service not known]"),
+    ("Cannot connect to host intranetbox:8080 ssl:default", "Cannot connect to host <host> ssl:default"),
+    ("visit bücher.de or xn--bcher-kva.de now", "visit <host> or <host> now"),
+    ("module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events",
+     "module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events"),
+    ("dotted user.name logger.info self.page os.path obj.id setup.py README.md",
+     "dotted user.name logger.info self.page os.path obj.id setup.py README.md"),
+    # e-mails, IPs
+    ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "email me at <email> or <email>"),
+    ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
+     "ip <ip> and <ip> and <ip> and <ip> at 12:30:45"),
+    # tokens, keys, credentials, headers, cookies
+    ("key sk-proj-abcdEFGH1234567890 and AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnop1234 xoxb-1234-abcd-efgh",
+     "key <secret> and <secret> and <secret> <secret>"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig123abc", "Authorization: <secret>"),
+    ("got Bearer abc.def-123 back", "got Bearer <secret> back"),
+    ("Cookie: session=abc123; theme=dark", "Cookie: <secret>"),
+    ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
+    ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),
+    ("form=alice&next=home failed, timeout=30 verbose=True mode=CacheMode.BYPASS",
+     "form=<str>&next=<str> failed, timeout=30 verbose=True mode=CacheMode.BYPASS"),
+    # crawled content
+    ("<html><body><p>Hello Jane Doe</p></body></html> failed", "<markup> failed"),
+    ("&lt;div class=&quot;x&quot;&gt;Hello&lt;/div&gt;", "<markup>"),
+    ("No match in\n# Jane's blog\n[read more](/post/1) and **Jane**", "No match in\n<markdown>\n<markdown> and <markdown>"),
+    ("LLM did not return valid JSON: " + "lorem ipsum dolor sit amet " * 10, "LLM did not return valid JSON: <text>"),
+    # paths
+    ("No such file or directory: '/home/alice/projects/secret.txt'", "No such file or directory: '<path>'"),
+    ("C:\\Users\\alice\\file.txt and ~/data/x.json and ./out/run/1.json", "<path> and <path> and <path>"),
+    # quoted data and code names
+    ("KeyError: 'title' and ('a', b'bytes') and \"it's\"", "KeyError: <str> and (<str>, <str>) and <str>"),
+    ("'NoneType' object has no attribute 'markdown'", "'NoneType' object has no attribute 'markdown'"),
+    ("No module named 'crawl4ai.foo'", "No module named 'crawl4ai.foo'"),
+    ("__init__() got an unexpected keyword argument 'foo' and **kwargs",
+     "__init__() got an unexpected keyword argument 'foo' and **kwargs"),
+    ("Can't parse page, don't retry", "Can't parse page, don't retry"),
+    # ids, numbers, addresses (they would split one bug into many issues)
+    ("<Task pending name='Task-1' coro=<main() running at 0x7f3b2c1d0e10>>",
+     "<Task pending name=<str> coro=<main() running at <addr>>>"),
+    ("session 550e8400-e29b-41d4-a716-446655440000 hash 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+     "session <id> hash <secret>"),
+    ("Timeout 30000ms exceeded. phone 4155551234", "Timeout 30000ms exceeded. phone <number>"),
+]
+
+
+@pytest.mark.parametrize("message,expected", EXAMPLES)
+def test_message_redaction(message, expected):
+    assert redact_text(message) == expected
+    assert redact_text(expected) == expected
+
+
+def test_this_machines_names_are_redacted_even_when_they_look_like_words():
+    local = LocalNames(homes=("/home/vm-user",), users=("vm-user",), hosts=("build",))
+    out = redact_text("build failed for vm-user in /home/vm-user and /home/vm-user/x/y.py", local=local)
+    assert out == "<host> failed for <user> in ~ and <path>"
+
+
+def test_removed_data_is_counted_by_kind_never_kept():
+    removed: Counter[str] = Counter()
+    redact_text("https://a.example.com and b@c.org and 10.0.0.1 and sk-abcdefghijklmnop", removed)
+    assert removed == Counter({"url": 1, "email": 1, "ip": 1, "secret": 1})
+
+
+def test_long_messages_are_cut_after_redaction_not_instead_of_it():
+    url = "https://example.com/" + "a" * 50
+    out = redact_text("step ok\n" * ((MAX_MESSAGE - 30) // 8) + url + " tail")
+    assert out.endswith("…") and len(out) <= MAX_MESSAGE and "example" not in out and "aaaa" not in out
+    # A message longer than the input cap still loses its data, and its last cut word.
+    huge = redact_text(("word " * 20000) + "sk-abcdefghijklmnop1234")
+    assert "sk-" not in huge and len(huge) <= MAX_MESSAGE

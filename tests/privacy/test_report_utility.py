@@ -1,0 +1,130 @@
+"""A scrubbed report still tells a maintainer where the bug is: exception type, crawl4ai's frames
+(module, function, line, package-relative file), the static text of the message, versions and
+environment survive, and one bug seen on different sites groups as one issue."""
+
+from __future__ import annotations
+
+import platform
+import traceback
+from importlib.metadata import version
+
+import pytest
+from crawl4ai.async_configs import ProxyConfig
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry import __version__ as telemetry_version
+from crawl4ai.telemetry.providers.sentry import SentryProvider
+from crawl4ai.telemetry.report import build_report
+from crawl4ai.telemetry.scrub import scrub_event
+
+
+def _proxy_failure(proxy: str) -> ValueError:
+    """A real crawl4ai failure: crawl4ai's own parser rejects a proxy string."""
+    with pytest.raises(ValueError) as info:
+        ProxyConfig.from_string(proxy)
+    return info.value
+
+
+def _parse(url: str) -> None:
+    raise ValueError(f"Failed to parse {url}: unexpected token at line 3")
+
+
+def _parse_failure(url: str) -> ValueError:
+    with pytest.raises(ValueError) as info:
+        _parse(url)
+    return info.value
+
+
+def test_a_real_crawl4ai_failure_keeps_its_frames():
+    exc = _proxy_failure("proxy-a.example.com")
+    raised_at = traceback.extract_tb(exc.__traceback__)[-1]
+    event = build_report(exc, environment="library").event
+    value = event["exception"]["values"][-1]
+    assert value["type"] == "ValueError"
+    assert value["value"] == "Invalid proxy string format: <host>"
+    frame = value["stacktrace"]["frames"][-1]
+    assert frame == {
+        "filename": "crawl4ai/async_configs.py",
+        "module": "crawl4ai.async_configs",
+        "function": "ProxyConfig.from_string",
+        "lineno": raised_at.lineno,
+        "in_app": True,
+    }
+    assert "crawl4ai.async_configs:ProxyConfig.from_string" in event["fingerprint"]
+    assert event["fingerprint"][0] == "ValueError"
+
+
+def test_one_bug_on_different_sites_groups_as_one_issue():
+    reports = [build_report(_proxy_failure(p), environment="library").event
+               for p in ("proxy-a.example.com", "socks.other-site.org", "corp-proxy.internal.example.net")]
+    assert len({tuple(r["fingerprint"]) for r in reports}) == 1
+    assert len({r["exception"]["values"][-1]["value"] for r in reports}) == 1
+
+    urls = ["https://shop.example.com/cart?id=7", "http://user:pw@blog.example.org:8080/post/12#c",
+            "www.news.example.co.uk/a/b", "https://bücher.de/x", "https%3A%2F%2Fexample.com%2Fq"]
+    parsed = [build_report(_parse_failure(u), environment="library").event for u in urls]
+    assert len({tuple(r["fingerprint"]) for r in parsed}) == 1
+    assert {r["exception"]["values"][-1]["value"] for r in parsed} == {
+        "Failed to parse <url>: unexpected token at line 3"}
+
+
+def test_python_names_are_not_mistaken_for_host_names():
+    exc = ImportError("cannot import name 'AsyncWebCrawler' from crawl4ai.async_webcrawler "
+                      "while asyncio.tasks ran asyncio.events; see os.path and setup.py, README.md")
+    value = build_report(exc, environment="library").event["exception"]["values"][-1]["value"]
+    assert value == exc.args[0]
+
+
+def test_user_frames_and_user_exception_classes_keep_only_that_they_are_user_code():
+    class CrawlPipelineError(ValueError):
+        pass
+
+    def user_step() -> None:
+        raise CrawlPipelineError("step failed")
+
+    with pytest.raises(CrawlPipelineError) as info:
+        user_step()
+    event = build_report(info.value, environment="library").event
+    value = event["exception"]["values"][-1]
+    assert value["type"] == "<user code>(ValueError)" and "module" not in value
+    assert value["stacktrace"]["frames"] == [{"filename": "<user code>", "in_app": False}] * 2
+    assert event["fingerprint"][0] == "<user code>(ValueError)"
+    assert scrub_event(event) == event
+
+
+def test_versions_environment_and_email_survive_the_real_transport(reporting, monkeypatch):
+    telemetry.enable(email="maintainer-friend@example.com")
+    exc = _proxy_failure("proxy-b.example.com")
+    telemetry.capture_exception(exc, {"operation": "configure", "component": "ProxyConfig"})
+    event = reporting.collect(1).events[0]
+    assert event["release"] == f"crawl4ai@{version('crawl4ai')}"
+    assert event["environment"] == "library"
+    assert event["tags"] == {"crawl4ai_version": version("crawl4ai"), "telemetry_version": telemetry_version,
+                             "python_version": platform.python_version(), "environment": "library"}
+    assert event["contexts"]["crawl4ai"] == {"version": version("crawl4ai"),
+                                             "telemetry_version": telemetry_version, "environment": "library"}
+    assert event["contexts"]["runtime"] == {"name": platform.python_implementation(),
+                                            "version": platform.python_version()}
+    assert event["contexts"]["os"] == {"name": platform.system(), "release": platform.release()}
+    assert event["contexts"]["telemetry"] == {"operation": "configure", "component": "ProxyConfig"}
+    assert event["user"] == {"email": "maintainer-friend@example.com"}
+    assert event["exception"]["values"][-1]["value"] == "Invalid proxy string format: <host>"
+    assert event["exception"]["values"][-1]["stacktrace"]["frames"][-1]["module"] == "crawl4ai.async_configs"
+
+
+def test_no_email_unless_one_was_given(reporting):
+    telemetry.capture_exception(_proxy_failure("proxy-a.example.com"))
+    assert "user" not in reporting.collect(1).events[0]
+
+
+def test_what_sentry_sends_is_exactly_the_scrubbed_report(sentry_server):
+    """The scrubber runs again as Sentry's before_send: on a scrubbed report it changes nothing."""
+    report = build_report(_parse_failure("https://a.example.com/x?token=1"), {"operation": "parse"},
+                          environment="library", email="me@example.com")
+    provider = SentryProvider(sentry_server.dsn)
+    try:
+        assert provider.send_event(report.event)
+    finally:
+        provider.close(2)
+    [received] = sentry_server.wait_for_events(1)
+    assert received == report.event
