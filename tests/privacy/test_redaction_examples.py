@@ -88,8 +88,12 @@ def test_removed_data_is_counted_by_kind_never_kept():
 
 
 def test_long_messages_are_cut_after_redaction_not_instead_of_it():
-    url = "https://example.com/" + "a" * 50
+    url = "https://example.com/" + "a" * 200
+    # Too long before redaction, short enough after: nothing is cut, the tail's text survives.
     out = redact_text("step ok\n" * ((MAX_MESSAGE - 30) // 8) + url + " tail")
+    assert out.endswith("<url> tail") and "example" not in out
+    # Still too long after redaction: cut, with the data gone and no half placeholder left.
+    out = redact_text("step ok\n" * (MAX_MESSAGE // 8) + url + " tail " + url)
     assert out.endswith("…") and len(out) <= MAX_MESSAGE and "example" not in out and "aaaa" not in out
     # A message longer than the input cap still loses its data, and its last cut word.
     huge = redact_text(("word " * 20000) + "sk-abcdefghijklmnop1234")
