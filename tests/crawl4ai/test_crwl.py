@@ -16,9 +16,9 @@ CRWL = Path(sys.executable).with_name("crwl")
 ENV = {"CRAWL4AI_TELEMETRY_ENVIRONMENT": "library", "CRAWL4AI_NO_CLOUD_NOTICE": "1"}
 
 
-def crwl(home, *args, timeout=120):
-    return subprocess.run([str(CRWL), *args], env=child_env(home, **ENV), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout)
+def crwl(home, *args, timeout=120, **env):
+    return subprocess.run([str(CRWL), *args], env=child_env(home, **ENV, **env),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 
 
 def outbox_events(home):
@@ -35,6 +35,14 @@ def test_crwl_telemetry_enable_and_status(home):
     assert status.returncode == 0, status.stderr
     assert "ON" in status.stdout and "dev@example.com" in status.stdout
     assert str(home / ".crawl4ai" / "config.json") in status.stdout
+
+
+def test_crwl_telemetry_status_still_answers_when_telemetry_is_off_by_env(home):
+    # The verb is mounted even then (it changes no crawl), or `crwl telemetry status` would be
+    # taken for a URL to crawl; it says why telemetry is off.
+    status = crwl(home, "telemetry", "status", CRAWL4AI_TELEMETRY="0")
+    assert status.returncode == 0, status.stderr
+    assert "OFF" in status.stdout and "CRAWL4AI_TELEMETRY=0" in status.stdout
 
 
 def test_uncaught_crawl4ai_bug_in_crwl_is_reported(home):
