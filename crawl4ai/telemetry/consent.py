@@ -285,7 +285,7 @@ def decide(store: ConsentStore, env: str | None = None) -> Decision:
             f"on by default in Crawl4AI's {env.replace('_', ' ')} (set CRAWL4AI_TELEMETRY=0 to turn off)",
             "default",
         )
-    if env in (environment.JUPYTER, environment.COLAB) or (
+    if (env in (environment.JUPYTER, environment.COLAB) and not environment.is_ci()) or (
         env == environment.CLI and environment.can_prompt_in_terminal()
     ):
         return Decision(

@@ -133,3 +133,11 @@ def test_a_plain_container_is_not_our_server(home, monkeypatch, tmp_path):
     assert env in ("container", "library")
     assert env not in environment.OPT_OUT_ENVIRONMENTS
     assert telemetry.status()["enabled"] is False
+
+
+@pytest.mark.parametrize("env", ["jupyter", "colab", "cli"])
+def test_nobody_is_asked_in_ci(home, monkeypatch, env):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", env)
+    monkeypatch.setenv("CI", "true")
+    status = telemetry.status()
+    assert status["will_ask"] is False and status["enabled"] is False
