@@ -12,7 +12,9 @@ default: test
 # Create .venv and install the add-on (editable) with everything the tests need.
 setup:
     test -x {{py}} || python3 -m venv {{venv}}
-    if [ ! -f {{venv}}/.setup-stamp ] || [ pyproject.toml -nt {{venv}}/.setup-stamp ]; then \
+    # _hook.py is copied into site-packages at install time: a change to it needs a reinstall too.
+    if [ ! -f {{venv}}/.setup-stamp ] || [ pyproject.toml -nt {{venv}}/.setup-stamp ] \
+        || [ crawl4ai/telemetry/_hook.py -nt {{venv}}/.setup-stamp ]; then \
         {{py}} -m pip install -q --upgrade pip && \
         {{py}} -m pip install -q -e '.[test]' && \
         touch {{venv}}/.setup-stamp; \
