@@ -143,6 +143,8 @@ _PROVIDER_TOKEN = re.compile(
     r"|sq0[a-z]{3}-[A-Za-z0-9_\-]{20,}|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"
     r")"
 )
+# A masked key still shows its ends ("sk-abc12****wxyz"): drop it whole.
+_MASKED = re.compile(r"(?<![\w-])[\w\-.]*\*{3,}[\w\-.]*(?:\*+[\w\-.]+)*")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}(?:\.[A-Za-z0-9_\-]*)?")
 
 # -- content: markup, markdown ----------------------------------------------------------------
@@ -314,6 +316,10 @@ def _sentence_tail(text: str) -> str:
 def _credentials(m: re.Match[str]) -> str | None:
     host = m.group(0).rsplit("@", 1)[1]
     return "<url>" + _sentence_tail(m.group(0)) if host and (host[0].isalnum() or host[0] == "[") else None
+
+
+def _masked(m: re.Match[str]) -> str | None:
+    return "<secret>" + _sentence_tail(m.group(0)) if re.search(r"\w", m.group(0)) else None
 
 
 def _email(m: re.Match[str]) -> str:
@@ -488,6 +494,7 @@ _REDACTORS: tuple[tuple[str, _Redactor], ...] = (
     ("url", _when(":", _counting(_URL_OPAQUE, _url))),
     ("url", _when("//", _counting(_URL_SCHEMELESS, _url))),
     ("markdown", _when(("[", "#", "|", "**"), _sub(_MARKDOWN, "<markdown>"))),
+    ("secret", _when("***", _counting(_MASKED, _masked))),
     ("secret", _when("eyj", _sub(_JWT, "<secret>"))),
     ("secret", _when(("sk", "pk", "rk", "akia", "asia", "ag", "ai", "ar", "an", "gh", "xo", "xapp",
                       "glpat", "ya29", "hf_", "npm_", "pypi", "sq0", "sg."),

@@ -40,6 +40,9 @@ EXAMPLES = [
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig123abc", "Authorization: <secret>"),
     ("got Bearer abc.def-123 back", "got Bearer <secret> back"),
     ("Cookie: session=abc123; theme=dark", "Cookie: <secret>"),
+    ("Incorrect API key provided: sk-abc12*********************wxyz. You can find your API key at "
+     "https://platform.openai.com/account/api-keys.",
+     "Incorrect API key provided: <secret>. You can find your API key at <url>."),
     ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
     ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
     ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),
