@@ -32,6 +32,15 @@ COLLECTED: dict[str, list[str]] = {
     "operating system name and release": [
         f"{UTILITY}::test_versions_environment_and_email_survive_the_real_transport"],
     "environment type": [f"{UTILITY}::test_versions_environment_and_email_survive_the_real_transport"],
+    "the exception message": [
+        f"{UTILITY}::test_a_real_crawl4ai_failure_keeps_its_frames",
+        f"{UTILITY}::test_one_bug_on_different_sites_groups_as_one_issue",
+    ],
+    "how the error was seen": [
+        f"{PLANTED}::test_every_decorator_and_context_manager",
+        f"{PROCESS}::test_uncaught_exception_is_reported_without_secrets",
+    ],
+    "the telemetry context": [f"{PLANTED}::test_context_dict_keeps_only_telemetry_keys"],
     "your email": [
         f"{UTILITY}::test_versions_environment_and_email_survive_the_real_transport",
         f"{UTILITY}::test_no_email_unless_one_was_given",
@@ -63,7 +72,16 @@ NEVER_COLLECTED: dict[str, list[str]] = {
     "log lines": [f"{PLANTED}::test_log_lines_are_never_sent",
                   f"{PROCESS}::test_log_lines_before_the_crash_are_never_sent"],
     "installed-package lists": [f"{PROCESS}::test_installed_package_lists_are_never_sent"],
+    "e-mail addresses": [f"{PLANTED}::test_notes_are_never_sent",
+                         f"{PROPERTIES}::test_generated_emails_are_redacted"],
+    "names of your own code": [
+        f"{PLANTED}::test_every_decorator_and_context_manager",
+        f"{PROCESS}::test_script_path_and_source_lines_are_never_sent"],
 }
+# Items proposed for the docs and already proven; until the docs list them they may be absent.
+# Once the docs carry them, empty this set so that dropping them from the docs fails again.
+PROPOSED = frozenset({"the exception message", "how the error was seen", "the telemetry context",
+                      "e-mail addresses", "names of your own code"})
 
 
 def _section_items(markdown: str, heading: re.Pattern[str]) -> list[str]:
@@ -128,6 +146,6 @@ def test_every_never_collected_item_is_proven_by_a_planted_secret():
 def test_every_proven_promise_is_still_in_the_docs():
     collected, never = _doc_lists()
     for mapping, items in ((COLLECTED, collected), (NEVER_COLLECTED, never)):
-        for key in mapping:
+        for key in mapping.keys() - PROPOSED:
             assert any(_plain(item).startswith(key) for item in items), (
                 f"the docs no longer list {key!r}: remove it here too, or put it back in the docs")
