@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-cuts our text
@@ -44,7 +45,7 @@ ENVIRONMENTS = frozenset(
 )
 PLACEHOLDERS = frozenset(
     {"url", "host", "email", "ip", "path", "secret", "str", "markup", "markdown", "text",
-     "number", "id", "addr", "user"}
+     "number", "id", "addr", "user", "unprintable"}
 )
 _PLACEHOLDER = r"<(?:" + "|".join(sorted(PLACEHOLDERS)) + r")>"
 
@@ -170,7 +171,7 @@ _MARKUP = re.compile(
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _MARKDOWN = re.compile(
     r"```.*?(?:```|\Z)"  # fenced blocks
-    r"|!?\[[^\]\n]{0,500}\]\([^)\n]{0,2000}\)"  # links and images
+    r"|!?\[[^\]\n]{0,300}\]\([^)\n]{0,1000}\)"  # links and images
     r"|^[ \t]{0,3}#{1,6}[ \t]+\S[^\n]*"  # headings
     r"|^[ \t]*\|[^\n]*\|[ \t]*$"  # table rows
     r"|(?<!\w)\*\*\w[^*\n]{0,500}?\w\*\*(?!\w)",  # bold runs
@@ -467,6 +468,7 @@ def _long_segments(text: str) -> tuple[str, int]:
     return "\n".join(lines), count
 
 
+@lru_cache(maxsize=8)
 def _local_names(names: LocalNames) -> tuple[list[tuple[str, _Redactor]], list[tuple[str, _Redactor]]]:
     """(home redactors, user and host name redactors), longest first. Homes go first (a path
     under the home becomes ``~/…``), names last (after paths and URLs were taken whole)."""
