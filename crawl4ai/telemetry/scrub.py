@@ -297,6 +297,12 @@ _CODE_TEMPLATES = re.compile(
     r"|can only concatenate \w+ \(not \"(?P<q>\w+)\"\)"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w]{0,63}(?:\.[A-Za-z_][\w]{0,63}){0,8}")
+# Messages that end in a value taken from the input, unquoted: ``codecs.lookup`` says
+# "unknown encoding: <whatever charset the site's header named>".
+_UNQUOTED_VALUE = re.compile(
+    r"(?i)\b((?:unknown|unsupported|invalid|bad) (?:encoding|charset|codec|locale(?: setting)?"
+    r"|scheme|protocol|url type|content[- ]type|mime[- ]type)s?\s*:\s*)(?!<)([^\s,;'\"<>]+)"
+)
 
 
 def _url(m: re.Match[str]) -> str:
@@ -519,6 +525,7 @@ _REDACTORS: tuple[tuple[str, _Redactor], ...] = (
     ("path", _when("/", _sub(_PATH_ABSOLUTE, "<path>"))),
     ("path", _when("/", _sub(_PATH_RELATIVE, "<path>"))),
     ("secret", _when(":", _counting(_COLON_CHAIN, _colon_chain))),
+    ("str", _when(("unknown", "unsupported", "invalid", "bad"), _sub(_UNQUOTED_VALUE, r"\1<str>"))),
     ("str", _when("=", _counting(_ASSIGNMENT, _assignment))),
     ("addr", _when("0x", _sub(_ADDRESS, "<addr>"))),
     ("str", _when(("'", '"', "\u2018", "\u201c"), _quoted)),

@@ -22,6 +22,8 @@ PARAGRAPHS = "".join(
 )
 # Planted in page bodies; must never appear in a report.
 CONTENT_SECRET = "CONTENT-SECRET-7f3a9c"
+# The charset a site names ends up in codecs' "unknown encoding: ..." message.
+CHARSET_SECRET = "x-charset-secret-5e1d"
 
 
 def page(body: str = "", title: str = "Local page") -> bytes:
@@ -37,7 +39,7 @@ ROUTES: dict[str, tuple[int, str, bytes]] = {
     "/500": (500, "text/html", page(title="Server error")),
     # crawl4ai decodes with whatever charset the server names: an unknown one is a LookupError
     # inside AsyncHTTPCrawlerStrategy._handle_http (a crawl4ai bug, turned into success=False).
-    "/charset": (200, "text/html; charset=x-no-such-charset", page()),
+    "/charset": (200, f"text/html; charset={CHARSET_SECRET}", page()),
     # "²".isdigit() is True but int("²") fails: the scraper logs the ValueError and drops the
     # image, and the page still comes back with success=True.
     "/image": (200, "text/html", page("<div><img src='/pic.jpg' width='\u00b2' alt='a picture'></div>")),

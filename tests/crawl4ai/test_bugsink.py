@@ -32,7 +32,7 @@ async def test_crawl4ai_bug_is_stored_by_bugsink(site, reports, bugsink, monkeyp
     assert data["sdk"] == {"name": "crawl4ai.telemetry", "version": __version__}
     [exc] = data["exception"]["values"]
     assert exc["type"] == "LookupError"
-    assert exc["value"] == "unknown encoding: x-no-such-charset"
+    assert exc["value"] == "unknown encoding: <str>"
     assert exc["mechanism"] == {"type": "crawl", "handled": True, "exception_id": 0}
     [frame] = exc["stacktrace"]["frames"]
     assert set(frame) == {"filename", "module", "function", "lineno", "in_app"}  # no vars, no source
@@ -58,4 +58,4 @@ async def test_crawl4ai_bug_is_stored_by_bugsink(site, reports, bugsink, monkeyp
 
     [issue] = [i for i in bugsink.issues() if i["id"] == stored["issue"]]
     assert (issue["calculated_type"], issue["calculated_value"]) == (
-        "LookupError", "unknown encoding: x-no-such-charset")
+        "LookupError", "unknown encoding: <str>")

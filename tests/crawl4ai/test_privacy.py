@@ -1,11 +1,17 @@
 """Crawl4AI bugs met during real crawls carry site data in their messages (URLs, page content);
 none of it reaches the server. Secrets are planted in the URL (credentials, query), in the page,
-and in the exception message itself, and the exact bytes the Sentry-protocol server received
+in a response header (the charset), and in the exception message itself, and the exact bytes the Sentry-protocol server received
 are searched for them."""
 
 from __future__ import annotations
 
-from tests.crawl4ai.crawling import CONTENT_SECRET, crawl4ai_helper, new_crawler, run_config
+from tests.crawl4ai.crawling import (
+    CHARSET_SECRET,
+    CONTENT_SECRET,
+    crawl4ai_helper,
+    new_crawler,
+    run_config,
+)
 
 URL_SECRETS = ("alice-user", "PASSWORD-9d2f", "TOKEN-SECRET-41b7", "SESSION-SECRET-c0ffee")
 
@@ -31,6 +37,6 @@ async def test_no_url_or_page_content_reaches_the_server(site, reports, sentry_s
     assert sorted(e["exception"]["values"][-1]["type"] for e in events) == [
         "KeyError", "LookupError", "ValueError"]
     raw = b"".join(sentry_server.raw_bodies())
-    for secret in (*URL_SECRETS, CONTENT_SECRET, "127.0.0.1", str(site.port), str(home)):
+    for secret in (*URL_SECRETS, CONTENT_SECRET, CHARSET_SECRET, "127.0.0.1", str(site.port), str(home)):
         assert secret.encode() not in raw, secret
     assert reports.verdicts() == {"crawl4ai_bug": 3}

@@ -30,6 +30,9 @@ EXAMPLES = [
      "module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events"),
     ("dotted user.name logger.info self.page os.path obj.id setup.py README.md",
      "dotted user.name logger.info self.page os.path obj.id setup.py README.md"),
+    # a value from a site's header, unquoted in a standard-library message
+    ("unknown encoding: x-charset-secret-5e1d", "unknown encoding: <str>"),
+    ("unsupported locale setting", "unsupported locale setting"),
     # e-mails, IPs
     ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "email me at <email> or <email>"),
     ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
