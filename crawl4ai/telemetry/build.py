@@ -147,8 +147,12 @@ def _message(exc: BaseException) -> str:
     return value
 
 
-def exception_values(exc: BaseException) -> list[dict[str, Any]]:
-    """The chain (causes, contexts, exception groups), oldest first as Sentry expects."""
+def exception_values(exc: BaseException, traceback: TracebackType | None = None) -> list[dict[str, Any]]:
+    """The chain (causes, contexts, exception groups), oldest first as Sentry expects.
+
+    ``traceback`` is ``exc``'s traceback as it was when the error was captured: the exception
+    keeps propagating (and its traceback keeps growing) while the report is built elsewhere."""
+    root_tb = exc.__traceback__ if traceback is None else traceback
     out: list[dict[str, Any]] = []
     seen: set[int] = set()
 
@@ -169,7 +173,7 @@ def exception_values(exc: BaseException) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"type": type_name, "value": _message(e), "mechanism": mechanism}
         if module:
             entry["module"] = module
-        entry["stacktrace"] = {"frames": _frames(e.__traceback__)}
+        entry["stacktrace"] = {"frames": _frames(root_tb if e is exc else e.__traceback__)}
         out.append(entry)
         if e.__cause__ is not None:
             walk(e.__cause__, "__cause__", exc_id)
@@ -185,8 +189,9 @@ def exception_values(exc: BaseException) -> list[dict[str, Any]]:
     return out
 
 
-def fingerprint(exc: BaseException) -> list[str]:
+def fingerprint(exc: BaseException, traceback: TracebackType | None = None) -> list[str]:
     """Type plus crawl4ai frames (module:function) of the innermost crawl4ai-bearing exception."""
+    root_tb = exc.__traceback__ if traceback is None else traceback
     parts = [exception_type_name(type(exc))[0]]
     chain: list[BaseException] = []
     e: BaseException | None = exc
@@ -194,7 +199,8 @@ def fingerprint(exc: BaseException) -> list[str]:
         chain.append(e)
         e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
     for candidate in chain:
-        frames = [f for f in _frames(candidate.__traceback__) if f.get("in_app")]
+        tb = root_tb if candidate is exc else candidate.__traceback__
+        frames = [f for f in _frames(tb) if f.get("in_app")]
         if frames:
             if candidate is not exc:
                 parts.append(exception_type_name(type(candidate))[0])
@@ -202,7 +208,7 @@ def fingerprint(exc: BaseException) -> list[str]:
             break
     else:
         frames = [
-            f for f in _frames(exc.__traceback__)
+            f for f in _frames(root_tb)
             if f["filename"] != USER_CODE and not _is_telemetry(f.get("module"))
         ]
         parts.extend(f"{f['module']}:{f['function']}" for f in frames[-3:])
@@ -236,9 +242,10 @@ def build_event(
     mechanism: str = "generic",
     handled: bool = True,
     occurrences: int = 1,
+    traceback: TracebackType | None = None,
 ) -> dict[str, Any]:
     """A raw (not yet scrubbed) Sentry event for ``exc``. No I/O, no locals, no source."""
-    values = exception_values(exc)
+    values = exception_values(exc, traceback)
     if values:
         values[-1]["mechanism"].update(type=mechanism, handled=handled)
     c4a_version = crawl4ai_version()
@@ -267,7 +274,7 @@ def build_event(
             "telemetry_version": __version__,
             "python_version": platform.python_version(),
         },
-        "fingerprint": fingerprint(exc),
+        "fingerprint": fingerprint(exc, traceback),
         "sdk": {"name": "crawl4ai.telemetry", "version": __version__},
     }
     if email:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from . import consent as _consent
@@ -104,12 +105,14 @@ def failure_kind(exc: BaseException) -> tuple[Any, ...]:
 class _Job:
     """One error on its way to the worker (a plain class: dataclasses cost ~1 ms to define)."""
 
-    __slots__ = ("exc", "context", "decision", "environment", "mechanism", "handled", "occurrences")
+    __slots__ = ("exc", "traceback", "context", "decision", "environment", "mechanism", "handled",
+                 "occurrences")
 
-    def __init__(self, exc: BaseException | None, context: dict[str, Any] | None,
-                 decision: _consent.Decision, environment: str, mechanism: str, handled: bool,
-                 occurrences: int) -> None:
+    def __init__(self, exc: BaseException | None, traceback: TracebackType | None,
+                 context: dict[str, Any] | None, decision: _consent.Decision, environment: str,
+                 mechanism: str, handled: bool, occurrences: int) -> None:
         self.exc = exc
+        self.traceback = traceback
         self.context = context
         self.decision = decision
         self.environment = environment
@@ -190,9 +193,13 @@ class Pipeline:
 
     def submit(self, exc: BaseException, context: dict[str, Any] | None,
                decision: _consent.Decision, *, mechanism: str = "generic",
-               handled: bool = True, occurrences: int = 1) -> bool:
-        """Hand an error that may be sent to the worker (the prompts' way in, too)."""
-        job = _Job(exc, dict(context) if isinstance(context, dict) else None, decision,
+               handled: bool = True, occurrences: int = 1,
+               traceback: TracebackType | None = None) -> bool:
+        """Hand an error that may be sent to the worker (the prompts' way in, too).
+
+        The report shows the traceback as it is now (or ``traceback``, as it was when a prompt
+        first saw the error): the exception may keep propagating while the worker builds it."""
+        job = _Job(exc, traceback or exc.__traceback__, dict(context) if isinstance(context, dict) else None, decision,
                    _environment.detect(), mechanism, handled, occurrences)
         with self._cv:
             if len(self._queue) >= QUEUE_LIMIT:
@@ -258,10 +265,11 @@ class Pipeline:
         if decision.consume_once and not self.store.consume_once():
             self.stats["once_already_used"] += 1
             return
-        exc, job.exc = job.exc, None  # do not keep the traceback alive longer than needed
+        exc, tb = job.exc, job.traceback
+        job.exc = job.traceback = None  # do not keep frames alive longer than needed
         report = build_report(exc, job.context, environment=job.environment, email=decision.email,
                               mechanism=job.mechanism, handled=job.handled,
-                              occurrences=job.occurrences)
+                              occurrences=job.occurrences, traceback=tb)
         provider = self.provider
         local_only = getattr(provider, "keeps_locally", False)
         stored = self._store(report, LOCAL if local_only else PENDING, provider.name)

@@ -11,6 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
@@ -91,11 +92,14 @@ def build_report(
     mechanism: str = "generic",
     handled: bool = True,
     occurrences: int = 1,
+    traceback: TracebackType | None = None,
 ) -> Report:
-    """Build and scrub the report ``exc`` would produce. No consent check, no I/O, not sent."""
+    """Build and scrub the report ``exc`` would produce. No consent check, no I/O, not sent.
+
+    ``traceback``: ``exc``'s traceback as captured (default: as it is now)."""
     raw = build_event(
         exc, context, environment=environment or _environment.detect(), email=email,
-        mechanism=mechanism, handled=handled, occurrences=occurrences,
+        mechanism=mechanism, handled=handled, occurrences=occurrences, traceback=traceback,
     )
     removed: Counter[str] = Counter()
     return Report(scrub_event(raw, removed, local=local_names()), removed)

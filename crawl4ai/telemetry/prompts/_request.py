@@ -41,6 +41,12 @@ class _Error:
     context: dict[str, Any] | None
     mechanism: str
     handled: bool
+    # The traceback when the error was seen: shown now and sent later, the report is the same.
+    traceback: Any = None
+
+    def __post_init__(self) -> None:
+        if self.traceback is None:
+            self.traceback = self.exc.__traceback__
 
 
 class ConsentRequest:
@@ -82,7 +88,8 @@ class ConsentRequest:
         if first is None:
             return None
         return build_report(first.exc, first.context, environment=self.environment,
-                            mechanism=first.mechanism, handled=first.handled)
+                            mechanism=first.mechanism, handled=first.handled,
+                            traceback=first.traceback)
 
     # -- answers ----------------------------------------------------------------------------------
 
@@ -157,7 +164,8 @@ class ConsentRequest:
         for error in errors:
             try:
                 self.pipeline.submit(error.exc, error.context, decision,
-                                     mechanism=error.mechanism, handled=error.handled)
+                                     mechanism=error.mechanism, handled=error.handled,
+                                     traceback=error.traceback)
             except Exception:
                 internal_error("prompt submit")
 
