@@ -177,3 +177,21 @@ def test_a_broken_provider_never_reaches_the_caller(monkeypatch):
         telemetry.capture_exception(exc)
     assert telemetry.flush(5)
     assert get_pipeline().stats["delivery_failed"] == 1
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_internal_errors_are_silent_unless_debugging(monkeypatch, capsys, debug):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_DEBUG", debug)
+    set_pipeline(Pipeline(provider=BadProvider()))
+    try:
+        raise ValueError("x")
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(5)
+    err = capsys.readouterr().err
+    if debug:
+        assert "[crawl4ai.telemetry] internal error in provider memory" in err
+        assert "OSError: provider exploded" in err
+    else:
+        assert err == ""

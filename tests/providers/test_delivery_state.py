@@ -65,6 +65,12 @@ def test_outbox_keeps_the_exact_bytes_that_were_sent(home, sentry_server, monkey
     [(_, payload)] = [(h, p) for h, p in parse_envelope(raw)[1] if h.get("type") == "event"]
     [entry] = LocalOutbox().entries()
     assert LocalOutbox().read(entry.event_id) == payload
+    import os
+    import stat
+
+    outbox_dir = LocalOutbox().directory
+    for name in os.listdir(outbox_dir):
+        assert stat.S_IMODE(os.stat(os.path.join(outbox_dir, name)).st_mode) == 0o600, name
 
 
 def test_without_a_dsn_reports_stay_local(home, sentry_server, monkeypatch):
