@@ -35,6 +35,11 @@ ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
 MAX_HELD = 10
 
 
+REPORT_CAPTION = ("The exact report that would be sent (its id and time are set when it is sent; "
+                  "your email is added only if you give one)")
+NO_REPORT = "The report could not be built, so nothing would be sent."
+
+
 @dataclass
 class _Error:
     exc: BaseException
@@ -90,6 +95,21 @@ class ConsentRequest:
         return build_report(first.exc, first.context, environment=self.environment,
                             mechanism=first.mechanism, handled=first.handled,
                             traceback=first.traceback)
+
+    def shown_report(self) -> tuple[str, str] | None:
+        """(the report as indented JSON, what the scrubber removed) for showing, or None."""
+        import json
+
+        try:
+            report = self.report()
+        except Exception:
+            internal_error("prompt report")
+            return None
+        if report is None:
+            return None
+        removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
+        return (json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True),
+                removed or "nothing")
 
     # -- answers ----------------------------------------------------------------------------------
 

@@ -17,14 +17,13 @@ A notebook executed in CI (``CI`` and friends set) shows no prompt: nobody is th
 from __future__ import annotations
 
 import html
-import json
 import sys
 from typing import Any
 
 from .. import consent as _consent
 from .. import environment as _environment
 from .._debug import internal_error
-from ._request import ALWAYS, DENY, ONCE, ConsentRequest, open_request
+from ._request import ALWAYS, DENY, NO_REPORT, ONCE, REPORT_CAPTION, ConsentRequest, open_request
 
 SURFACE = "notebook"
 TITLE = "Crawl4AI Error Detection"
@@ -178,19 +177,13 @@ def snippet(request: ConsentRequest) -> str:
 
 
 def _report_html(request: ConsentRequest, summary: bool = False) -> str:
-    try:
-        report = request.report()
-    except Exception:
-        internal_error("notebook report")
-        report = None
-    if report is None:
-        return "<i>The report could not be built, so nothing would be sent.</i>"
-    removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
-    body = html.escape(json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True))
-    caption = ("The exact report that would be sent (its id and time are set when it is sent; "
-               "your email is added only if you give one).")
-    block = (f"<pre style='max-height:24em;overflow:auto'>{body}</pre>"
-             f"<small>Removed before sending: {html.escape(removed or 'nothing')}</small>")
+    shown = request.shown_report()
+    if shown is None:
+        return f"<i>{NO_REPORT}</i>"
+    body, removed = shown
+    caption = REPORT_CAPTION + "."
+    block = (f"<pre style='max-height:24em;overflow:auto'>{html.escape(body)}</pre>"
+             f"<small>Removed before sending: {html.escape(removed)}</small>")
     if summary:
         return f"<details><summary>{caption}</summary>{block}</details>"
     return f"<small>{caption}</small>{block}"

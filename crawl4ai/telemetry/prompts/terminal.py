@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import json
 import os
 import sys
 import threading
@@ -31,7 +30,17 @@ from typing import Any
 
 from .. import environment as _environment
 from .._debug import internal_error
-from ._request import ALWAYS, DENY, DISMISS, ONCE, ConsentRequest, current_request, open_request
+from ._request import (
+    ALWAYS,
+    DENY,
+    DISMISS,
+    NO_REPORT,
+    ONCE,
+    REPORT_CAPTION,
+    ConsentRequest,
+    current_request,
+    open_request,
+)
 
 SHOW = "show"
 SURFACE = "terminal"
@@ -317,19 +326,8 @@ def _header(request: ConsentRequest) -> str:
 
 
 def _report_text(request: ConsentRequest) -> str:
-    try:
-        report = request.report()
-    except Exception:
-        internal_error("prompt report")
-        report = None
-    if report is None:
-        return "(The report could not be built, so nothing would be sent.)"
-    removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
-    return "\n".join((
-        "",
-        "--- The exact report that would be sent (its id and time are set when it is sent; your",
-        "--- email is added only if you give one) ---",
-        json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True),
-        f"--- Removed before sending: {removed or 'nothing'} ---",
-        "",
-    ))
+    shown = request.shown_report()
+    if shown is None:
+        return f"({NO_REPORT})"
+    body, removed = shown
+    return "\n".join(("", f"--- {REPORT_CAPTION} ---", body, f"--- Removed before sending: {removed} ---", ""))
