@@ -12,11 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_wheel_installs_only_inside_crawl4ai(tmp_path):
-    subprocess.run(
+    build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=180,
+        capture_output=True, text=True, timeout=180,
     )
+    assert build.returncode == 0, build.stderr
     [wheel] = tmp_path.glob("crawl4ai_telemetry-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
