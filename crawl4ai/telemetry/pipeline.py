@@ -343,6 +343,15 @@ class Pipeline:
                 internal_error("provider flush")
         return True
 
+    def _after_fork_in_child(self) -> None:
+        """A forked child starts with no worker and, maybe, a lock its parent's worker held:
+        start afresh so a capture in the child can never wait on it."""
+        self._cv = threading.Condition()
+        self._queue = deque()
+        self._pending = 0
+        self._worker = None
+        self._provider = None  # its connections and threads belong to the parent
+
     def _at_exit(self) -> None:
         if not self._pending:
             return
@@ -371,3 +380,14 @@ def set_pipeline(pipeline: Pipeline | None) -> Pipeline | None:
     global _pipeline
     previous, _pipeline = _pipeline, pipeline
     return previous
+
+
+def _reinit_after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()
+    if _pipeline is not None:
+        _pipeline._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)
