@@ -9,23 +9,17 @@ from crawl4ai.telemetry.outbox import LocalOutbox
 from tests.conftest import run_python
 from tests.support.sentry_server import SentryServer
 
-CRASH = r"""
+# A run of a program that meets one error: CRASH in the first run, OTHER in later runs.
+RUN = r"""
 from crawl4ai import telemetry
 try:
-    raise LookupError("lost")
-except LookupError as e:
+    raise ERROR
+except Exception as e:
     telemetry.capture_exception(e)
 print(telemetry.flush(15))
 """
-
-QUIET = r"""
-from crawl4ai import telemetry
-try:
-    raise KeyError("other")
-except KeyError as e:
-    telemetry.capture_exception(e)
-print(telemetry.flush(15))
-"""
+CRASH = RUN.replace("ERROR", 'LookupError("lost")')
+QUIET = RUN.replace("ERROR", 'KeyError("other")')
 
 
 def test_failed_delivery_is_retried_on_a_later_run_and_never_duplicated(home):
