@@ -3,6 +3,8 @@ sites being crawled, bad input and errors in the user's own code are seen and no
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from tests.crawl4ai.crawling import (
@@ -145,6 +147,35 @@ async def test_bug_in_a_deep_crawl_helper_propagates_unchanged_and_is_reported(s
         with pytest.raises(TypeError, match="can only concatenate str"):
             await crawler.arun(site.url("/ok"), config=run_config(
                 deep_crawl_strategy=BFSDeepCrawlStrategy(max_depth=1)))
+    [event] = reports.events()
+    exc = last_exception(event)
+    assert exc["type"] == "TypeError"
+    assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("deep_crawl", False)
+    assert crawl4ai_frames(event)[-2:] == [
+        "crawl4ai.deep_crawling.bfs_strategy:BFSDeepCrawlStrategy.link_discovery",
+        "crawl4ai.utils:normalize_url_for_deep_crawl"]
+
+
+async def test_bug_in_a_streaming_deep_crawl_is_reported_while_iterating(site, reports, monkeypatch):
+    import crawl4ai.deep_crawling.bfs_strategy as bfs
+    import crawl4ai.utils as utils
+    from crawl4ai.deep_crawling import BFSDeepCrawlStrategy
+
+    broken = crawl4ai_helper(utils, (
+        "def normalize_url_for_deep_crawl(href, base_url):\n"
+        "    return href + len(base_url)\n"), "normalize_url_for_deep_crawl")
+    monkeypatch.setattr(bfs, "normalize_url_for_deep_crawl", broken)
+    seen_urls = []
+    async with new_crawler() as crawler:
+        stream = await crawler.arun(site.url("/ok"), config=run_config(
+            stream=True, deep_crawl_strategy=BFSDeepCrawlStrategy(max_depth=1)))
+        assert inspect.isasyncgen(stream)
+        with pytest.raises(TypeError, match="can only concatenate str") as info:
+            async for result in stream:
+                seen_urls.append(result.url)
+    assert seen_urls == [site.url("/ok")]  # the first page came through before the bug
+    # The traceback the user sees starts in their own code, not in a telemetry wrapper.
+    assert "crawl4ai/telemetry" not in info.value.__traceback__.tb_frame.f_code.co_filename
     [event] = reports.events()
     exc = last_exception(event)
     assert exc["type"] == "TypeError"

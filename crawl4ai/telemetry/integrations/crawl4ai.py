@@ -11,8 +11,10 @@ mechanism         where
 ``aprocess_html`` ``AsyncWebCrawler.aprocess_html`` (patched on the class)
 ``arun``          the catch-all inside ``arun`` (its ``get_error_context`` call), and what
                   propagates out of a crawler's ``arun``
-``deep_crawl``    what propagates out of a crawl4ai deep-crawl strategy's ``arun`` (batch mode)
-``arun_many``     what propagates out of ``arun_many`` (its dispatcher calls ``arun``)
+``deep_crawl``    what propagates out of a crawl4ai deep-crawl strategy's ``arun``, or out of
+                  its result stream (``stream=True``)
+``arun_many``     what propagates out of ``arun_many`` or its result stream (its dispatcher
+                  calls ``arun``)
 ``scrap``         errors the scraping strategy logs and swallows (``_log("error", …)`` while
                   handling an exception): the page still comes back with ``success=True``
 ``excepthook``,   uncaught errors in the ``crwl`` process only (:func:`install_process_handlers`)
@@ -320,17 +322,34 @@ def _wrap_async(func: Callable[..., Any], mechanism: str, *, handled: bool,
             _adopt(kwargs.get("crawler"))
         if _asyncio_per_loop:
             _enable_asyncio_for_loop()
+        name = component if component is not None else (
+            _crawl4ai_class_name(args[0]) if args else None)
         try:
-            return await func(*args, **kwargs)
+            result = await func(*args, **kwargs)
         except BaseException as exc:
-            name = component if component is not None else (
-                _crawl4ai_class_name(args[0]) if args else None)
             seen(exc, mechanism, handled=handled, component=name)
             _hide_frame(exc, wrapper.__code__)
             raise
+        if inspect.isasyncgen(result):  # stream=True: the failures come while iterating
+            return _watch_stream(result, mechanism, handled, name)
+        return result
 
     setattr(wrapper, _MARK, func)
     return wrapper
+
+
+async def _watch_stream(stream: Any, mechanism: str, handled: bool, component: str | None) -> Any:
+    """The results of a streaming crawl (``arun_many``/deep crawl with ``stream=True``), item
+    for item; what the stream raises is seen like what the call itself raises."""
+    try:
+        async for item in stream:
+            yield item
+    except Exception as exc:
+        seen(exc, mechanism, handled=handled, component=component)
+        _hide_frame(exc, _watch_stream.__code__)
+        raise
+    finally:
+        await stream.aclose()
 
 
 def _wrap_init(init: Callable[..., Any]) -> Callable[..., Any]:
