@@ -136,7 +136,7 @@ class Pipeline:
         self.rate_limited_kinds: Counter[str] = Counter()
         self.prompter: Prompter | None = None
         self._prompter_resolved = False
-        self._queue: deque[_Job] = deque()
+        self._queue: deque[_Job | Callable[[], Any]] = deque()
         self._cv = threading.Condition()
         self._pending = 0
         self._worker: threading.Thread | None = None
@@ -199,13 +199,30 @@ class Pipeline:
 
         The report shows the traceback as it is now (or ``traceback``, as it was when a prompt
         first saw the error): the exception may keep propagating while the worker builds it."""
-        job = _Job(exc, traceback or exc.__traceback__, dict(context) if isinstance(context, dict) else None, decision,
-                   _environment.detect(), mechanism, handled, occurrences)
+        context = dict(context) if isinstance(context, dict) else None
+        return self._enqueue(_Job(exc, traceback or exc.__traceback__, context, decision,
+                                  _environment.detect(), mechanism, handled, occurrences))
+
+    def resend(self, event_id: str) -> bool:
+        """Send a report kept in the outbox again, as it is (the dashboard's "re-send"), on the
+        worker. The server never stores it twice: the event id stays the same. It is a person's
+        explicit request for this one report, so the stored consent is not asked; the
+        environment's kill switch still wins. False when telemetry is off by env, the report is
+        unknown, or the queue is full."""
+        try:
+            if _consent.env_kill_switch() or self.outbox.get(event_id) is None:
+                return False
+            return self._enqueue(lambda: self._deliver_stored(event_id))
+        except Exception:
+            internal_error("resend")
+            return False
+
+    def _enqueue(self, work: _Job | Callable[[], Any]) -> bool:
         with self._cv:
             if len(self._queue) >= QUEUE_LIMIT:
                 self.stats["queue_full"] += 1
                 return False
-            self._queue.append(job)
+            self._queue.append(work)
             self._pending += 1
             self._cv.notify()
         self._ensure_worker()
@@ -230,9 +247,12 @@ class Pipeline:
             with self._cv:
                 while not self._queue:
                     self._cv.wait()
-                job = self._queue.popleft()
+                work = self._queue.popleft()
             try:
-                self._process(job)
+                if isinstance(work, _Job):
+                    self._process(work)
+                else:
+                    work()
             except Exception:
                 self.stats["errors"] += 1
                 internal_error("worker")
@@ -307,19 +327,27 @@ class Pipeline:
 
     def _retry_pending(self, provider: Any) -> None:
         """Reports earlier runs could not deliver: same event id, so never duplicated."""
+        for entry in self.outbox.claim_retries():
+            self._deliver_stored(entry.event_id, provider)
+
+    def _deliver_stored(self, event_id: str, provider: Any = None) -> bool:
+        """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome."""
         import json
 
         from .outbox import PENDING, SENT
 
-        for entry in self.outbox.claim_retries():
-            try:
-                event = json.loads(self.outbox.read(entry.event_id))
-            except (OSError, ValueError):
-                self.outbox.delete(entry.event_id)
-                continue
-            ok = self._deliver(provider, event)
-            self.outbox.mark(entry.event_id, SENT if ok else PENDING,
-                             "" if ok else "not delivered; will retry", attempted=True)
+        provider = provider or self.provider
+        if getattr(provider, "keeps_locally", False):
+            return False
+        try:
+            event = json.loads(self.outbox.read(event_id))
+        except (OSError, ValueError):
+            self.outbox.delete(event_id)  # unreadable: it could never be sent as it was shown
+            return False
+        ok = self._deliver(provider, event)
+        self.outbox.mark(event_id, SENT if ok else PENDING,
+                         "" if ok else "not delivered; will retry", attempted=True)
+        return ok
 
     # -- flushing and exit -----------------------------------------------------------------------
 

@@ -116,3 +116,35 @@ def test_disable_withholds_reports_still_waiting(home):
         r = run_python(QUIET, home, CRAWL4AI_SENTRY_DSN=up.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
         assert r.returncode == 0, r.stderr
         assert len(up.wait_for_events(1)) == 1  # only the new one
+
+
+def test_a_kept_report_can_be_sent_again_as_it_is(home, monkeypatch):
+    """The dashboard's "re-send": the same bytes and event id, on the worker, recorded."""
+    from crawl4ai.telemetry.pipeline import get_pipeline
+
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    telemetry.enable()
+    with SentryServer(mode="error") as down:
+        monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", down.dsn)
+        try:
+            raise OSError("disk full")
+        except OSError as exc:
+            telemetry.capture_exception(exc)
+        assert telemetry.flush(10)
+    [entry] = LocalOutbox().entries()
+    kept = LocalOutbox().read(entry.event_id)
+    assert entry.state == "pending"
+    with SentryServer() as up:
+        monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", up.dsn)
+        from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
+
+        set_pipeline(Pipeline())  # a new provider, pointed at the server that is up
+        assert get_pipeline().resend(entry.event_id)
+        assert telemetry.flush(10)
+        [event] = up.wait_for_events(1)
+    assert event["event_id"] == entry.event_id
+    assert LocalOutbox().get(entry.event_id).state == "sent"
+    assert json.loads(LocalOutbox().read(entry.event_id)) == json.loads(kept)
+    assert get_pipeline().resend("0" * 32) is False
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "0")
+    assert get_pipeline().resend(entry.event_id) is False
