@@ -134,19 +134,19 @@ async def test_bug_in_a_helper_of_aprocess_html_is_reported_once(site, reports, 
         "crawl4ai.utils:preprocess_html_for_schema"]
 
 
-async def test_bug_in_a_deep_crawl_helper_propagates_unchanged_and_is_reported(site, reports, monkeypatch):
+@pytest.fixture
+def broken_deep_crawl_helper(monkeypatch):
+    """A bug in a helper of crawl4ai's BFS deep crawl (compiled under crawl4ai's file name)."""
     import crawl4ai.deep_crawling.bfs_strategy as bfs
     import crawl4ai.utils as utils
-    from crawl4ai.deep_crawling import BFSDeepCrawlStrategy
 
     broken = crawl4ai_helper(utils, (
         "def normalize_url_for_deep_crawl(href, base_url):\n"
         "    return href + len(base_url)\n"), "normalize_url_for_deep_crawl")
     monkeypatch.setattr(bfs, "normalize_url_for_deep_crawl", broken)
-    async with new_crawler() as crawler:
-        with pytest.raises(TypeError, match="can only concatenate str"):
-            await crawler.arun(site.url("/ok"), config=run_config(
-                deep_crawl_strategy=BFSDeepCrawlStrategy(max_depth=1)))
+
+
+def assert_one_deep_crawl_bug_reported(reports) -> None:
     [event] = reports.events()
     exc = last_exception(event)
     assert exc["type"] == "TypeError"
@@ -156,15 +156,21 @@ async def test_bug_in_a_deep_crawl_helper_propagates_unchanged_and_is_reported(s
         "crawl4ai.utils:normalize_url_for_deep_crawl"]
 
 
-async def test_bug_in_a_streaming_deep_crawl_is_reported_while_iterating(site, reports, monkeypatch):
-    import crawl4ai.deep_crawling.bfs_strategy as bfs
-    import crawl4ai.utils as utils
+async def test_bug_in_a_deep_crawl_helper_propagates_unchanged_and_is_reported(
+        site, reports, broken_deep_crawl_helper):
     from crawl4ai.deep_crawling import BFSDeepCrawlStrategy
 
-    broken = crawl4ai_helper(utils, (
-        "def normalize_url_for_deep_crawl(href, base_url):\n"
-        "    return href + len(base_url)\n"), "normalize_url_for_deep_crawl")
-    monkeypatch.setattr(bfs, "normalize_url_for_deep_crawl", broken)
+    async with new_crawler() as crawler:
+        with pytest.raises(TypeError, match="can only concatenate str"):
+            await crawler.arun(site.url("/ok"), config=run_config(
+                deep_crawl_strategy=BFSDeepCrawlStrategy(max_depth=1)))
+    assert_one_deep_crawl_bug_reported(reports)
+
+
+async def test_bug_in_a_streaming_deep_crawl_is_reported_while_iterating(
+        site, reports, broken_deep_crawl_helper):
+    from crawl4ai.deep_crawling import BFSDeepCrawlStrategy
+
     seen_urls = []
     async with new_crawler() as crawler:
         stream = await crawler.arun(site.url("/ok"), config=run_config(
@@ -176,13 +182,7 @@ async def test_bug_in_a_streaming_deep_crawl_is_reported_while_iterating(site, r
     assert seen_urls == [site.url("/ok")]  # the first page came through before the bug
     # The traceback the user sees starts in their own code, not in a telemetry wrapper.
     assert "crawl4ai/telemetry" not in info.value.__traceback__.tb_frame.f_code.co_filename
-    [event] = reports.events()
-    exc = last_exception(event)
-    assert exc["type"] == "TypeError"
-    assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("deep_crawl", False)
-    assert crawl4ai_frames(event)[-2:] == [
-        "crawl4ai.deep_crawling.bfs_strategy:BFSDeepCrawlStrategy.link_discovery",
-        "crawl4ai.utils:normalize_url_for_deep_crawl"]
+    assert_one_deep_crawl_bug_reported(reports)
 
 
 async def test_arun_many_reports_each_bug_once_and_no_site_failure(site, reports, refused_url):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 from crawl4ai import telemetry
 from crawl4ai.telemetry.outbox import LocalOutbox
+from crawl4ai.telemetry.pipeline import Pipeline, get_pipeline, set_pipeline
 from tests.conftest import run_python
-from tests.support.sentry_server import SentryServer
+from tests.support.sentry_server import SentryServer, parse_envelope
 
 # A run of a program that meets one error: CRASH in the first run, OTHER in later runs.
 RUN = r"""
@@ -20,6 +23,13 @@ print(telemetry.flush(15))
 """
 CRASH = RUN.replace("ERROR", 'LookupError("lost")')
 QUIET = RUN.replace("ERROR", 'KeyError("other")')
+
+
+def capture_disk_full() -> None:
+    try:
+        raise OSError("disk full")
+    except OSError as exc:
+        telemetry.capture_exception(exc)
 
 
 def test_failed_delivery_is_retried_on_a_later_run_and_never_duplicated(home):
@@ -48,20 +58,12 @@ def test_outbox_keeps_the_exact_bytes_that_were_sent(home, sentry_server, monkey
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
-    try:
-        raise OSError("disk full")
-    except OSError as exc:
-        telemetry.capture_exception(exc)
+    capture_disk_full()
     assert telemetry.flush(10)
-    from tests.support.sentry_server import parse_envelope
-
     [raw] = sentry_server.raw_bodies()
     [(_, payload)] = [(h, p) for h, p in parse_envelope(raw)[1] if h.get("type") == "event"]
     [entry] = LocalOutbox().entries()
     assert LocalOutbox().read(entry.event_id) == payload
-    import os
-    import stat
-
     outbox_dir = LocalOutbox().directory
     for name in os.listdir(outbox_dir):
         assert stat.S_IMODE(os.stat(os.path.join(outbox_dir, name)).st_mode) == 0o600, name
@@ -70,10 +72,7 @@ def test_outbox_keeps_the_exact_bytes_that_were_sent(home, sentry_server, monkey
 def test_without_a_dsn_reports_stay_local(home, sentry_server, monkeypatch):
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
-    try:
-        raise OSError("disk full")
-    except OSError as exc:
-        telemetry.capture_exception(exc)
+    capture_disk_full()
     assert telemetry.flush(10)
     [entry] = LocalOutbox().entries()
     assert entry.state == "local"
@@ -120,24 +119,17 @@ def test_disable_withholds_reports_still_waiting(home):
 
 def test_a_kept_report_can_be_sent_again_as_it_is(home, monkeypatch):
     """The dashboard's "re-send": the same bytes and event id, on the worker, recorded."""
-    from crawl4ai.telemetry.pipeline import get_pipeline
-
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
     with SentryServer(mode="error") as down:
         monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", down.dsn)
-        try:
-            raise OSError("disk full")
-        except OSError as exc:
-            telemetry.capture_exception(exc)
+        capture_disk_full()
         assert telemetry.flush(10)
     [entry] = LocalOutbox().entries()
     kept = LocalOutbox().read(entry.event_id)
     assert entry.state == "pending"
     with SentryServer() as up:
         monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", up.dsn)
-        from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
-
         set_pipeline(Pipeline())  # a new provider, pointed at the server that is up
         assert get_pipeline().resend(entry.event_id)
         assert telemetry.flush(10)
