@@ -25,6 +25,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from . import chain
 from . import consent as _consent
 from . import environment as _environment
 from ._debug import internal_error
@@ -44,13 +45,8 @@ def _is_cancellation(exc: BaseException) -> bool:
 
 def mark_seen(exc: BaseException) -> bool:
     """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before."""
-    e: BaseException | None = exc
-    hops = 0
-    while e is not None and hops < 10:
-        if getattr(e, _SEEN_ATTR, False):
-            return False
-        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
-        hops += 1
+    if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+        return False
     try:
         setattr(exc, _SEEN_ATTR, True)
     except Exception:
