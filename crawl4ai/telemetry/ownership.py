@@ -337,9 +337,9 @@ def _cache_key(distributions: dict[str, Any]) -> str:
 
 
 def _cache_path() -> str:
-    from .consent import base_dir
+    from .settings import telemetry_dir
 
-    return os.path.join(base_dir(), "telemetry", "known-code.json")
+    return os.path.join(telemetry_dir(), "known-code.json")
 
 
 def _read_cache(key: str) -> _Index | None:
