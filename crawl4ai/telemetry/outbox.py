@@ -37,7 +37,7 @@ from ._files import (
     read_regular,
     write_private,
 )
-from .consent import base_dir, telemetry_dir
+from .settings import base_dir, outbox_dir, telemetry_dir
 
 PENDING, SENT, LOCAL, FAILED, WITHHELD = "pending", "sent", "local", "failed", "withheld"
 STATES = (PENDING, SENT, LOCAL, FAILED, WITHHELD)
@@ -52,10 +52,6 @@ CLAIM_SECONDS = 120
 LEFTOVER_GRACE_SECONDS = 60
 _META_LIMIT = 64 * 1024
 REPORT_SUFFIX, META_SUFFIX, LOCK_NAME = ".json", ".meta.json", ".lock"
-
-
-def outbox_dir() -> str:
-    return os.path.join(telemetry_dir(), "outbox")
 
 
 @dataclass
