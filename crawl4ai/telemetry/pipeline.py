@@ -25,10 +25,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from . import chain
+from . import chain, settings
 from . import consent as _consent
 from . import environment as _environment
-from . import settings
 from ._debug import internal_error
 
 _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
