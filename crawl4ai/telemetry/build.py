@@ -165,7 +165,8 @@ def build_event(
         "environment": environment,
     }
     if context:
-        contexts["telemetry"] = dict(context)
+        # "occurrences" is the pipeline's count, never a caller's number.
+        contexts["telemetry"] = {k: v for k, v in context.items() if k != "occurrences"}
     if occurrences > 1:
         contexts.setdefault("telemetry", {})["occurrences"] = occurrences
     event: dict[str, Any] = {

@@ -84,7 +84,6 @@ def test_a_pip_installed_user_package_is_user_code(user_package):
     assert ownership.STDLIB in owners
 
 
-@pytest.mark.xfail(strict=True, reason="names in the message need the vocabulary allowlist (next step)")
 def test_no_name_of_a_pip_installed_user_package_leaves(user_package, reporting):
     module, names = user_package
     exc = _failure(module, names)

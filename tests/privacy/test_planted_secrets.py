@@ -68,7 +68,7 @@ def test_urls_in_any_form_are_never_sent(reporting):
     _capture(ValueError("Failed to parse " + " and ".join(forms) + ": unexpected token at line 3"))
     sent = reporting.collect(1)
     message = _message(sent.event_with("ValueError"))
-    assert message.startswith("Failed to parse <url>") and message.endswith(": unexpected token at line 3")
+    assert message.startswith("Failed to parse <url>") and message.endswith(": unexpected token at line <number>")
     assert_absent(sent.blobs, *c)
 
 
@@ -124,7 +124,7 @@ def test_tokens_and_keys_are_never_sent(reporting):
     ]
     _capture(PermissionError("Provider refused the key; tried " + " , ".join(tokens)))
     sent = reporting.collect(1)
-    assert _message(sent.event_with("PermissionError")).startswith("Provider refused the key; tried <secret>")
+    assert _message(sent.event_with("PermissionError")).startswith("Provider refused the key; <str> <secret>")
     assert_absent(sent.blobs, *c[:10], c[10].upper())
 
 
@@ -147,7 +147,7 @@ def test_ip_addresses_are_never_sent(reporting):
            "::ffff:192.0.2.128"]
     _capture(ConnectionError("Cannot reach " + ", ".join(ips)))
     sent = reporting.collect(1)
-    assert _message(sent.event_with("ConnectionError")) == "Cannot reach " + ", ".join(["<ip>"] * 5)
+    assert _message(sent.event_with("ConnectionError")) == "Cannot <str> " + ", ".join(["<ip>"] * 5)
     assert_absent(sent.blobs, "203.0.113.77", "198.51.100.23", "8a2e:370:7334", "fe80::1ff", "192.0.2.128")
 
 
@@ -193,7 +193,7 @@ def test_home_directory_paths_are_never_sent(reporting, home):
     _capture(OSError(f"cannot read {real_home}/{c[1]} nor ~/{c[2]}/x nor {home}"))
     sent = reporting.collect(2)
     assert_absent(sent.blobs, *c, str(home))
-    assert _message(sent.event_with("FileNotFoundError")) == "[Errno 2] No such file or directory: '<path>'"
+    assert _message(sent.event_with("FileNotFoundError")) == "[Errno <number>] No such file or directory: '<path>'"
 
 
 # -- where else data could sit ---------------------------------------------------------------
@@ -307,8 +307,8 @@ def test_context_dict_keeps_only_telemetry_keys(reporting):
                "custom": c[6], "occurrences": 2}
     _capture(RuntimeError("fetch failed"), context)
     sent = reporting.collect(1)
-    assert sent.event_with("RuntimeError")["contexts"]["telemetry"] == {
-        "operation": "<url>", "component": "fetcher", "stage": "<email>", "occurrences": 2}
+    # Values are enumerated: a free string or a number under an allowed key goes too.
+    assert "telemetry" not in sent.event_with("RuntimeError")["contexts"]
     assert_absent(sent.blobs, *c)
 
 

