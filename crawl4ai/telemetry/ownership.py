@@ -118,6 +118,18 @@ def owner_of_class(cls: type) -> Owner:
     return owner_of_module(getattr(cls, "__module__", None))
 
 
+def is_crawl4ai_class(cls: type) -> bool:
+    """Whether Crawl4AI's own code defines ``cls``. Cheap (no index is read): the install hook
+    asks it of every class in crawl4ai's modules while crawl4ai is being imported."""
+    module = sys.modules.get(getattr(cls, "__module__", None) or "")
+    filename = getattr(module, "__file__", None)
+    crawl4ai_dir = _crawl4ai_package_dir()
+    if not isinstance(filename, str) or not crawl4ai_dir:
+        return False
+    path = os.path.normcase(os.path.abspath(filename))
+    return path.startswith(crawl4ai_dir + os.sep) and not path.startswith(_own_package_dir() + os.sep)
+
+
 def prepare() -> None:
     """Build the index now (on a worker thread), so a caller never pays for it."""
     _index()
@@ -137,6 +149,11 @@ def _owner_of_file(filename: str, module: str | None) -> Owner:
     own = _own_package_dir()
     if path.startswith(own + os.sep):
         return Owner(TELEMETRY, "crawl4ai/telemetry/" + _relative(path, own))
+    crawl4ai_dir = _crawl4ai_package_dir()
+    if crawl4ai_dir and path.startswith(crawl4ai_dir + os.sep):
+        # The crawl4ai distribution's own folder: known without reading the index (the install
+        # hook asks this while crawl4ai is being imported, and must not do that work then).
+        return Owner(CRAWL4AI, "crawl4ai/" + _relative(path, crawl4ai_dir))
     found = _distribution_file(path)
     if found is not None:
         return Owner(*found)
@@ -185,6 +202,15 @@ def _entry(site: str, top: str) -> str:
 @lru_cache(maxsize=1)
 def _own_package_dir() -> str:
     return os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _crawl4ai_package_dir() -> str | None:
+    """The folder of the ``crawl4ai`` package really imported (its ``__init__``'s folder)."""
+    module = sys.modules.get("crawl4ai")
+    filename = getattr(module, "__file__", None)
+    if not isinstance(filename, str):
+        return None
+    return os.path.normcase(os.path.dirname(os.path.abspath(filename)))
 
 
 @lru_cache(maxsize=1)

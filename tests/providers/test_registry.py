@@ -65,10 +65,10 @@ def test_the_documented_send_exception_example_works():
     try:
         raise RuntimeError("contact me at someone@example.com")
     except RuntimeError as exc:
-        assert provider.send_exception(exc, {"operation": "custom"}) is True
+        assert provider.send_exception(exc, {"operation": "extract"}) is True
     [event] = provider.sent
     assert "someone@example.com" not in json.dumps(event)
-    assert event["contexts"]["telemetry"] == {"operation": "custom"}
+    assert event["contexts"]["telemetry"] == {"operation": "extract"}
 
 
 def test_a_provider_overriding_only_send_exception_is_usable():

@@ -205,9 +205,9 @@ def _origin(exc: BaseException) -> str | None:
 
 
 def _defined_in_crawl4ai(cls: type) -> bool:
-    from ..ownership import owner_of_class
+    from ..ownership import is_crawl4ai_class
 
-    return owner_of_class(cls).crawl4ai
+    return is_crawl4ai_class(cls)
 
 
 def classify(exc: BaseException) -> tuple[str, BaseException]:

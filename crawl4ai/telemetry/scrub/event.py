@@ -10,6 +10,7 @@ and idempotent, which matters because it runs again as Sentry's ``before_send``.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -194,9 +195,17 @@ def scrub_caller_context(context: Any, state: Scrubbing) -> dict[str, Any]:
 
 
 def crawl4ai_name(value: Any, state: Scrubbing) -> Any:
-    """A class or function name Crawl4AI's own code defines (``LLMExtractionStrategy``)."""
-    if isinstance(value, str) and value.isidentifier() and value in _crawl4ai_names():
+    """One of telemetry's own component names, or a class Crawl4AI's code defines
+    (``LLMExtractionStrategy``)."""
+    if not isinstance(value, str) or not value.isidentifier():
+        return DROP
+    if value in schema.COMPONENTS:
         return value
+    for name, module in list(sys.modules.items()):
+        if name == "crawl4ai" or name.startswith("crawl4ai."):
+            candidate = getattr(module, value, None)
+            if isinstance(candidate, type) and ownership.is_crawl4ai_class(candidate):
+                return value
     return DROP
 
 
@@ -211,13 +220,6 @@ def crawl4ai_function(value: Any, state: Scrubbing) -> Any:
     if not isinstance(value, str):
         return DROP
     return value if schema.shape(r"[<>\w.]{1,200}")(value) is not DROP else USER_CODE
-
-
-def _crawl4ai_names() -> frozenset[str]:
-    import sys
-
-    module = sys.modules.get("crawl4ai")
-    return frozenset(n for n in dir(module) if not n.startswith("_")) if module is not None else frozenset()
 
 
 def scrub_tags(tags: Any, state: Scrubbing) -> dict[str, Any]:

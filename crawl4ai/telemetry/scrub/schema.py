@@ -132,12 +132,13 @@ USER = (Field("email", shape(EMAIL), "your email"),)
 OPERATIONS = frozenset(
     {"crawl", "arun", "arun_many", "aprocess_html", "deep_crawl", "scrap", "request", "sample",
      "excepthook", "threading", "asyncio", "extract", "extraction", "markdown", "chunking",
-     "scraping", "scrape", "fetch", "screenshot", "pdf", "filter", "dispatch"}
+     "scraping", "scrape", "fetch", "parse", "screenshot", "pdf", "filter", "dispatch"}
 )
 STAGES = frozenset({"fetch", "scrape", "extract", "markdown", "chunk", "filter", "screenshot", "pdf",
                     "setup", "teardown"})
 SOURCES = frozenset({"decorator", "context", "manual", "excepthook", "threading", "asyncio", "arun",
                      "crawl", "server"})
+COMPONENTS = frozenset({"asgi", "dispatcher", "server", "cli", "browser", "scraper", "crawler"})
 CALLER_CONTEXT = (
     Field("operation", one_of(*OPERATIONS), "the telemetry context"),
     Field("stage", one_of(*STAGES), "the telemetry context"),

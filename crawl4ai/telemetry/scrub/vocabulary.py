@@ -3,8 +3,9 @@
 A message token survives only if it is in here (see :mod:`.allowlist`). The words come from:
 
 - the string literals and names of the modules on the report's stack (its known frames, in every
-  exception of the chain) and of the modules defining its exception types;
-- Crawl4AI's own modules (those loaded in this process; not this add-on's);
+  exception of the chain: Crawl4AI's, the libraries' and the standard library's) and of the
+  modules defining its exception types;
+- Crawl4AI's package itself (the names it exports; never this add-on's modules);
 - CPython's built-in message templates, builtins, and the reviewed list of text made outside
   Python (:mod:`.templates`).
 
@@ -13,9 +14,12 @@ English word in some library's literals may still be something the user typed), 
 count, and neither do long literals (prompts for language models, scripts, documents: text, not
 messages) nor literals that hold JSON or markup examples (sample data). A user's module never counts: only known code (:mod:`..ownership`) does.
 
-Built lazily, where reports are built (the worker thread), and cached per module file (keyed by
-its path, size and modification time). Reading Crawl4AI's ~60 loaded modules takes ~0.1-0.3 s
-once per process; a disk cache would save that once per process only, so there is none.
+Only the Crawl4AI modules on the stack count, not all of them: a bug's message is written where it
+is raised, and reading all ~60 loaded Crawl4AI modules (1.7 MB) cost 0.3-1.2 s per process, more
+than the exit bound a crash at exit has to send its report in. The few modules of one stack cost
+milliseconds. Built lazily, where reports are built (the worker thread), and cached per module
+file (keyed by its path, size and modification time) for the life of the process; at that cost a
+disk cache does not pay.
 """
 
 from __future__ import annotations
@@ -168,13 +172,9 @@ def known_module_files(name: str) -> tuple[str, ...]:
 
 
 def _crawl4ai_files() -> tuple[str, ...]:
-    files = []
-    for name, module in list(sys.modules.items()):
-        if name.startswith("crawl4ai.") or name == "crawl4ai":
-            filename = _source_file(module)
-            if filename and ownership.owner_of_module(name).crawl4ai:
-                files.append(filename)
-    return tuple(sorted(files))
+    """Crawl4AI's package itself (its ``__init__``: the names it exports)."""
+    filename = _source_file(sys.modules.get("crawl4ai"))
+    return (filename,) if filename and ownership.owner_of_module("crawl4ai").crawl4ai else ()
 
 
 @lru_cache(maxsize=1)
