@@ -273,13 +273,19 @@ def _installed(metadata: Any) -> dict[str, Any]:
     return out
 
 
+_REQUIRES = re.compile(r"^Requires-Dist:[ \t]*(.+?)[ \t]*$", re.M)
+
+
+def _requirements(dist: Any) -> list[str]:
+    """``Requires-Dist`` lines, read from the metadata's header without a full e-mail parse."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    header = text.split("\n\n", 1)[0]
+    return _REQUIRES.findall(header)
+
+
 def _closure(distributions: dict[str, Any]) -> set[str]:
     """Names of the distributions Crawl4AI (and this add-on) need: required dependencies only,
     with environment markers evaluated for this interpreter."""
-    try:
-        from packaging.markers import Marker
-    except Exception:  # pragma: no cover - packaging is one of crawl4ai's own dependencies
-        Marker = None  # type: ignore[assignment]
     seen: set[str] = set()
     todo = [(_normalise(name), extras) for name, extras in _ROOTS]
     while todo and len(seen) < _MAX_DISTRIBUTIONS:
@@ -287,9 +293,10 @@ def _closure(distributions: dict[str, Any]) -> set[str]:
         if name in seen or name not in distributions:
             continue
         seen.add(name)
-        for requirement in distributions[name].requires or ():
+        for requirement in _requirements(distributions[name]):
             spec, _, marker = requirement.partition(";")
-            if marker.strip() and not _marker_holds(Marker, marker.strip(), extras):
+            marker = marker.strip()
+            if marker and not _marker_holds(marker, extras):
                 continue
             match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
             if match:
@@ -297,13 +304,16 @@ def _closure(distributions: dict[str, Any]) -> set[str]:
     return seen
 
 
-def _marker_holds(marker_class: Any, marker: str, extras: frozenset[str]) -> bool:
-    if marker_class is None:
-        return "extra" not in marker
+@lru_cache(maxsize=512)
+def _marker_holds(marker: str, extras: frozenset[str]) -> bool:
+    if "extra" in marker and not extras:
+        return False  # an optional dependency, and no extra asked for
     try:
-        parsed = marker_class(marker)
+        from packaging.markers import Marker
+
+        parsed = Marker(marker)
         return any(parsed.evaluate({"extra": extra}) for extra in (*extras, ""))
-    except Exception:
+    except Exception:  # no packaging, or a marker it cannot read: leave the dependency out
         return False
 
 
@@ -326,21 +336,29 @@ def _top_level_names(dist: Any) -> set[str]:
     (for ``six.py``), and for a namespace package (no ``__init__.py``) one level deeper
     (``google/protobuf``), since other distributions, the user's too, share the namespace."""
     record = dist.read_text("RECORD") or ""
-    # The path is the first field; a path with a comma is quoted, and never a package we need.
-    files = [tuple(line.split(",", 1)[0].split("/")) for line in record.splitlines() if line and line[0] != '"']
-    packages = {parts[0] for parts in files if len(parts) == 2 and parts[1] == "__init__.py"}
-    names: set[str] = set()
-    for parts in files:
-        top = parts[0]
+    packages: set[str] = set()
+    tops: dict[str, set[str]] = {}
+    for line in record.splitlines():
+        if not line or line[0] == '"':
+            continue  # a path with a comma is quoted, and never a package we need
+        path = line.split(",", 1)[0]
+        top, _, rest = path.partition("/")
+        if not rest:
+            if top.endswith((".py", ".so", ".pyd")):
+                tops.setdefault(top.split(".", 1)[0], set())  # six.py, _cffi.cpython-311-….so
+            continue
         if top in ("..", "__pycache__") or top.endswith((".dist-info", ".egg-info", ".data")):
             continue
-        if len(parts) == 1:
-            if top.endswith((".py", ".so", ".pyd")):
-                names.add(top.split(".", 1)[0])  # a top-level module: six.py, _cffi.cpython-311-….so
-        elif top in packages or len(parts) == 2:
+        second, _, deeper = rest.partition("/")
+        if second == "__init__.py":
+            packages.add(top)
+        tops.setdefault(top, set()).add(second if deeper else "")
+    names: set[str] = set()
+    for top, seconds in tops.items():
+        if top in packages or not seconds or seconds == {""}:
             names.add(top)
         else:
-            names.add(f"{top}/{parts[1]}")
+            names.update(f"{top}/{second}" for second in seconds if second)
     return names
 
 
