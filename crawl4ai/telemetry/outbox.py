@@ -28,6 +28,7 @@ STATES = (PENDING, SENT, LOCAL, FAILED, WITHHELD)
 MAX_ENTRIES = 200
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ATTEMPTS = 5
+MAX_HISTORY = 20
 MAX_AGE_SECONDS = 7 * 24 * 3600
 # A pending report another live process is sending is left alone for this long.
 CLAIM_SECONDS = 120
@@ -53,6 +54,11 @@ class OutboxEntry:
     removed: dict[str, int] = field(default_factory=dict)
     claimed_by: int = 0
     claimed_at: float = 0.0
+    # Delivery history, oldest first: [time, state, detail] per change (the dashboard shows it).
+    history: list[list[Any]] = field(default_factory=list)
+
+    def record(self, state: str, detail: str, when: float) -> None:
+        self.history = [*self.history, [when, state, detail]][-MAX_HISTORY:]
 
 
 def _valid_id(event_id: str) -> bool:
@@ -86,6 +92,7 @@ class LocalOutbox:
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
             claimed_by=os.getpid() if state == PENDING else 0, claimed_at=now if state == PENDING else 0.0,
         )
+        entry.record(state, "kept in the outbox", now)
         self._save(entry)
         self.prune()
         return entry
@@ -140,6 +147,7 @@ class LocalOutbox:
         entry.state = state
         entry.detail = detail
         entry.updated = time.time()
+        entry.record(state, detail, entry.updated)
         if attempted:
             entry.attempts += 1
         if state != PENDING:
