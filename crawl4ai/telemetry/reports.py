@@ -14,8 +14,8 @@ same way:
   playground: any text run through the real scrubber.
 
 Consent changes are not here: they are :mod:`crawl4ai.telemetry.api` (``enable``/``disable``).
-Text that came from outside (report content, exception names, pasted text) is passed through
-:func:`printable` before any surface shows it.
+Text that came from outside (report content, exception names, pasted text) is returned passed
+through :func:`crawl4ai.telemetry._text.printable`, ready for any surface to show.
 """
 
 from __future__ import annotations
@@ -30,22 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import outbox as _outbox
+from ._text import printable
 from .pipeline import get_pipeline
 
 SEND_TIMEOUT = 10.0
 # The sample is never sent: its id and time are fixed so that it reads the same every time.
 SAMPLE_EVENT_ID = "5a3b1e0000000000000000000000c4a1"
 SAMPLE_TIMESTAMP = "2026-01-01T12:00:00Z"
-
-# C0 and C1 control characters (tab and newline are layout), DEL, and the Unicode marks that
-# reorder or hide text: on a terminal any of them could forge what the person reads.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character shown as a visible escape (``\\x1b``, ``\\u202e``)."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
 
 @dataclass(frozen=True)
 class ReportRow:
@@ -89,7 +80,7 @@ class ReportDetail:
         event = self.event()
         text = json.dumps(event, indent=2, ensure_ascii=False) if event else self.payload.decode(
             "utf-8", "replace")
-        return printable(text)
+        return printable(text, multiline=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.row.as_dict(), "removed": self.removed, "provider": self.provider,
@@ -238,7 +229,7 @@ def _traceback_lines(event: dict[str, Any]) -> str:
             where = frame.get("module") or frame.get("filename") or "<user code>"
             lines.append(f"  {where}:{frame.get('function') or '?'} line {frame.get('lineno') or '?'}")
         lines.append(f"{value.get('type') or '?'}: {value.get('value') or ''}")
-    return printable("\n".join(lines))
+    return printable("\n".join(lines), multiline=True)
 
 
 def issue_markdown(ref: str) -> str:
@@ -272,7 +263,7 @@ def issue_markdown(ref: str) -> str:
 def export_issue(ref: str, directory: str | None = None) -> str:
     """Save :func:`issue_markdown` to a file (``~/.crawl4ai/telemetry/exports/``); its path."""
     from ._files import write_private
-    from .consent import base_dir
+    from .settings import base_dir
 
     event_id = resolve(ref)
     directory = directory or os.path.join(base_dir(), "telemetry", "exports")
@@ -322,7 +313,7 @@ class Sample:
     removed: dict[str, int]
 
     def pretty(self) -> str:
-        return printable(json.dumps(self.report, indent=2, ensure_ascii=False))
+        return printable(json.dumps(self.report, indent=2, ensure_ascii=False), multiline=True)
 
 
 def _run_fake_file(source: str, filename: str, module: str, namespace: dict[str, Any]) -> None:
@@ -347,7 +338,7 @@ def sample() -> Sample:
     else:  # pragma: no cover - the fake source always raises
         raise AssertionError("the sample crash did not raise")
     event = dict(report.event, event_id=SAMPLE_EVENT_ID, timestamp=SAMPLE_TIMESTAMP)
-    return Sample(printable(raw), event, dict(report.removed))
+    return Sample(printable(raw, multiline=True), event, dict(report.removed))
 
 
 @dataclass(frozen=True)
@@ -373,7 +364,8 @@ def redact(text: str) -> Redaction:
     except RuntimeError as exc:
         report = build_report(exc, None, environment="cli")
     values = (report.event.get("exception") or {}).get("values") or [{}]
-    return Redaction(printable(str(values[-1].get("value") or "")), dict(report.removed))
+    return Redaction(printable(str(values[-1].get("value") or ""), multiline=True),
+                     dict(report.removed))
 
 
 # -- counters --------------------------------------------------------------------------------

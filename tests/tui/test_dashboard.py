@@ -79,6 +79,18 @@ async def test_deleting_a_report_shrinks_the_outbox(home):
     assert _outbox.LocalOutbox().entries() == []
 
 
+async def test_export_saves_a_github_issue_and_copies_it(home):
+    [event_id] = capture_reports(1)
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert "Saved as a GitHub issue: ~/.crawl4ai/telemetry/exports/" in shown(app, "#reports-message")
+        copied = app.clipboard
+    [saved] = (home / ".crawl4ai" / "telemetry" / "exports").glob("*.md")
+    assert saved.read_text() == copied == reports.issue_markdown(event_id)
+    assert event_id in copied and SECRET_TOKEN not in copied and SECRET_URL not in copied
+
+
 async def test_send_pending_delivers_to_a_real_sentry_server(home, monkeypatch, sentry_server):
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
     sentry_server.mode = "error"  # the first attempt fails: the report stays pending
