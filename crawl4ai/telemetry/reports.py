@@ -326,9 +326,9 @@ def _run_fake_file(source: str, filename: str, module: str, namespace: dict[str,
 
 def sample() -> Sample:
     """The sample crash, raw beside its redacted report (built by the real scrubber)."""
-    from .report import build_report
-
     import crawl4ai
+
+    from .report import build_report
 
     site = os.path.dirname(os.path.dirname(os.path.abspath(crawl4ai.__file__)))
     strategy: dict[str, Any] = {}
