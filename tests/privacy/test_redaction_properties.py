@@ -13,7 +13,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawl4ai.telemetry.scrub import MAX_MESSAGE, PLACEHOLDERS, redact_text, scrub_event
+from crawl4ai.telemetry.scrub import MAX_MESSAGE, PLACEHOLDERS, scrub_event
+from tests.privacy.crawl_words import CRAWL_VOCABULARY, redact_text
 
 # A bounded number of examples keeps the suite fast; PRIVACY_EXAMPLES=5000 digs deeper on demand.
 EXAMPLES = int(os.environ.get("PRIVACY_EXAMPLES", "150"))
@@ -26,6 +27,9 @@ WORDS = ("failed", "to", "parse", "crawl", "page", "timeout", "while", "loading"
          "find", "retry", "after", "waiting", "for", "response", "status", "invalid", "missing",
          "the", "in", "on", "extraction", "strategy", "returned", "empty", "result", "browser",
          "closed", "navigation", "aborted", "schema", "field", "chunk", "markdown", "generator")
+# ... as long as the code on the stack writes them (this crawl's vocabulary).
+WORDS = tuple(w for w in WORDS if CRAWL_VOCABULARY.knows_word(w))
+assert len(WORDS) >= 10
 TLDS = ("com", "org", "net", "io", "de", "co.uk", "dev", "app", "fr", "com.br", "ai", "xyz", "info")
 
 words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join)

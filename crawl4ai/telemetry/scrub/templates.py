@@ -10,7 +10,6 @@ vocabulary. CPython's templates also have holes for names (``'{type}' object has
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,40 +20,39 @@ _NAME = r"(?:<user code>|[A-Za-z_]\w{0,99}(?:\.[A-Za-z_]\w{0,99}){0,8})"
 _HOLE = re.compile(r"\{(name|type|func|module|n|value)\}")
 
 
-@dataclass(frozen=True)
-class Template:
-    text: str
-    pattern: re.Pattern[str]
-
-
 def _lines(name: str) -> list[str]:
     text = (_DATA / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def _compile(line: str) -> re.Pattern[str]:
+def _compile(line: str, number: int) -> str:
     parts: list[str] = []
     position = 0
     for hole in _HOLE.finditer(line):
         parts.append(re.escape(line[position:hole.start()]))
         kind = hole.group(1)
         if kind in NAME_HOLES:
-            parts.append(f"(?P<{kind}{len(parts)}>{_NAME})")
+            parts.append(f"(?P<t{number}_{len(parts)}>{_NAME})")
         elif kind == "n":
             parts.append(r"(?:\d+|<number>)")
         else:
             parts.append(r".{0,200}?")
         position = hole.end()
     parts.append(re.escape(line[position:]))
-    return re.compile("".join(parts))
+    return "".join(parts)
 
 
 @lru_cache(maxsize=1)
-def name_templates() -> tuple[Template, ...]:
-    """CPython's templates that hold a name, longest first (the most specific wins)."""
-    lines = [line for line in _lines("cpython_templates.txt")
-             if any(f"{{{hole}}}" in line for hole in NAME_HOLES)]
-    return tuple(Template(line, _compile(line)) for line in sorted(lines, key=len, reverse=True))
+def name_templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """CPython's templates that hold a name, longest first (the most specific wins), each with
+    its longest literal piece (lower case): a template runs only where that piece occurs."""
+    lines = sorted((line for line in _lines("cpython_templates.txt")
+                    if any(f"{{{hole}}}" in line for hole in NAME_HOLES)), key=len, reverse=True)
+    out = []
+    for i, line in enumerate(lines):
+        trigger = max(_HOLE.split(line), key=len).strip().lower()
+        out.append((trigger, re.compile(_compile(line, i))))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +66,10 @@ def name_spans(text: str) -> list[tuple[int, int]]:
     """Where the names in CPython templates sit in ``text`` (start, end), in order."""
     if "'" not in text and "(" not in text and '"' not in text:
         return []
-    spans: list[tuple[int, int]] = []
-    for template in name_templates():
-        for match in template.pattern.finditer(text):
-            for group, value in match.groupdict().items():
-                if value is not None:
-                    spans.append(match.span(group))
-    return sorted(set(spans))
+    lower = text.lower()
+    spans: set[tuple[int, int]] = set()
+    for trigger, pattern in name_templates():
+        if trigger in lower:
+            for match in pattern.finditer(text):
+                spans.update(match.span(group) for group, value in match.groupdict().items() if value is not None)
+    return sorted(spans)
