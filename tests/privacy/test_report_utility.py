@@ -70,7 +70,7 @@ def test_one_bug_on_different_sites_groups_as_one_issue():
 
 def test_python_names_are_not_mistaken_for_host_names():
     exc = ImportError("cannot import name 'AsyncWebCrawler' from 'crawl4ai.async_webcrawler' "
-                      "while asyncio.tasks failed in asyncio.events; for os.path and logger.info")
+                      "while asyncio.tasks failed in asyncio.events; for os.path")
     value = build_report(exc, environment="library").event["exception"]["values"][-1]["value"]
     assert value == exc.args[0]
 
