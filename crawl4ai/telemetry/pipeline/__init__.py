@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections import Counter
 from typing import Any
 
 from .. import consent as _consent
@@ -130,9 +131,9 @@ class Pipeline:
         return self.delivery.provider
 
     @property
-    def stats(self) -> dict[str, int]:
-        """This run's non-zero counts by name (read-only; see :attr:`counters`)."""
-        return self.counters.totals()
+    def stats(self) -> Counter[str]:
+        """A snapshot of this run's counts by name (0 when absent; see :attr:`counters`)."""
+        return Counter(self.counters.totals())
 
     @property
     def rate_limited_kinds(self) -> dict[str, int]:
