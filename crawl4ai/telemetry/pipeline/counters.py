@@ -150,13 +150,13 @@ def _kind_name(kind: Any) -> str:
 
 
 def read_file(path: str) -> dict[str, Any]:
-    """The file's counts; an absent, oversized or corrupt file counts as empty."""
+    """The file's counts; an absent, unsafe, oversized or corrupt file counts as empty."""
+    from .._files import read_regular
+
     empty: dict[str, Any] = {"runs": 0, "since": None, "kinds": {}}
     try:
-        if os.path.getsize(path) > MAX_FILE_BYTES:
-            return empty
-        with open(path, "rb") as f:
-            data = json.loads(f.read().decode("utf-8"))
+        data = json.loads(read_regular(path, follow_links=False, own=True,
+                                       limit=MAX_FILE_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         return empty
     if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict):
@@ -173,45 +173,23 @@ def read_file(path: str) -> dict[str, Any]:
 
 
 def _merge_into_file(path: str, delta: dict[str, dict[str, int]], new_run: bool) -> bool:
-    from .._files import write_private
+    """Add ``delta`` to the file under its lock; False when the lock stays busy (exit never
+    waits on another process for long) or the folder is not safely ours."""
+    from .._files import locked, write_private
 
-    lock = _try_lock(path + ".lock")
-    if lock is None:
-        return False
     try:
-        data = read_file(path)
-        kinds = data["kinds"]
-        for name, diff in delta.items():
-            _add(kinds.setdefault(name, dict.fromkeys(FIELDS, 0)), diff)
-        if len(kinds) > MAX_FILE_KINDS:
-            kept = sorted(kinds, key=lambda n: kinds[n]["seen"], reverse=True)[:MAX_FILE_KINDS]
-            kinds = {n: kinds[n] for n in kept}
-        out = {"version": _VERSION, "runs": data["runs"] + new_run,
-               "since": data["since"] or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "kinds": kinds}
-        write_private(path, json.dumps(out, indent=1, sort_keys=True).encode("utf-8"))
+        with locked(path + ".lock", timeout=0.2):
+            data = read_file(path)
+            kinds = data["kinds"]
+            for name, diff in delta.items():
+                _add(kinds.setdefault(name, dict.fromkeys(FIELDS, 0)), diff)
+            if len(kinds) > MAX_FILE_KINDS:
+                kept = sorted(kinds, key=lambda n: kinds[n]["seen"], reverse=True)
+                kinds = {n: kinds[n] for n in kept[:MAX_FILE_KINDS]}
+            out = {"version": _VERSION, "runs": data["runs"] + new_run,
+                   "since": data["since"] or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "kinds": kinds}
+            write_private(path, json.dumps(out, indent=1, sort_keys=True).encode("utf-8"))
         return True
     except OSError:
         return False
-    finally:
-        os.close(lock)
-
-
-def _try_lock(path: str, attempts: int = 20) -> int | None:
-    """An exclusive lock, or None after ~0.1 s: exit never waits on another process for long."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError:
-        return None
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: the atomic replace still holds
-        return fd
-    for _ in range(attempts):
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except OSError:
-            time.sleep(0.005)
-    os.close(fd)
-    return None

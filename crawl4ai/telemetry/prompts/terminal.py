@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
 from .._debug import internal_error
+from .._text import printable
 
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
@@ -301,8 +302,10 @@ def _glyph(fancy: str, plain: str) -> str:
 
 
 def _say(text: str) -> None:
+    """Print our text, which may quote text we did not write (an exception's name, a report):
+    control characters are shown as escapes, never obeyed by the terminal."""
     try:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(printable(text, multiline=True) + "\n")
         sys.stdout.flush()
     except Exception:
         pass
