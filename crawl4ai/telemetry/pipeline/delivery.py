@@ -94,8 +94,12 @@ class Delivery:
             self._record(report.event_id, result)
         if not self._retried and not decision.consume_once:
             self._retried = True
-            for entry in self.outbox.claim_retries():
-                self.deliver_stored(entry.event_id, provider)
+            self.retry_pending(provider)
+
+    def retry_pending(self, provider: Any = None) -> None:
+        """Deliver the reports earlier runs could not (same event id: never stored twice)."""
+        for entry in self.outbox.claim_retries():
+            self.deliver_stored(entry.event_id, provider)
 
     def deliver_stored(self, event_id: str, provider: Any = None) -> bool:
         """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome."""
