@@ -74,7 +74,7 @@ def test_this_run_is_counted_and_merged_once(home, monkeypatch):
 
 def test_nothing_is_written_for_someone_who_never_used_telemetry(home):
     run(home, consent="")  # library, nobody asked: nothing consented
-    assert not (home / ".crawl4ai" / "telemetry").exists()
+    assert not (home / ".crawl4ai" / "telemetry" / "counters.json").exists()
 
 
 def counted(counters: Counters, kind=KeyError, seen: int = 20) -> Counters:

@@ -3,7 +3,7 @@
 The pipeline counts as it goes (cheap attribute increments, no lock: a rare race between
 threads can miscount one error, never block one). At exit this run's counts are merged into a
 small file in the telemetry folder (``settings.counters_path()``), under a lock, bounded in
-size, and only if that folder already exists (telemetry was used on this machine): counting
+size, and only once telemetry was used on this machine (the outbox or the file exists): counting
 never creates files for someone who never said yes. The dashboard and ``status`` read both
 through :func:`crawl4ai.telemetry.counters`.
 
@@ -112,10 +112,11 @@ class Counters:
 
     def save(self, path: str | None = None) -> bool:
         """Merge this run's unsaved counts into the file; False (nothing written) when there is
-        nothing new, the telemetry folder does not exist, or the file is busy or unwritable."""
+        nothing new, telemetry was never used here (no outbox, no file yet), or the file is busy
+        or unwritable."""
         path = path or settings.counters_path()
         delta = self.unsaved()
-        if not delta or not os.path.isdir(os.path.dirname(path)):
+        if not delta or not (os.path.exists(path) or os.path.isdir(settings.outbox_dir())):
             return False
         current = self.by_kind()
         if not _merge_into_file(path, delta, new_run=not self._saved):
