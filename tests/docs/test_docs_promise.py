@@ -41,6 +41,7 @@ COLLECTED: dict[str, list[str]] = {
         f"{PROCESS}::test_uncaught_exception_is_reported_without_secrets",
     ],
     "the telemetry context": [f"{PLANTED}::test_context_dict_keeps_only_telemetry_keys"],
+    "a random report id": [f"{UTILITY}::test_versions_environment_and_email_survive_the_real_transport"],
     "your email": [
         f"{UTILITY}::test_versions_environment_and_email_survive_the_real_transport",
         f"{UTILITY}::test_no_email_unless_one_was_given",
