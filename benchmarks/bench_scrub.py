@@ -1,0 +1,98 @@
+"""What the message allowlist costs, on the worker thread and on the caller's.
+
+- caller's cost of a capture, with the allowlist in place (the build and scrub run on the worker,
+  so this must stay where bench_core's budget puts it), vs a no-op
+- worker: the first report of a process (reads the dependency index and the vocabulary of the
+  modules on the stack) vs a warm report
+- worker: redacting one crawl message with the typed detectors and the allowlist ("after") vs
+  the typed detectors alone ("before": what round one kept by denylist)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_core import child, row  # noqa: E402
+
+_FIRST_REPORT = r'''
+import time, json
+import crawl4ai.async_webcrawler
+from crawl4ai.telemetry import build_report
+def fail(url):
+    raise ValueError(f"Failed to parse {url}: 'NoneType' object has no attribute 'text'")
+try:
+    fail("https://shop.example.com/cart?id=7")
+except ValueError as exc:
+    t = time.perf_counter(); build_report(exc); first = time.perf_counter() - t
+    times = []
+    for _ in range(200):
+        t = time.perf_counter(); build_report(exc); times.append(time.perf_counter() - t)
+    times.sort()
+    print(json.dumps([first, times[len(times) // 2]]))
+'''
+
+
+def bench_reports() -> None:
+    import json
+
+    first, warm = json.loads(child(_FIRST_REPORT).splitlines()[-1])
+    row("worker: first report of a process", first * 1e3, warm * 1e3, "ms", "(worker; exit bound 1 s)")
+
+
+def bench_redaction() -> None:
+    import crawl4ai.async_crawler_strategy  # noqa: F401 - on the stack of the message below
+    from crawl4ai.telemetry.scrub import message, vocabulary_for
+
+    vocabulary = vocabulary_for(("crawl4ai.async_crawler_strategy", "aiohttp.client"))
+    context = message.Context(None, vocabulary)
+    text = ("Cannot connect to host shop.example.com:443 ssl:default [Name or service not known] "
+            "while fetching https://user:pw@shop.example.com/cart?id=7 for alice; 'NoneType' object "
+            "has no attribute 'text'")
+
+    def after() -> None:
+        message.redact_text(text, vocabulary=vocabulary)
+
+    def before() -> None:
+        message._detect(text, context, None)
+
+    def median(f) -> float:
+        runs = []
+        for _ in range(2000):
+            t = time.perf_counter()
+            f()
+            runs.append(time.perf_counter() - t)
+        return statistics.median(runs)
+
+    row("worker: redact one message (allowlist)", median(after) * 1e6, median(before) * 1e6, "us",
+        "vs detectors only")
+
+
+def bench_caller() -> None:
+    from crawl4ai import telemetry
+
+    telemetry.enable()
+
+    def one(f) -> float:
+        try:
+            raise ValueError("Failed to parse https://shop.example.com/x")
+        except ValueError as exc:
+            t = time.perf_counter()
+            f(exc)
+            return time.perf_counter() - t
+
+    times = [one(telemetry.capture_exception) for _ in range(5000)]
+    noop = [one(lambda e: None) for _ in range(5000)]
+    telemetry.flush(10)
+    row("caller: capture, median (allowlist on)", statistics.median(times) * 1e6,
+        statistics.median(noop) * 1e6, "us", "<= 50 us")
+
+
+if __name__ == "__main__":
+    bench_reports()
+    bench_redaction()
+    bench_caller()
