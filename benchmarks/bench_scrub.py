@@ -46,6 +46,7 @@ def bench_reports() -> None:
 
 def bench_redaction() -> None:
     import crawl4ai.async_crawler_strategy  # noqa: F401 - on the stack of the message below
+
     from crawl4ai.telemetry.scrub import message, vocabulary_for
 
     vocabulary = vocabulary_for(("crawl4ai.async_crawler_strategy", "aiohttp.client"))

@@ -161,3 +161,56 @@ def test_a_tampered_index_on_disk_is_ignored(home, tmp_path, tamper):
         path.symlink_to(elsewhere)
     ownership._reset_for_tests()
     assert ownership.owner_of_module("httpx").origin == ownership.LIBRARY
+
+
+# -- an error at Crawl4AI's call into the user's code is the user's -----------------------------
+
+_CALLER = """
+def run_strategy(strategy, url):
+    return strategy.crawl(url, "config", "extra")
+
+def read_setting(config):
+    return config.cache_mode
+
+def parse_title(page):
+    return page.title.strip()
+"""
+
+
+class UserStrategy:
+    def crawl(self, url):  # one argument fewer than crawl4ai passes
+        return url
+
+
+class UserConfig:
+    pass
+
+
+def _raised(function, *args) -> BaseException:
+    try:
+        function(*args)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    raise AssertionError("no error")
+
+
+def test_a_wrong_signature_or_a_missing_attribute_at_crawl4ais_call_is_the_users():
+    import crawl4ai.async_webcrawler as module
+
+    from crawl4ai.telemetry.integrations import crawl4ai as integration
+    from tests.crawl4ai.crawling import crawl4ai_helper
+
+    run_strategy = crawl4ai_helper(module, _CALLER, "run_strategy")
+    read_setting = crawl4ai_helper(module, _CALLER, "read_setting")
+    parse_title = crawl4ai_helper(module, _CALLER, "parse_title")
+    wrong_signature = _raised(run_strategy, UserStrategy(), "https://example.com")
+    missing_attribute = _raised(read_setting, UserConfig())
+    crawl4ai_bug = _raised(parse_title, type("Page", (), {"title": None})())
+    assert ownership.user_callee(wrong_signature) and ownership.user_callee(missing_attribute)
+    assert not ownership.user_callee(crawl4ai_bug)
+    assert integration.classify(wrong_signature)[0] == integration.USER_CODE
+    assert integration.classify(missing_attribute)[0] == integration.USER_CODE
+    assert integration.classify(crawl4ai_bug)[0] == integration.BUG
+    # And the report of such an error names none of the user's code.
+    message = build_report(wrong_signature).event["exception"]["values"][-1]["value"]
+    assert "UserStrategy" not in message and message.startswith("<user code>() takes")

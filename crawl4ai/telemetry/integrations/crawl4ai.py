@@ -57,6 +57,7 @@ from typing import Any
 from .. import chain
 from .._debug import internal_error
 from ..consent import env_kill_switch
+from ..ownership import user_callee
 
 # What a failure is (see classify()).
 BUG = "crawl4ai_bug"
@@ -221,7 +222,7 @@ def classify(exc: BaseException) -> tuple[str, BaseException]:
     if _is_one_of(original, _INPUT_ERROR_CLASSES):
         return USAGE_ERROR, original
     origin = _origin(original)
-    if origin == "user":
+    if origin == "user" or (origin == "crawl4ai" and user_callee(original)):
         return USER_CODE, original
     if origin != "crawl4ai":
         return ELSEWHERE, original
