@@ -87,7 +87,8 @@ def outbox_blobs(home: Path) -> dict[str, bytes]:
     root = home / ".crawl4ai" / "telemetry"
     if not root.exists():
         return {}
-    return {f"outbox:{p.name}": p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {f"outbox:{p.relative_to(root).as_posix()}": p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def server_blobs(server) -> dict[str, bytes]:

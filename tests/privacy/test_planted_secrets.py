@@ -88,20 +88,20 @@ def test_headers_are_never_sent(reporting):
     headers = {"User-Agent": "crawler", "Authorization": f"Bearer {c[0]}", "X-Api-Key": c[1],
                "Referer": f"https://{c[2]}.example.com/"}
     text = "\n".join(f"{k}: {v}" for k, v in headers.items())
-    _capture(RuntimeError(f"Request rejected.\n{text}\nheaders={headers!r}\nX-Forwarded-For: {c[3]}"),
+    _capture(RuntimeError(f"Connection refused.\n{text}\nheaders={headers!r}\nX-Forwarded-For: {c[3]}"),
              {"headers": headers, "operation": "fetch", "component": c[4] + "." + c[5] + ".com"})
     sent = reporting.collect(1)
-    assert "Request rejected." in _message(sent.event_with("RuntimeError"))
+    assert _message(sent.event_with("RuntimeError")).startswith("Connection refused.\n")
     assert_absent(sent.blobs, *c)
 
 
 def test_cookies_are_never_sent(reporting):
     c = [canary() for _ in range(5)]
-    _capture(RuntimeError(f"Session expired. Cookie: sessionid={c[0]}; theme={c[1]}\n"
+    _capture(RuntimeError(f"Connection reset by peer. Cookie: sessionid={c[0]}; theme={c[1]}\n"
                           f"Set-Cookie: token={c[2]}; Path=/; HttpOnly\ncookies={ {'sid': c[3]}!r}"),
              {"cookies": {"sid": c[4]}})
     sent = reporting.collect(1)
-    assert _message(sent.event_with("RuntimeError")).startswith("Session expired.")
+    assert _message(sent.event_with("RuntimeError")).startswith("Connection reset by peer.")
     assert_absent(sent.blobs, *c)
 
 
