@@ -30,6 +30,7 @@ CHOICES = (
     ("once", "Next error only"),
     ("denied", "Off"),
 )
+STATE_LABELS = {"local": "kept locally"}
 PLAYGROUND_EXAMPLE = (
     "Failed to crawl https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef "
     "saved to /home/bob/crawls/out.md"
@@ -146,7 +147,7 @@ class ReportsPane(Pane):
 
     def compose(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Time", "Exception", "Where in crawl4ai.", "Version", "State")
+        table.add_columns("Time", "State", "Exception", "Version", "Where in crawl4ai.")
         yield table
         yield Static(id="reports-message")
 
@@ -157,9 +158,9 @@ class ReportsPane(Pane):
         table = self.query_one(DataTable)
         table.clear()
         for row in reports.list_reports():
-            table.add_row(_when(row.created), safe(row.exception_type or "?"),
-                          safe(_short_where(row.where)), safe(row.crawl4ai_version or "?"), row.state,
-                          key=row.event_id)
+            table.add_row(_when(row.created), STATE_LABELS.get(row.state, row.state),
+                          safe(row.exception_type or "?"), safe(row.crawl4ai_version or "?"),
+                          safe(_short_where(row.where)), key=row.event_id)
         if not table.row_count:
             self._say("The local outbox is empty: no error has been captured on this machine.")
 

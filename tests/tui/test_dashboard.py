@@ -130,7 +130,7 @@ async def test_outside_text_is_never_markup_nor_control_characters(home):
     meta.write_text(json.dumps(record))
     app = TelemetryDashboard(initial_tab="reports")
     async with app.run_test(size=SIZE):
-        cell = app.query_one("#reports-table", DataTable).get_row_at(0)[1]
+        cell = app.query_one("#reports-table", DataTable).get_row_at(0)[2]
     assert str(cell) == "[bold red]Forged\\x1b[2J\\x1b]52;c;aGk=\\x07"
 
 
