@@ -8,11 +8,16 @@ crawl4ai bugs without editing crawl4ai (an unknown charset, an image width of ``
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import textwrap
 import threading
 import time
 import types
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -142,3 +147,36 @@ def crawl4ai_helper(module: types.ModuleType, source: str, name: str) -> Any:
     namespace: dict[str, Any] = {"__name__": module.__name__, "__builtins__": __builtins__}
     exec(compile(source, module.__file__, "exec"), namespace)  # noqa: S102
     return namespace[name]
+
+
+def recompiled(func: Any, old: str, new: str) -> Any:
+    """``func`` with the one line holding ``old`` changed to hold ``new``, compiled under its own
+    file name, line numbers and module globals: as far as any traceback can tell, crawl4ai's
+    real function with a bug in that line."""
+    lines, first = inspect.getsourcelines(func)
+    source = textwrap.dedent("".join(lines))
+    assert source.count(old) == 1, f"{old!r} is not one place in {func.__qualname__}"
+    tree = ast.parse(source.replace(old, new))
+    ast.increment_lineno(tree, first - 1)
+    namespace: dict[str, Any] = {}
+    exec(compile(tree, func.__code__.co_filename, "exec"), func.__globals__, namespace)  # noqa: S102
+    made = namespace[func.__name__]
+    made.__qualname__ = func.__qualname__
+    made.__code__ = made.__code__.replace(co_qualname=func.__code__.co_qualname)
+    return made
+
+
+@contextmanager
+def bug_in(integration: types.ModuleType, owner: Any, name: str, old: str, new: str) -> Iterator[None]:
+    """A one-line bug in ``owner.name`` (a method or a module function) for the duration; the
+    capture table is re-installed around it, so the broken function is what gets wrapped."""
+    integration.uninstall()
+    original = owner.__dict__[name]
+    setattr(owner, name, recompiled(original, old, new))
+    integration.install()
+    try:
+        yield
+    finally:
+        integration.uninstall()
+        setattr(owner, name, original)
+        integration.install()

@@ -152,13 +152,28 @@ def raised_on_purpose_by_crawl4ai(exc: BaseException) -> bool:
     return 0 <= i < len(code) - 1 and code[i] == _raise_opcode() and code[i + 1] > 0
 
 
+def _mistaken_for_a_result(exc: BaseException) -> BaseException | None:
+    """The exception crawl4ai took for a result: ``gather(return_exceptions=True)`` hands it back
+    as a value, and the next attribute read on it fails (``'TypeError' object has no attribute
+    'result'``). The real cause is that exception, in no chain of the secondary one."""
+    if isinstance(exc, AttributeError):
+        obj = getattr(exc, "obj", None)
+        if isinstance(obj, BaseException):
+            return obj
+    return None
+
+
 def unwrap(exc: BaseException) -> list[BaseException]:
-    """``[exc, …, original]``: follows explicit causes, and the context of an exception crawl4ai
-    raised on purpose while handling another one (that is how it wraps errors)."""
+    """``[exc, …, original]``: follows explicit causes, the context of an exception crawl4ai
+    raised on purpose while handling another one (that is how it wraps errors), and an exception
+    crawl4ai mistook for a result."""
     chain = [exc]
     current = exc
     while len(chain) < _MAX_CHAIN:
-        if current.__cause__ is not None:
+        mistaken = _mistaken_for_a_result(current)
+        if mistaken is not None:
+            inner = mistaken
+        elif current.__cause__ is not None:
             inner = current.__cause__
         elif current.__context__ is not None and raised_on_purpose_by_crawl4ai(current):
             inner = current.__context__  # also when crawl4ai suppressed it (``from None``)
@@ -283,7 +298,8 @@ def verdict_of(exc: BaseException) -> tuple[str, BaseException]:
     if cached is not None:
         return cached
     result = classify(exc)
-    verdicts[result[0]] += 1
+    if getattr(result[1], _VERDICT_ATTR, None) is None:  # not a failure already counted
+        verdicts[result[0]] += 1
     for target in (exc, result[1]):
         try:
             setattr(target, _VERDICT_ATTR, result)

@@ -20,6 +20,8 @@ Columns:
                  raising ``AttributeError``); never classified or reported from that point
 - ``per_instance`` crawl4ai binds the method per instance (``arun``): wrapped when a crawler is
                  adopted, not on the class
+- ``adopt``      the crawler the call is made on (or passed as ``crawler=``) is adopted
+- ``starts_crawl`` a crawl starts here: what users' strategies return is remembered per crawl
 
 :data:`EXTENSION_POINTS` is the other table: base methods a user's strategy overrides. A user's
 override is wrapped so that a value it returns of the wrong type (against the base method's
@@ -51,6 +53,7 @@ class CapturePoint:
     protocol: tuple[str, ...] = ()
     per_instance: bool = False
     adopt: bool = False
+    starts_crawl: bool = False
 
     @property
     def target(self) -> str:
@@ -67,7 +70,8 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
     _row("async_webcrawler", "AsyncWebCrawler", "__init__", "lifecycle", False, kind="init"),
     _row("async_webcrawler", "AsyncWebCrawler", "start", "lifecycle", False),
     _row("async_webcrawler", "AsyncWebCrawler", "close", "lifecycle", False),
-    _row("async_webcrawler", "AsyncWebCrawler", "arun", "arun", False, per_instance=True),
+    _row("async_webcrawler", "AsyncWebCrawler", "arun", "arun", False, per_instance=True,
+         starts_crawl=True),
     _row("async_webcrawler", None, "get_error_context", "arun", True, kind="while_handling"),
     _row("async_webcrawler", "AsyncWebCrawler", "aprocess_html", "aprocess_html", True, adopt=True),
     _row("async_webcrawler", "AsyncWebCrawler", "arun_many", "arun_many", False, adopt=True),
@@ -89,7 +93,6 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
     _row("async_logger", "AsyncFileLogger", "warning", "logged", True, kind="while_handling"),
     _row("content_scraping_strategy", "ContentScrapingStrategy", "_log", "scrap", True,
          kind="log_level", subclasses=True),
-    _row("async_database", "AsyncDatabaseManager", "execute_with_retry", "cache", True),
     # -- steps whose errors crawl4ai turns into a string inside the result
     _row("html2text", "CustomHTML2Text", "handle", "markdown", True),
     _row("markdown_generation_strategy", "DefaultMarkdownGenerator", "convert_links_to_citations",

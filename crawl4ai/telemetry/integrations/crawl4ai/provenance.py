@@ -10,8 +10,8 @@ code (a list where a selector string belongs, ``max_depth="2"``, a custom chunke
   from the user. The check is lenient: an annotation it cannot read matches anything.
 - **Values returned by user-defined strategies.** A method a user's class overrides on one of
   crawl4ai's extension points (:data:`.points.EXTENSION_POINTS`) is wrapped; a return value that
-  does not match the base method's annotation is remembered for a short while, and a crawl4ai
-  frame holding that very object on the traceback means the user's value caused the failure.
+  does not match the base method's annotation is remembered for the crawl (``arun``), and a
+  crawl4ai frame holding that very object means the user's value caused the failure.
 - **crawl4ai's call into user code.** A ``TypeError`` raised by the call itself (a hook with the
   wrong signature) names the user's function first.
 
@@ -21,9 +21,8 @@ Everything here runs in the process to decide; nothing read here enters a report
 from __future__ import annotations
 
 import collections.abc
+import contextvars
 import inspect
-import threading
-import time
 import typing
 from types import TracebackType
 from typing import Any
@@ -32,55 +31,82 @@ from .ownership import frame_origin, is_crawl4ai_class, is_user_function
 
 _MAX_FRAMES = 200
 _MAX_OBJECTS = 200
-_RECENT_SECONDS = 120.0
+_MAX_BAD_RETURNS = 32
 _hints_cache: dict[type, dict[str, tuple[Any, Any]]] = {}
-_recent_bad_returns: collections.deque[tuple[float, Any]] = collections.deque(maxlen=32)
-_recent_lock = threading.Lock()
+_bad_returns: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "crawl4ai_telemetry_bad_returns", default=None)
 
 
 # -- lenient type matching ----------------------------------------------------------------------
 
 
-def matches(value: Any, hint: Any) -> bool:
-    """Whether ``value`` fits the annotation ``hint``; True whenever the hint is not understood."""
-    if hint is Any or hint is None and value is None:
-        return True
+# Kinds of plain data a user writes in a config; anything else is an "object" (duck typing:
+# never called a mismatch). crawl4ai converts some values in __init__ (a list of classes becomes
+# a set), so kinds are compared, not exact types.
+_COLLECTIONS = (list, tuple, set, frozenset)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, (str, bytes)):
+        return "text"
+    if isinstance(value, _COLLECTIONS):
+        return "collection"
+    if isinstance(value, collections.abc.Mapping):
+        return "mapping"
+    return "object"
+
+
+def _kinds_of_class(hint: type) -> set[str]:
+    kinds = {"object"}
+    for base, kind in ((bool, "bool"), (int, "number"), (float, "number"), (str, "text"),
+                       (bytes, "text"), (dict, "mapping")):
+        if issubclass(hint, base):
+            kinds.add(kind)
+    if hint in (int, float, bool):
+        kinds |= {"number", "bool"}
+    if issubclass(hint, _COLLECTIONS) or hint in (collections.abc.Sequence, collections.abc.Iterable,
+                                                   collections.abc.Collection):
+        kinds.add("collection")
+    if hint is collections.abc.Mapping:
+        kinds.add("mapping")
+    return kinds
+
+
+def _kinds(hint: Any) -> set[str] | None:
+    """The kinds of value ``hint`` allows; None when it is not understood (allows anything)."""
+    if hint is Any:
+        return None
     if hint is None or hint is type(None):
-        return value is None
+        return {"none"}
     origin = typing.get_origin(hint)
     if origin is typing.Union or type(hint).__name__ == "UnionType":
-        return any(matches(value, arg) for arg in typing.get_args(hint))
+        kinds: set[str] = set()
+        for arg in typing.get_args(hint):
+            more = _kinds(arg)
+            if more is None:
+                return None
+            kinds |= more
+        return kinds
     if origin is typing.Literal:
-        return value in typing.get_args(hint)
-    if origin is not None:
-        return _matches_generic(value, origin, typing.get_args(hint))
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, float)
-    if hint is int:
-        return isinstance(value, int)
-    if isinstance(hint, type):
-        try:
-            return isinstance(value, hint)
-        except TypeError:
-            return True
-    return True  # TypeVar, ForwardRef, strings, Callable[...] objects, …
-
-
-def _matches_generic(value: Any, origin: Any, args: tuple[Any, ...]) -> bool:
+        return {_kind(v) for v in typing.get_args(hint)}
     if origin is collections.abc.Callable:
-        return callable(value)
-    if not isinstance(origin, type):
-        return True
-    try:
-        if not isinstance(value, origin):
-            return False
-    except TypeError:
-        return True
-    if origin in (list, set, frozenset) and len(args) == 1:
-        return all(matches(item, args[0]) for item in list(value)[:50])
-    if origin is dict and len(args) == 2:
-        return all(matches(k, args[0]) for k in list(value)[:50])
-    return True
+        return {"object"}
+    target = origin if origin is not None else hint
+    return _kinds_of_class(target) if isinstance(target, type) else None
+
+
+def matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of a kind ``hint`` allows; True whenever the hint is not understood
+    and for any object that is not plain data."""
+    kinds = _kinds(hint)
+    kind = _kind(value)
+    return kinds is None or kind == "object" or kind in kinds
 
 
 def _init_hints(cls: type) -> dict[str, tuple[Any, Any]]:
@@ -103,7 +129,10 @@ def _init_hints(cls: type) -> dict[str, tuple[Any, Any]]:
             if hint is None or isinstance(hint, str):
                 continue
             if param.default is None:
-                hint = hint | None
+                try:
+                    hint = hint | None
+                except TypeError:
+                    continue
             hints[name] = (hint, param.default)
     except Exception:
         hints = {}
@@ -133,13 +162,20 @@ def _is_default(value: Any, default: Any) -> bool:
 
 
 def _crawl4ai_frames(exc: BaseException) -> list[Any]:
+    """crawl4ai frames on the traceback, and those still running above the capture point that
+    saw it (a capture point deep in crawl4ai sees the exception before its callers' frames are
+    on the traceback)."""
     frames = []
     tb: TracebackType | None = exc.__traceback__
+    outermost = tb.tb_frame if tb is not None else None
     while tb is not None and len(frames) < _MAX_FRAMES:
-        if frame_origin(tb.tb_frame) == "crawl4ai":
-            frames.append(tb.tb_frame)
+        frames.append(tb.tb_frame)
         tb = tb.tb_next
-    return frames
+    caller = outermost.f_back if outermost is not None else None
+    while caller is not None and len(frames) < _MAX_FRAMES:
+        frames.append(caller)
+        caller = caller.f_back
+    return [f for f in frames if frame_origin(f) == "crawl4ai"]
 
 
 def _crawl4ai_objects(frames: list[Any]) -> list[Any]:
@@ -164,40 +200,96 @@ def bad_value_from_user(exc: BaseException) -> bool:
     """True if the failure is explained by a value the user supplied (see the module doc)."""
     try:
         frames = _crawl4ai_frames(exc)
-        if any(mistyped_attributes(obj) for obj in _crawl4ai_objects(frames)):
+        objects = _crawl4ai_objects(frames)
+        if any(mistyped_attributes(obj) for obj in objects):
             return True
-        return _holds_recent_bad_return(frames)
+        if _mistyped_argument_from_a_config(frames, objects):
+            return True
+        return _holds_bad_return(frames)
     except Exception:
         return False
+
+
+# -- an argument of the wrong kind, taken from a config the user built ----------------------------
+
+
+def _function_of(frame: Any) -> Any:
+    name = frame.f_code.co_name
+    owner = frame.f_locals.get("self")
+    func = getattr(type(owner), name, None) if owner is not None else frame.f_globals.get(name)
+    func = inspect.unwrap(func) if callable(func) else None
+    return func if getattr(func, "__code__", None) is frame.f_code else None
+
+
+def _mistyped_arguments(frame: Any) -> list[Any]:
+    func = _function_of(frame)
+    if func is None:
+        return []
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:
+        return []
+    code = frame.f_code
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return [frame.f_locals[n] for n in names
+            if n in hints and n in frame.f_locals and not matches(frame.f_locals[n], hints[n])]
+
+
+def _reachable(objects: list[Any], limit: int = 5_000) -> set[int]:
+    """ids of the values inside the crawl4ai objects' attributes, through dicts and lists (a
+    JSON-like schema the user wrote), a few levels down."""
+    seen: set[int] = set()
+    todo = [v for obj in objects for v in getattr(obj, "__dict__", {}).values()]
+    for _ in range(5):
+        nxt = []
+        for value in todo:
+            if id(value) in seen or len(seen) >= limit:
+                continue
+            seen.add(id(value))
+            if isinstance(value, dict):
+                nxt.extend(value.values())
+            elif isinstance(value, (list, tuple)):
+                nxt.extend(value)
+        todo = nxt
+    return seen
+
+
+def _mistyped_argument_from_a_config(frames: list[Any], objects: list[Any]) -> bool:
+    """A crawl4ai function got an argument of the wrong kind for its annotation, and that very
+    object sits in a config the user built (a list as a field's ``selector`` in a schema)."""
+    candidates = [v for frame in frames[:20] for v in _mistyped_arguments(frame)]
+    candidates = [v for v in candidates if _kind(v) in ("collection", "mapping", "text", "number")]
+    if not candidates:
+        return False
+    inside = _reachable(objects)
+    return any(id(v) in inside for v in candidates)
 
 
 # -- values returned by user-defined strategies -------------------------------------------------
 
 
+def new_crawl() -> None:
+    """A crawl starts (``arun``): values users' strategies return are remembered for this crawl
+    only. A list, so threads the crawl hands work to (``asyncio.to_thread``) add to it too."""
+    _bad_returns.set([])
+
+
 def record_user_return(value: Any, expected: Any) -> None:
-    """Called by the wrapper around a user's override: remember ``value`` if it is mistyped."""
-    if matches(value, expected):
+    """Called by the wrapper around a user's override: remember ``value`` if it is of the wrong
+    kind for the base method's annotation."""
+    returned = _bad_returns.get()
+    if returned is None or matches(value, expected) or len(returned) >= _MAX_BAD_RETURNS:
         return
-    with _recent_lock:
-        _recent_bad_returns.append((time.monotonic(), value))
+    returned.append(value)
 
 
-def _holds_recent_bad_return(frames: list[Any]) -> bool:
-    now = time.monotonic()
-    with _recent_lock:
-        recent = [v for t, v in _recent_bad_returns if now - t < _RECENT_SECONDS]
-    if not recent:
+def _holds_bad_return(frames: list[Any]) -> bool:
+    """A crawl4ai frame holds the very value a user's strategy returned in this crawl."""
+    returned = _bad_returns.get()
+    if not returned:
         return False
-    for frame in frames:
-        for local in frame.f_locals.values():
-            if any(local is value for value in recent):
-                return True
-    return False
-
-
-def forget_recent_returns() -> None:
-    with _recent_lock:
-        _recent_bad_returns.clear()
+    return any(local is value for frame in frames for local in frame.f_locals.values()
+               for value in returned)
 
 
 # -- crawl4ai's call into user code --------------------------------------------------------------

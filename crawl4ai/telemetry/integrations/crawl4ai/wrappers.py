@@ -20,6 +20,7 @@ from . import state
 from .classification import BUG, verdict_of
 from .ownership import crawl4ai_class_name
 from .points import CapturePoint
+from .provenance import new_crawl, record_user_return
 
 MARK = "__crawl4ai_telemetry_wrapped__"
 
@@ -87,6 +88,8 @@ def _wrap_async_call(func: Callable[..., Any], point: CapturePoint) -> Callable[
             state.adopt(args[0] if args else None)
             state.adopt(kwargs.get("crawler"))
         state.enable_asyncio_for_loop()
+        if point.starts_crawl:
+            new_crawl()
         try:
             result = await func(*args, **kwargs)
         except BaseException as exc:
@@ -229,7 +232,6 @@ def is_wrapped(func: Any) -> bool:
 def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[..., Any]:
     """A user's override of an extension point: its return value is checked against the base
     method's annotation (:func:`.provenance.record_user_return`); nothing else changes."""
-    from .provenance import record_user_return
 
     if inspect.iscoroutinefunction(func):
         @functools.wraps(func)
