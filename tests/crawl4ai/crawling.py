@@ -40,6 +40,10 @@ ROUTES: dict[str, tuple[int, str, bytes]] = {
     "/ok": (200, "text/html", page("<a href='/ok/a'>a</a> <a href='/ok/b'>b</a>")),
     "/ok/a": (200, "text/html", page("<a href='/ok'>home</a>")),
     "/ok/b": (200, "text/html", page("<a href='/ok'>home</a>")),
+    # Fits one screen: crawl4ai's screenshot takes its simple path.
+    "/short": (200, "text/html", ("<html><head><title>Short</title></head><body>" + "".join(
+        f"<p>Short page {i}: a few plain words about crawling.</p>" for i in range(8))
+        + "</body></html>").encode()),
     "/404": (404, "text/html", page(title="Not found")),
     "/500": (500, "text/html", page(title="Server error")),
     # crawl4ai decodes with whatever charset the server names: an unknown one is a LookupError

@@ -349,3 +349,22 @@ async def test_asking_a_result_for_a_missing_field_is_the_users(site, reports, l
     with pytest.raises(AttributeError):
         result.fit_markdown  # noqa: B018 - deprecated on purpose by crawl4ai
     expect_quiet(reports)
+
+
+# -- the scraping strategy ----------------------------------------------------------------------
+
+
+async def test_scraper_given_a_list_as_css_selector_is_the_users(site, reports, labelled):
+    labelled("scraper", "user")
+    async with new_crawler() as crawler:
+        result = await crawler.arun(site.url("/ok"), config=run_config(css_selector=["p", "a"]))
+    expect_quiet(reports)
+    assert result is not None
+
+
+async def test_scraper_of_a_failing_site_is_quiet(site, reports, labelled):
+    labelled("scraper", "operational")
+    async with new_crawler() as crawler:
+        result = await crawler.arun(site.url("/500"), config=run_config(css_selector="main"))
+    assert not result.success
+    expect_quiet(reports, "site_failure")

@@ -12,7 +12,9 @@ values it was given. So the verdict asks, in this order, where the failure came 
                      hook, a scorer), or crawl4ai's call into a user's function failed (a hook
                      with the wrong signature).
 5. ``elsewhere``     no crawl4ai frame at all.
-6. ``usage_error``   crawl4ai raised it on purpose (``raise ValueError(...)``) to reject input.
+6. ``usage_error``   crawl4ai raised it on purpose: a ``raise X(...)`` statement in crawl4ai's code
+                     is where it comes from (rejected input, "CDP endpoint is not ready"); a
+                     wrapped error is unwrapped first, so a bug it wraps is still a bug.
 7. ``usage_error``   a bug is suspected, but the value crawl4ai tripped over came from the user:
                      a config object on the traceback holds a value of the wrong type for its
                      declared parameter (:mod:`.provenance`), or a user-defined strategy method
@@ -32,7 +34,7 @@ from types import TracebackType
 from typing import Any
 
 from . import provenance
-from .ownership import frame_origin, is_crawl4ai_class
+from .ownership import frame_origin
 
 BUG = "crawl4ai_bug"
 SITE_FAILURE = "site_failure"
@@ -108,9 +110,6 @@ _PARSE_ERROR_CLASSES = frozenset(
 )
 # Names a parser keeps the text it failed on under (exception attribute or frame local).
 _PATTERN_NAMES = ("pattern", "selector", "css", "xpath", "expression", "path")
-# Types crawl4ai raises on purpose (explicitly, in its own code) to say the input is wrong.
-_USAGE_TYPES = (ValueError, TypeError, LookupError, NotImplementedError, ImportError, OSError,
-                AttributeError)
 
 
 def _innermost(tb: TracebackType) -> TracebackType:
@@ -283,9 +282,7 @@ def classify(exc: BaseException) -> tuple[str, BaseException]:
         return USER_CODE, original
     if origin != "crawl4ai":
         return ELSEWHERE, original
-    if raised_on_purpose_by_crawl4ai(original) and (
-        isinstance(original, _USAGE_TYPES) or is_crawl4ai_class(type(original))
-    ):
+    if raised_on_purpose_by_crawl4ai(original):
         return USAGE_ERROR, original
     if provenance.bad_value_from_user(original):
         return USAGE_ERROR, original
