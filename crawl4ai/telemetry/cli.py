@@ -23,6 +23,8 @@ from typing import Any, Optional
 
 import typer
 
+from ._text import printable
+
 app = typer.Typer(
     name="telemetry",
     help="Crash reports for Crawl4AI: see what is sent and decide whether it is.",
@@ -51,16 +53,16 @@ def _quietly(call: Any, *args: Any, **kwargs: Any) -> Any:
 def _fail_if_not_saved(result: dict[str, Any]) -> None:
     warning = result.get("warning")
     if warning:
-        typer.echo(f"Error: your choice was not saved: {warning.removesuffix(_PROCESS_ONLY)}",
+        typer.echo(f"Error: your choice was not saved: {printable(warning.removesuffix(_PROCESS_ONLY))}",
                    err=True)
         raise typer.Exit(EXIT_NOT_SAVED)
 
 
 def _echo_effect(result: dict[str, Any]) -> None:
     """One line on where reports go, and any override that changes what was just chosen."""
-    typer.echo(f"Reports go to: {result['destination']}")
+    typer.echo(f"Reports go to: {printable(result['destination'])}")
     for override in result.get("overrides") or ():
-        typer.echo(f"Note: {override}.")
+        typer.echo(f"Note: {printable(override)}.")
 
 
 @app.callback(invoke_without_command=True)
@@ -103,7 +105,7 @@ def disable() -> None:
     if withheld:
         typer.echo(f"Withheld reports kept locally: {withheld} (never sent).")
     for override in result.get("overrides") or ():
-        typer.echo(f"Note: {override}.")
+        typer.echo(f"Note: {printable(override)}.")
 
 
 @app.command("forget-email")
@@ -144,9 +146,13 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
     counts = {k: v for k, v in (outbox.get("counts") or {}).items() if v}
     total = sum(counts.values())
     if not total:
-        return f"empty ({outbox.get('directory')})"
+        skipped = f"; {outbox['skipped']} unusable file(s) skipped" if outbox.get("skipped") else ""
+        return f"empty ({outbox.get('directory')}){skipped}"
     parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    return f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
+    line = f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
+    if outbox.get("skipped"):
+        line += f"; {outbox['skipped']} unusable file(s) skipped"
+    return line
 
 
 def _print_status(result: dict[str, Any]) -> None:
@@ -173,7 +179,8 @@ def _print_status(result: dict[str, Any]) -> None:
     typer.echo(f"Crawl4AI telemetry: {_headline(result)}")
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
-        typer.echo(f"  {label + ':':<{width}} {value}")
+        # Values quote what we did not write (env values, paths, outbox fields): never raw.
+        typer.echo(f"  {label + ':':<{width}} {printable(value)}")
 
 
 def run(args: list[str], prog_name: str = "crwl telemetry") -> int:

@@ -2,9 +2,10 @@
 
 The choice lives in ``~/.crawl4ai/config.json`` under ``"telemetry"``:
 ``{"consent": "not_set|denied|once|always", "email": ...}``. The file's other keys belong to
-others, so every write is a read-modify-write under a file lock with an atomic replace (mode
-0600). A corrupt or unreadable file counts as ``not_set``; before a write replaces it, the bad
-file is kept aside as ``config.json.corrupt-<time>``.
+others, so every write is a read-modify-write under a file lock (``telemetry/config.lock``) with
+an atomic replace (mode 0600). A corrupt or unreadable file counts as ``not_set``; before a write
+replaces it, a corrupt file is kept aside as ``config.json.corrupt-<time>``, and one that cannot
+be read (a FIFO, a device) is never replaced. Reading never blocks (see :mod:`._files`).
 
 Environment variables win over the file and are never written into it:
 ``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` turn everything off, ``CRAWL4AI_TELEMETRY=1``
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from typing import Any, NamedTuple
 
-from . import environment
-from ._files import write_private
+from . import environment, settings
+from ._files import locked, private_dirs, read_regular, write_private
+from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
 DENIED = "denied"
@@ -29,64 +30,34 @@ ALWAYS = "always"
 CONSENT_VALUES = (NOT_SET, DENIED, ONCE, ALWAYS)
 
 SECTION = "telemetry"
-_OFF = ("0", "false", "no", "off", "disabled")
-_ON = ("1", "true", "yes", "on", "enabled")
-# Syntax only: telemetry never looks an address up.
-_EMAIL_PATTERN = r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
 
 
 class ConfigError(OSError):
     """The settings file could not be written; the message says which file and why."""
 
 
-def is_valid_email(email: str) -> bool:
-    return bool(email) and len(email) <= 254 and bool(re.match(_EMAIL_PATTERN, email.strip()))
+def _telemetry_dir_beside(config: str) -> str:
+    """Our own folder beside a settings file (``~/.crawl4ai/telemetry``): it holds the lock."""
+    return os.path.join(os.path.dirname(config), "telemetry")
 
 
-def base_dir() -> str:
-    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
-    root = os.environ.get("CRAWL4_AI_BASE_DIRECTORY") or os.path.expanduser("~")
-    return os.path.join(root, ".crawl4ai")
-
-
-def config_path() -> str:
-    return os.path.join(base_dir(), "config.json")
-
-
-class _FileLock:
-    """An exclusive advisory lock on a sibling ``.lock`` file (fcntl; a no-op where absent)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> _FileLock:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - Windows: best effort, atomic replace still holds
-            pass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None
+# crawl4ai's settings file stays small; anything bigger is not a settings file.
+_CONFIG_LIMIT = 4 * 1024 * 1024
 
 
 def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
-    """The file's top-level object and, if it could not be used, why."""
+    """The file's top-level object and, if it could not be used, why.
+
+    Never blocks (a FIFO is refused, not opened for reading). A symbolic link is followed: dotfile
+    managers link settings files. A UTF-8 byte-order mark is read as JSON, as editors write it."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, follow_links=True, own=False, limit=_CONFIG_LIMIT)
     except FileNotFoundError:
         return {}, None
     except OSError as e:
         return {}, f"unreadable ({e.strerror or e})"
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return {}, "corrupt (not valid JSON)"
     if not isinstance(data, dict):
@@ -159,12 +130,16 @@ class ConsentStore:
             return False  # cannot mark it used: sending could repeat, so do not send
         return bool(taken)
 
+    def lock(self) -> Any:
+        """The lock every writer of the settings file holds (``telemetry/config.lock``)."""
+        ours = _telemetry_dir_beside(self.path)
+        folder = private_dirs(ours, shared_from=os.path.dirname(self.path), ours_from=ours)
+        return locked(os.path.join(folder, "config.lock"))
+
     def _modify(self, apply: Any) -> dict[str, Any]:
         path = self.path
-        directory = os.path.dirname(path)
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            with _FileLock(path + ".lock"):
+            with self.lock():
                 data, problem = _read_json_object(path)
                 if problem and problem.startswith("corrupt"):
                     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -205,37 +180,10 @@ class Decision(NamedTuple):
     consume_once: bool = False
 
 
-# The kill switch is read on every capture: on POSIX, look at the bytes mapping os.environ
-# itself keeps (what os.environ.get would decode) to keep a storm of errors cheap.
-_ENV_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
-
-
-def _env_raw(name: str, key: bytes) -> str | None:
-    if _ENV_BYTES is not None:
-        value = _ENV_BYTES.get(key)
-        return None if value is None else value.decode("utf-8", "surrogateescape")
-    return os.environ.get(name)
-
-
-def env_kill_switch() -> str | None:
-    """Why the environment forbids telemetry, or None. Cheap: two dict lookups."""
-    value = _env_raw("CRAWL4AI_TELEMETRY", b"CRAWL4AI_TELEMETRY")
-    if value is not None and value.strip().lower() in _OFF:
-        return f"CRAWL4AI_TELEMETRY={value.strip()} turns telemetry off"
-    dnt = _env_raw("DO_NOT_TRACK", b"DO_NOT_TRACK")
-    if dnt is not None and dnt.strip().lower() in _ON:
-        return f"DO_NOT_TRACK={dnt.strip()} turns telemetry off"
-    return None
-
-
-def env_forces_on() -> bool:
-    value = os.environ.get("CRAWL4AI_TELEMETRY")
-    return value is not None and value.strip().lower() in _ON
-
-
-def env_email() -> str | None:
-    email = os.environ.get("CRAWL4AI_TELEMETRY_EMAIL", "").strip()
-    return email if is_valid_email(email) else None
+# The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.
+env_kill_switch = settings.kill_switch
+env_forces_on = settings.forces_on
+env_email = settings.email
 
 
 # A choice that holds for this process only: made when the file could not be written, or by a

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import os
 import sys
 import threading
 from typing import Any
 
 from .. import environment as _environment
 from .._debug import internal_error
+from .._text import printable
 from ._request import (
     ALWAYS,
     DENY,
@@ -180,13 +180,9 @@ def _ask_at_exit() -> None:
             request.resolve(DISMISS)
             return
         _ask_blocking(request, at_exit=True)
-        from ..pipeline import DEFAULT_EXIT_TIMEOUT, EXIT_TIMEOUT_ENV
+        from .. import settings
 
-        try:
-            timeout = float(os.environ.get(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT))
-        except ValueError:
-            timeout = DEFAULT_EXIT_TIMEOUT
-        request.pipeline.flush(min(max(timeout, 0.0), 30.0))
+        request.pipeline.flush(settings.exit_timeout())
     except BaseException:
         internal_error("terminal prompt at exit")
 
@@ -303,8 +299,10 @@ def _glyph(fancy: str, plain: str) -> str:
 
 
 def _say(text: str) -> None:
+    """Print our text, which may quote text we did not write (an exception's name, a report):
+    control characters are shown as escapes, never obeyed by the terminal."""
     try:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(printable(text, multiline=True) + "\n")
         sys.stdout.flush()
     except Exception:
         pass
