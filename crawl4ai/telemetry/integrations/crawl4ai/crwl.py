@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from ..._debug import internal_error
-from ...consent import env_kill_switch
+from ...settings import kill_switch
 from . import state
 from .points import CAPTURE_POINTS, PROCESS_MECHANISMS
 
@@ -56,7 +56,7 @@ def mount_cli(cli_module: Any = None) -> bool:
     try:
         if TELEMETRY_COMMAND not in group.commands:
             group.add_command(_telemetry_command())
-        if not env_kill_switch():
+        if not kill_switch():
             from .installer import patch_point
 
             with state.lock:
@@ -99,7 +99,7 @@ def install_process_handlers() -> bool:
     For processes we own only (``crwl``). Nothing is installed while telemetry is off by env,
     when the stored choice says no or nobody could be asked (no import of sentry-sdk for
     nothing), or when the host already runs its own Sentry client."""
-    if env_kill_switch():
+    if kill_switch():
         return False
     with state.lock:
         if state.process_owned:

@@ -14,7 +14,7 @@ import typing
 from typing import Any
 
 from ..._debug import internal_error
-from ...consent import env_kill_switch
+from ...settings import kill_switch
 from . import state
 from .ownership import is_crawl4ai_class, is_user_class
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint, ExtensionPoint
@@ -169,7 +169,7 @@ def _install_extension_point(point: ExtensionPoint) -> None:
 def install(*, import_crawl4ai: bool = True) -> bool:
     """Put the capture points in place (idempotent). False, patching nothing, while telemetry is
     off by env (``CRAWL4AI_TELEMETRY=0``, ``DO_NOT_TRACK=1``) or if crawl4ai is not there."""
-    if env_kill_switch():
+    if kill_switch():
         return False
     with state.lock:
         if state.installed:

@@ -94,7 +94,7 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
     _row("content_scraping_strategy", "ContentScrapingStrategy", "_log", "scrap", True,
          kind="log_level", subclasses=True),
     # -- steps whose errors crawl4ai turns into a string inside the result
-    _row("html2text", "CustomHTML2Text", "handle", "markdown", True),
+    _row("html2text", "HTML2Text", "handle", "markdown", True),
     _row("markdown_generation_strategy", "DefaultMarkdownGenerator", "convert_links_to_citations",
          "markdown", True),
     _row("content_filter_strategy", "RelevantContentFilter", "filter_content", "content_filter",

@@ -15,7 +15,7 @@ from types import CodeType
 from typing import Any
 
 from ..._debug import internal_error
-from ...consent import env_kill_switch
+from ...settings import kill_switch
 from . import state
 from .classification import BUG, verdict_of
 from .ownership import crawl4ai_class_name
@@ -28,7 +28,7 @@ MARK = "__crawl4ai_telemetry_wrapped__"
 def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | None = None,
          protocol: tuple[str, ...] = ()) -> None:
     """A capture point saw ``exc``: report it if it is a crawl4ai bug. Never raises."""
-    if not isinstance(exc, Exception) or not state.watching() or env_kill_switch():
+    if not isinstance(exc, Exception) or not state.watching() or kill_switch():
         return
     if protocol and type(exc).__name__ in protocol:
         return
