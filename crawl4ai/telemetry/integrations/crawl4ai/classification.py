@@ -33,8 +33,9 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
+from ... import chain
+from ...ownership import owner_of_frame
 from . import provenance
-from .ownership import frame_origin
 
 BUG = "crawl4ai_bug"
 SITE_FAILURE = "site_failure"
@@ -48,7 +49,6 @@ VERDICTS = (BUG, SITE_FAILURE, ENVIRONMENT, USER_CODE, USAGE_ERROR, ELSEWHERE)
 verdicts: Counter[str] = Counter()
 
 _VERDICT_ATTR = "__crawl4ai_telemetry_verdict__"
-_MAX_CHAIN = 10
 _MAX_FRAMES = 500
 
 # Exception classes, by (module, qualified name) so nothing is imported to check them, that mean
@@ -144,7 +144,7 @@ def raised_on_purpose_by_crawl4ai(exc: BaseException) -> bool:
     if tb is None:
         return False
     tb = _innermost(tb)
-    if frame_origin(tb.tb_frame) != "crawl4ai":
+    if not owner_of_frame(tb.tb_frame).crawl4ai:
         return False
     code = tb.tb_frame.f_code.co_code
     i = tb.tb_lasti
@@ -163,26 +163,17 @@ def _mistaken_for_a_result(exc: BaseException) -> BaseException | None:
 
 
 def unwrap(exc: BaseException) -> list[BaseException]:
-    """``[exc, …, original]``: follows explicit causes, the context of an exception crawl4ai
-    raised on purpose while handling another one (that is how it wraps errors), and an exception
-    crawl4ai mistook for a result."""
-    chain = [exc]
-    current = exc
-    while len(chain) < _MAX_CHAIN:
-        mistaken = _mistaken_for_a_result(current)
-        if mistaken is not None:
-            inner = mistaken
-        elif current.__cause__ is not None:
-            inner = current.__cause__
-        elif current.__context__ is not None and raised_on_purpose_by_crawl4ai(current):
-            inner = current.__context__  # also when crawl4ai suppressed it (``from None``)
-        else:
+    """``[exc, …, original]``: the one chain walk (:func:`...chain.line`), following the
+    context of an exception crawl4ai raised on purpose while handling another one (how it wraps
+    errors; also when it suppressed the context with ``from None``), then into an exception
+    crawl4ai mistook for a result. :data:`...chain.MAX_CHAIN` exceptions at most."""
+    links = chain.line(exc, context=raised_on_purpose_by_crawl4ai)
+    while len(links) < chain.MAX_CHAIN:
+        mistaken = _mistaken_for_a_result(links[-1])
+        if mistaken is None or any(mistaken is seen for seen in links):
             break
-        if any(inner is seen for seen in chain):
-            break
-        chain.append(inner)
-        current = inner
-    return chain
+        links.extend(chain.line(mistaken, context=raised_on_purpose_by_crawl4ai))
+    return links[: chain.MAX_CHAIN]
 
 
 def _is_one_of(exc: BaseException, classes: frozenset[tuple[str, str]]) -> bool:
@@ -230,7 +221,7 @@ def _parsed_text(exc: BaseException) -> str | None:
 def _is_crawl4ai_literal(text: str, exc: BaseException) -> bool:
     """Whether ``text`` is a string constant in the code of a crawl4ai frame on the traceback."""
     for tb in _entries(exc):
-        if frame_origin(tb.tb_frame) == "crawl4ai" and text in _constants(tb.tb_frame.f_code):
+        if owner_of_frame(tb.tb_frame).crawl4ai and text in _constants(tb.tb_frame.f_code):
             return True
     return False
 
@@ -261,7 +252,7 @@ def _origin(exc: BaseException) -> str | None:
     Frames of the standard library and of installed packages belong to whoever called them."""
     origin = None
     for tb in _entries(exc):
-        kind = frame_origin(tb.tb_frame)
+        kind = owner_of_frame(tb.tb_frame).origin
         if kind in ("crawl4ai", "user"):
             origin = kind
     return origin

@@ -14,9 +14,9 @@ import typing
 from typing import Any
 
 from ..._debug import internal_error
+from ...ownership import USER, owner_of_class
 from ...settings import kill_switch
 from . import state
-from .ownership import is_crawl4ai_class, is_user_class
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint, ExtensionPoint
 from .wrappers import is_wrapped, wrap, wrap_user_override
 
@@ -70,7 +70,7 @@ def _install_point(point: CapturePoint) -> None:
         return
     if point.subclasses and isinstance(owner, type):
         for cls in _subclasses(owner):
-            if is_crawl4ai_class(cls):
+            if owner_of_class(cls).crawl4ai:
                 patch_point(cls, point)
     else:
         patch_point(owner, point)
@@ -87,7 +87,7 @@ def wrap_class(cls: type) -> None:
             if not isinstance(base, type):
                 continue
             for klass in cls.__mro__:
-                if is_crawl4ai_class(klass) and issubclass(klass, base):
+                if owner_of_class(klass).crawl4ai and issubclass(klass, base):
                     patch_point(klass, point)
 
 
@@ -136,7 +136,7 @@ def _hook_subclass_creation(base: type, point: ExtensionPoint) -> None:
             previous.__func__(cls, **kwargs)
         else:
             super(base, cls).__init_subclass__(**kwargs)
-        if state.installed and is_user_class(cls):
+        if state.installed and owner_of_class(cls).origin == USER:
             try:
                 with state.lock:
                     for p in EXTENSION_POINTS:
@@ -158,7 +158,7 @@ def _install_extension_point(point: ExtensionPoint) -> None:
     if not isinstance(base, type):
         return
     for cls in _subclasses(base):
-        if is_user_class(cls):
+        if owner_of_class(cls).origin == USER:
             _wrap_override(cls, point, base)
     _hook_subclass_creation(base, point)
 

@@ -27,7 +27,7 @@ import typing
 from types import TracebackType
 from typing import Any
 
-from .ownership import frame_origin, is_crawl4ai_class, is_user_function
+from ...ownership import USER, owner_of_class, owner_of_file, owner_of_frame
 
 _MAX_FRAMES = 200
 _MAX_OBJECTS = 200
@@ -175,7 +175,7 @@ def _crawl4ai_frames(exc: BaseException) -> list[Any]:
     while caller is not None and len(frames) < _MAX_FRAMES:
         frames.append(caller)
         caller = caller.f_back
-    return [f for f in frames if frame_origin(f) == "crawl4ai"]
+    return [f for f in frames if owner_of_frame(f).crawl4ai]
 
 
 def _crawl4ai_objects(frames: list[Any]) -> list[Any]:
@@ -187,7 +187,7 @@ def _crawl4ai_objects(frames: list[Any]) -> list[Any]:
         for value in todo:
             if len(found) >= _MAX_OBJECTS:
                 return list(found.values())
-            if id(value) in found or not is_crawl4ai_class(type(value)):
+            if id(value) in found or not owner_of_class(type(value)).crawl4ai:
                 continue
             found[id(value)] = value
             if depth == 0:
@@ -304,12 +304,12 @@ def failed_calling_user_code(exc: BaseException) -> bool:
     while tb.tb_next is not None:
         tb = tb.tb_next
     frame = tb.tb_frame
-    if frame_origin(frame) != "crawl4ai":
+    if not owner_of_frame(frame).crawl4ai:
         return False
     message = str(exc)
     for func in _callables_near(frame):
         name = getattr(func, "__qualname__", None)
-        if isinstance(name, str) and message.startswith(name + "()") and is_user_function(func):
+        if isinstance(name, str) and message.startswith(name + "()") and _is_user_function(func):
             return True
     return False
 
@@ -320,7 +320,7 @@ def _callables_near(frame: Any) -> list[Any]:
         candidates = [value]
         if isinstance(value, dict):
             candidates.extend(list(value.values())[:100])
-        elif is_crawl4ai_class(type(value)):
+        elif owner_of_class(type(value)).crawl4ai:
             attrs = getattr(value, "__dict__", {})
             candidates.extend(list(attrs.values())[:100])
             for v in list(attrs.values())[:100]:
@@ -328,3 +328,9 @@ def _callables_near(frame: Any) -> list[Any]:
                     candidates.extend(list(v.values())[:100])
         out.extend(inspect.unwrap(c) if callable(c) else c for c in candidates if callable(c))
     return out
+
+
+def _is_user_function(func: Any) -> bool:
+    code = getattr(func, "__code__", None)
+    module = getattr(func, "__module__", None)
+    return code is not None and owner_of_file(code.co_filename, module).origin == USER

@@ -15,10 +15,10 @@ from types import CodeType
 from typing import Any
 
 from ..._debug import internal_error
+from ...ownership import owner_of_class
 from ...settings import kill_switch
 from . import state
 from .classification import BUG, verdict_of
-from .ownership import crawl4ai_class_name
 from .points import CapturePoint
 from .provenance import new_crawl, record_user_return
 
@@ -54,6 +54,14 @@ def hide_frame(exc: BaseException, code: CodeType) -> None:
             exc.__traceback__ = tb.tb_next
         except Exception:
             pass
+
+
+def crawl4ai_class_name(obj: Any) -> str | None:
+    """The first crawl4ai class of ``obj`` (never a name from the user's code)."""
+    for cls in type(obj).__mro__:
+        if owner_of_class(cls).crawl4ai:
+            return cls.__name__
+    return None
 
 
 def _component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
