@@ -17,7 +17,7 @@ def expect_one_bug(reports: Reports, exc_type: str, mechanism: str, *, handled: 
     exc = last_exception(event)
     assert exc["type"] == exc_type
     assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == (mechanism, handled)
-    assert crawl4ai_frames(event)[-1] == frame
+    assert crawl4ai_frames(event)[-1] == frame, crawl4ai_frames(event)
     assert reports.verdicts()["crawl4ai_bug"] == 1
     return event
 

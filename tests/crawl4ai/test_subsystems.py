@@ -13,6 +13,37 @@ import pytest
 from tests.crawl4ai.crawling import bug_in, new_crawler, run_config
 from tests.crawl4ai.labels import expect_one_bug, expect_quiet
 
+# -- a failing site, whatever the subsystem: seen as the site's failure, never reported ------------
+
+
+def failing_site_configs():
+    from crawl4ai.chunking_strategy import RegexChunking
+    from crawl4ai.content_filter_strategy import BM25ContentFilter
+    from crawl4ai.extraction_strategy import JsonCssExtractionStrategy
+    from crawl4ai.markdown_generation_strategy import DefaultMarkdownGenerator
+
+    from crawl4ai import CacheMode
+
+    return {
+        "markdown": {"markdown_generator": DefaultMarkdownGenerator(options={"citations": True})},
+        "content filter": {"markdown_generator": DefaultMarkdownGenerator(content_filter=BM25ContentFilter())},
+        "chunking": {"extraction_strategy": regex_extraction(), "chunking_strategy": RegexChunking()},
+        "extraction": {"extraction_strategy": JsonCssExtractionStrategy(SCHEMA)},
+        "cache": {"cache_mode": CacheMode.ENABLED},
+        "scraper": {"css_selector": "main"},
+    }
+
+
+@pytest.mark.parametrize("path", ["/500", "/404"])
+@pytest.mark.parametrize("subsystem", ["markdown", "content filter", "chunking", "extraction", "cache", "scraper"])
+async def test_a_failing_site_is_quiet_whatever_the_subsystem(site, reports, labelled, subsystem, path):
+    labelled(subsystem, "operational")
+    async with new_crawler() as crawler:
+        result = await crawler.arun(site.url(path), config=run_config(**failing_site_configs()[subsystem]))
+    assert not result.success
+    expect_quiet(reports, "site_failure")
+
+
 # -- markdown -----------------------------------------------------------------------------------
 
 
@@ -28,17 +59,6 @@ async def test_markdown_bug_hidden_in_the_references_string_is_reported(site, re
     assert result.markdown.references_markdown.startswith("Error generating citations")
     expect_one_bug(reports, "TypeError", "markdown", handled=True, frame=(
         "crawl4ai.markdown_generation_strategy:DefaultMarkdownGenerator.convert_links_to_citations"))
-
-
-async def test_markdown_of_a_failing_site_is_quiet(site, reports, labelled):
-    from crawl4ai.markdown_generation_strategy import DefaultMarkdownGenerator
-
-    labelled("markdown", "operational")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/500"), config=run_config(
-            markdown_generator=DefaultMarkdownGenerator(options={"citations": True})))
-    assert not result.success
-    expect_quiet(reports, "site_failure")
 
 
 async def test_markdown_options_of_the_wrong_type_are_the_users(site, reports, labelled):
@@ -69,18 +89,6 @@ async def test_content_filter_bug_hidden_in_fit_markdown_is_reported(site, repor
     assert result.markdown.fit_markdown.startswith("Error generating fit markdown")
     expect_one_bug(reports, "AttributeError", "content_filter", handled=True,
                    frame="crawl4ai.content_filter_strategy:PruningContentFilter.filter_content")
-
-
-async def test_content_filter_of_a_failing_site_is_quiet(site, reports, labelled):
-    from crawl4ai.content_filter_strategy import BM25ContentFilter
-    from crawl4ai.markdown_generation_strategy import DefaultMarkdownGenerator
-
-    labelled("content filter", "operational")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/404"), config=run_config(
-            markdown_generator=DefaultMarkdownGenerator(content_filter=BM25ContentFilter())))
-    assert not result.success
-    expect_quiet(reports, "site_failure")
 
 
 async def test_content_filter_threshold_of_the_wrong_type_is_the_users(site, reports, labelled):
@@ -117,17 +125,6 @@ async def test_chunking_bug_is_reported(site, reports, integration, labelled):
     assert not result.success
     expect_one_bug(reports, "TypeError", "chunking", handled=True,
                    frame="crawl4ai.chunking_strategy:RegexChunking.chunk")
-
-
-async def test_chunking_of_a_failing_site_is_quiet(site, reports, labelled):
-    from crawl4ai.chunking_strategy import RegexChunking
-
-    labelled("chunking", "operational")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/500"), config=run_config(
-            extraction_strategy=regex_extraction(), chunking_strategy=RegexChunking()))
-    assert not result.success
-    expect_quiet(reports, "site_failure")
 
 
 async def test_chunking_with_an_invalid_user_regex_is_the_users(site, reports, labelled):
@@ -175,17 +172,6 @@ async def test_css_extraction_bug_hidden_in_a_default_value_is_reported(site, re
     assert result.success  # the field silently falls back to its default
     expect_one_bug(reports, "TypeError", "extraction", handled=True,
                    frame="crawl4ai.extraction_strategy:JsonCssExtractionStrategy._get_elements")
-
-
-async def test_css_extraction_of_a_failing_site_is_quiet(site, reports, labelled):
-    from crawl4ai.extraction_strategy import JsonCssExtractionStrategy
-
-    labelled("extraction", "operational")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/404"), config=run_config(
-            extraction_strategy=JsonCssExtractionStrategy(SCHEMA)))
-    assert not result.success
-    expect_quiet(reports, "site_failure")
 
 
 @pytest.mark.parametrize("selector", ["p[", ["p", "a"]], ids=["invalid", "a list"])
@@ -362,9 +348,76 @@ async def test_scraper_given_a_list_as_css_selector_is_the_users(site, reports, 
     assert result is not None
 
 
-async def test_scraper_of_a_failing_site_is_quiet(site, reports, labelled):
-    labelled("scraper", "operational")
+# -- extraction with an LLM (an OpenAI-compatible provider on 127.0.0.1) ---------------------------
+
+
+def llm_extraction(base_url: str):
+    from crawl4ai.extraction_strategy import LLMExtractionStrategy
+
+    from crawl4ai import LLMConfig
+
+    return LLMExtractionStrategy(
+        llm_config=LLMConfig(provider="openai/gpt-4o-mini", api_token="sk-test-LLM-KEY-0000",
+                             base_url=base_url, backoff_max_attempts=1),
+        instruction="List the paragraphs.", input_format="markdown")
+
+
+async def test_llm_extraction_bug_hidden_in_an_error_block_is_reported(site, reports, integration, labelled):
+    import crawl4ai.utils as utils
+
+    labelled("llm extraction", "bug")
+    with bug_in(integration, utils, "aperform_completion_with_backoff",
+                "if json_response:", "if json_response.lower():"):
+        async with new_crawler() as crawler:
+            result = await crawler.arun(site.url("/ok"), config=run_config(
+                extraction_strategy=llm_extraction(site.url("/v1"))))
+    assert result.success and '"error": true' in result.extracted_content
+    expect_one_bug(reports, "AttributeError", "llm", handled=True,
+                   frame="crawl4ai.utils:aperform_completion_with_backoff")
+
+
+async def test_llm_provider_out_of_reach_is_quiet(site, reports, refused_url, labelled):
+    labelled("llm extraction", "operational")
     async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/500"), config=run_config(css_selector="main"))
-    assert not result.success
+        result = await crawler.arun(site.url("/ok"), config=run_config(
+            extraction_strategy=llm_extraction(refused_url + "v1")))
+    assert result.success and '"error": true' in result.extracted_content
     expect_quiet(reports, "site_failure")
+
+
+async def test_llm_provider_refusing_the_users_key_is_quiet(site, reports, labelled):
+    labelled("llm extraction", "user")
+    async with new_crawler() as crawler:
+        result = await crawler.arun(site.url("/ok"), config=run_config(
+            extraction_strategy=llm_extraction(site.url("/v1"))))
+    assert result.success and '"error": true' in result.extracted_content
+    expect_quiet(reports, "site_failure")
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+async def test_cache_reader_bug_crawl4ai_logs_and_swallows_is_reported(site, reports, integration, labelled, monkeypatch):
+    from crawl4ai.async_database import AsyncDatabaseManager, async_db_manager
+
+    from crawl4ai import CacheMode
+
+    labelled("cache", "bug")
+    monkeypatch.setattr(async_db_manager, "max_retries", 1)  # no back-off sleeps
+    url = site.url("/ok?cache-bug")
+    async with new_crawler() as crawler:
+        assert (await crawler.arun(url, config=run_config(cache_mode=CacheMode.ENABLED))).success
+        with bug_in(integration, AsyncDatabaseManager, "aget_cached_url",
+                    "row_dict = dict(zip(columns, row))", "row_dict = dict(zip(columns, row), **row)"):
+            result = await crawler.arun(url, config=run_config(cache_mode=CacheMode.ENABLED))
+    assert result.success  # the cache miss is silent: crawled again
+    expect_one_bug(reports, "TypeError", "logged", handled=True,
+                   frame="crawl4ai.async_database:AsyncDatabaseManager.aget_cached_url.<locals>._get")
+
+
+async def test_cache_mode_given_as_text_is_the_users(site, reports, labelled):
+    labelled("cache", "user")
+    async with new_crawler() as crawler:
+        result = await crawler.arun(site.url("/ok"), config=run_config(cache_mode="enabled"))
+    assert result is not None
+    expect_quiet(reports)

@@ -105,7 +105,11 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
          "extraction", True, subclasses=True),
     _row("extraction_strategy", "JsonElementExtractionStrategy", "_get_elements", "extraction",
          True, subclasses=True),
-    _row("extraction_strategy", None, "perform_completion_with_backoff", "extraction", True),
+    # the LLM call (failures of the provider are operational; crawl4ai's own code is not)
+    _row("utils", None, "perform_completion_with_backoff", "llm", True),
+    _row("utils", None, "aperform_completion_with_backoff", "llm", True),
+    _row("extraction_strategy", None, "perform_completion_with_backoff", "llm", True),
+    _row("table_extraction", None, "perform_completion_with_backoff", "llm", True),
     _row("chunking_strategy", "ChunkingStrategy", "chunk", "chunking", True, subclasses=True),
     # -- dispatchers: their own code, whose failures become failed results
     _row("async_dispatcher", "RateLimiter", "wait_if_needed", "dispatcher", True),
