@@ -55,31 +55,41 @@ def clear_email() -> dict[str, Any]:
     return status(warning=_persist(email=None))
 
 
+def use_provider(provider: Any) -> dict[str, Any]:
+    """Route this process's reports to ``provider`` (None: back to the configured one)."""
+    from . import providers
+
+    providers.use(provider)
+    return status()
+
+
+def counters() -> dict[str, Any]:
+    """Errors seen, reported, deduplicated and dropped per kind: this run, and all runs."""
+    pipeline = get_pipeline()
+    this_run = pipeline.counters.by_kind()
+    return {"this_run": this_run, "all_runs": pipeline.counters.all_runs()}
+
+
+def _overrides() -> list[str]:
+    overrides = []
+    killed = settings.kill_switch()
+    if killed:
+        overrides.append(killed)
+    elif settings.forces_on():
+        overrides.append("CRAWL4AI_TELEMETRY=1 turns telemetry on for this process")
+    if settings.email():
+        overrides.append("CRAWL4AI_TELEMETRY_EMAIL sets the email for this process")
+    return overrides
+
+
 def status(warning: str | None = None) -> dict[str, Any]:
-    from .providers import configured_dsn, selected_name, sentry_available
+    from .providers import sentry_available
 
     pipeline = get_pipeline()
     env = _environment.detect()
     decision = _consent.decide(pipeline.store, env)
-    provider_name = selected_name()
-    if provider_name == "sentry" or (configured_dsn() and sentry_available()):
-        from .providers.sentry import dsn_host
-
-        destination = f"Sentry at {dsn_host(configured_dsn())}" if configured_dsn() else "nowhere (no DSN)"
-    elif configured_dsn() and not sentry_available():
-        destination = "local outbox only (sentry-sdk is not installed: pip install crawl4ai-telemetry[sentry])"
-    elif provider_name == "local":
-        destination = "local outbox only (no DSN configured)"
-    else:
-        destination = f"provider {provider_name!r}"
-    overrides = []
-    killed = _consent.env_kill_switch()
-    if killed:
-        overrides.append(killed)
-    elif _consent.env_forces_on():
-        overrides.append("CRAWL4AI_TELEMETRY=1 turns telemetry on for this process")
-    if _consent.env_email():
-        overrides.append("CRAWL4AI_TELEMETRY_EMAIL sets the email for this process")
+    provider, provider_problem = pipeline.delivery.current_provider()
+    problems = settings.problems() + ([provider_problem] if provider_problem else [])
     try:
         outbox = pipeline.outbox.summary()
     except Exception:
@@ -89,19 +99,20 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "consent": decision.consent,
         "email": decision.email,
         "environment": env,
-        "provider": provider_name,
-        "destination": destination,
+        "provider": provider.name,
+        "destination": provider.destination(),
+        "keeps_locally": bool(provider.keeps_locally),
         "reason": decision.reason,
         "source": decision.source,
         "will_ask": decision.ask,
-        "overrides": overrides,
-        "problems": settings.problems(),
+        "overrides": _overrides(),
+        "problems": problems,
         "config_path": pipeline.store.path,
         "config_problem": pipeline.store.problem,
         "sentry_sdk_installed": sentry_available(),
         "outbox": outbox,
-        "pipeline": dict(pipeline.stats),
-        "rate_limited_kinds": dict(pipeline.rate_limited_kinds),
+        "pipeline": pipeline.stats,
+        "rate_limited_kinds": pipeline.rate_limited_kinds,
         "telemetry_version": __version__,
     }
     if warning:

@@ -25,11 +25,15 @@ import asyncio
 import atexit
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
 from .._debug import internal_error
 from .._text import printable
+
+if TYPE_CHECKING:
+    from ..pipeline.capture import Capture
+    from ..pipeline.sink import ConsentSink
 from ._request import (
     ALWAYS,
     DENY,
@@ -60,13 +64,12 @@ _task: asyncio.Task[Any] | None = None
 _exit_hook_registered = False
 
 
-def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decision: Any,
-        mechanism: str, handled: bool) -> None:
-    """Ask about ``exc`` (or hold it for the prompt already open). Never raises an Exception."""
+def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
+    """Ask about ``capture`` (or hold it for the prompt already open). Never raises an Exception."""
     if not _environment.can_prompt_in_terminal() or not _prompt_toolkit_available():
-        pipeline.stats["not_consented"] += 1
+        sink.decide(capture, None)
         return
-    request = open_request(pipeline, exc, context, decision, mechanism, handled, SURFACE)
+    request = open_request(sink, capture, decision, SURFACE)
     if request is None:
         return
     try:
@@ -159,7 +162,7 @@ def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> No
     try:
         # Start the delivery thread now: if the answer only comes at exit, a new thread may no
         # longer be startable then.
-        request.pipeline._ensure_worker()
+        request.sink.ready()
     except Exception:
         internal_error("prompt worker start")
     if not _exit_hook_registered:
@@ -182,7 +185,7 @@ def _ask_at_exit() -> None:
         _ask_blocking(request, at_exit=True)
         from .. import settings
 
-        request.pipeline.flush(settings.exit_timeout())
+        request.sink.flush(settings.exit_timeout())
     except BaseException:
         internal_error("terminal prompt at exit")
 

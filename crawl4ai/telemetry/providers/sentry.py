@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
-from ..base import TelemetryProvider
+from .. import settings
 from ..build import crawl4ai_version
 from ..scrub import scrub_event
 from . import configured_dsn
+from .base import DeliveryResult, TelemetryProvider
 
 #: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
 LOCKED_DOWN_OPTIONS: dict[str, Any] = {
@@ -60,7 +62,8 @@ def dsn_host(dsn: str) -> str:
 class SentryProvider(TelemetryProvider):
     name = "sentry"
 
-    def __init__(self, dsn: str | None = None, *, delivery_timeout: float = 10.0) -> None:
+    def __init__(self, dsn: str | None = None, *,
+                 delivery_timeout: float = settings.DELIVERY_TIMEOUT) -> None:
         self.dsn = dsn if dsn is not None else configured_dsn()
         self.delivery_timeout = delivery_timeout
         self._client: Any = None
@@ -99,9 +102,12 @@ class SentryProvider(TelemetryProvider):
         return self._client
 
     def send_event(self, event: dict[str, Any]) -> bool:
-        self.last_payload = None
+        return self.deliver(event).accepted
+
+    def deliver(self, event: dict[str, Any]) -> DeliveryResult:
+        """Send through our private client; the result carries the exact bytes that went out."""
         if not self.dsn:
-            return False
+            return DeliveryResult(False, "no DSN configured")
         client = self._get_client()
         event_id = event.get("event_id")
         waiter: list[Any] = [threading.Event(), None]
@@ -110,12 +116,11 @@ class SentryProvider(TelemetryProvider):
         try:
             # scope=None: no scope, ours or the host's, adds anything to the report.
             if client.capture_event(dict(event), scope=None) is None:
-                return False
+                return DeliveryResult(False, "dropped by the client")
             if not waiter[0].wait(self.delivery_timeout):
-                return False
-            ok, _detail, payload = waiter[1]
-            self.last_payload = payload
-            return bool(ok)
+                return DeliveryResult(False, "no answer in time")
+            ok, detail, payload = waiter[1]
+            return DeliveryResult(bool(ok), detail, payload if ok else None)
         finally:
             with self._lock:
                 self._waiters.pop(event_id, None)
@@ -188,7 +193,41 @@ def install_global_integrations(
         ],
         **options,
     )
+    _keep_thread_tracebacks_plain()
     return True
+
+
+def _keep_thread_tracebacks_plain() -> None:
+    """Sentry's threading integration wraps ``Thread.run``, so an uncaught error's traceback would
+    show four sentry_sdk frames plain Python never prints. The host's output must stay byte for
+    byte its own: the threading excepthook is handed the traceback without them."""
+    previous = threading.excepthook
+
+    def excepthook(args: Any) -> None:
+        exc, original = args.exc_value, args.exc_traceback
+        tb = _without_sentry_frames(original)
+        # Python prints the exception's own traceback: show it the plain one while printing.
+        if isinstance(exc, BaseException):
+            exc.__traceback__ = tb
+        try:
+            previous(threading.ExceptHookArgs([args.exc_type, exc, tb, args.thread]))
+        finally:
+            if isinstance(exc, BaseException):
+                exc.__traceback__ = original
+
+    threading.excepthook = excepthook
+
+
+def _without_sentry_frames(tb: TracebackType | None) -> TracebackType | None:
+    kept = []
+    while tb is not None:
+        if not str(tb.tb_frame.f_globals.get("__name__") or "").startswith("sentry_sdk"):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for entry in reversed(kept):  # new objects: the exception's own traceback stays untouched
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
 
 
 def enable_asyncio_in_running_loop() -> None:
