@@ -14,11 +14,21 @@ import typing
 from typing import Any
 
 from ..._debug import internal_error
-from ...ownership import USER, owner_of_class
 from ...settings import kill_switch
 from . import state
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint, ExtensionPoint
 from .wrappers import is_wrapped, wrap, wrap_user_override
+
+
+def in_crawl4ai_package(cls: type) -> bool:
+    """A class of the crawl4ai package that is loaded (this add-on's excluded), by its module's
+    name: which classes to wrap is a question about the package in this process, asked while
+    ``import crawl4ai`` runs. Asking :mod:`...ownership` here would build its distribution index
+    during the user's import; reports and classification still ask it."""
+    module = getattr(cls, "__module__", None)
+    return (isinstance(module, str) and module.startswith("crawl4ai.")
+            and not module.startswith("crawl4ai.telemetry"))
+
 
 _patches: list[tuple[Any, str, Any, bool]] = []  # (owner, name, original, had_own_attribute)
 _MAX_SUBCLASSES = 500
@@ -70,7 +80,7 @@ def _install_point(point: CapturePoint) -> None:
         return
     if point.subclasses and isinstance(owner, type):
         for cls in _subclasses(owner):
-            if owner_of_class(cls).crawl4ai:
+            if in_crawl4ai_package(cls):
                 patch_point(cls, point)
     else:
         patch_point(owner, point)
@@ -87,7 +97,7 @@ def wrap_class(cls: type) -> None:
             if not isinstance(base, type):
                 continue
             for klass in cls.__mro__:
-                if owner_of_class(klass).crawl4ai and issubclass(klass, base):
+                if in_crawl4ai_package(klass) and issubclass(klass, base):
                     patch_point(klass, point)
 
 
@@ -136,7 +146,7 @@ def _hook_subclass_creation(base: type, point: ExtensionPoint) -> None:
             previous.__func__(cls, **kwargs)
         else:
             super(base, cls).__init_subclass__(**kwargs)
-        if state.installed and owner_of_class(cls).origin == USER:
+        if state.installed and not in_crawl4ai_package(cls):
             try:
                 with state.lock:
                     for p in EXTENSION_POINTS:
@@ -158,7 +168,7 @@ def _install_extension_point(point: ExtensionPoint) -> None:
     if not isinstance(base, type):
         return
     for cls in _subclasses(base):
-        if owner_of_class(cls).origin == USER:
+        if not in_crawl4ai_package(cls):
             _wrap_override(cls, point, base)
     _hook_subclass_creation(base, point)
 
