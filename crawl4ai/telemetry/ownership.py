@@ -130,51 +130,6 @@ def is_crawl4ai_class(cls: type) -> bool:
     return path.startswith(crawl4ai_dir + os.sep) and not path.startswith(_own_package_dir() + os.sep)
 
 
-def user_callee(exc: BaseException) -> bool:
-    """Whether ``exc`` was raised where known code called into the user's code and the call
-    itself failed: a user object lacking an attribute crawl4ai needs (``AttributeError.obj``), or
-    a user function or method called with the wrong signature (a ``TypeError`` naming it, raised
-    by the call, before the user's code ran). Such an error is the user's, though its innermost
-    frame is Crawl4AI's. Reads only the frame's locals' types and dicts: no user code runs."""
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    if not owner_of_frame(tb.tb_frame).known:
-        return False
-    if isinstance(exc, AttributeError):
-        obj = getattr(exc, "obj", None)
-        return obj is not None and not owner_of_class(type(obj)).known
-    if not isinstance(exc, TypeError) or not exc.args or not isinstance(exc.args[0], str):
-        return False
-    called = re.match(r"([A-Za-z_][\w.]{0,200})\(\) (?:takes|got|missing)", exc.args[0])
-    return called is not None and _user_function_named(tb.tb_frame, called.group(1))
-
-
-def _user_function_named(frame: FrameType, qualname: str) -> bool:
-    """A function of the user's, called ``qualname``, reachable from ``frame``'s locals (the
-    callee was a local, an attribute of one, or a method of one's class)."""
-    candidates: list[Any] = []
-    for value in list(frame.f_locals.values())[:50]:
-        candidates.append(value)
-        try:
-            attributes = object.__getattribute__(value, "__dict__")
-        except Exception:
-            attributes = {}
-        if isinstance(attributes, dict):
-            candidates.extend(list(attributes.values())[:50])
-    for candidate in candidates[:1000]:
-        functions = [candidate, getattr(candidate, "__func__", None)]
-        for klass in type(candidate).__mro__[:10]:
-            functions.extend(klass.__dict__.values())
-        for function in functions:
-            code = getattr(function, "__code__", None)
-            if code is not None and getattr(function, "__qualname__", None) == qualname:
-                return not owner_of_file(code.co_filename, getattr(function, "__module__", None)).known
-    return False
-
-
 def prepare() -> None:
     """Build the index now (on a worker thread), so a caller never pays for it."""
     _index()
