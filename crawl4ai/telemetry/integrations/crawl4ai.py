@@ -337,9 +337,21 @@ def _wrap_init(init: Callable[..., Any]) -> Callable[..., Any]:
             _hide_frame(exc, __init__.__code__)
             raise
         _adopt(self)
+        _deliver_pending()
 
     setattr(__init__, _MARK, init)
     return __init__
+
+
+def _deliver_pending() -> None:
+    """A run that crawls delivers what earlier runs left pending (once, on the worker): a
+    report kept at exit must not wait for the next error to leave."""
+    try:
+        from ..pipeline import get_pipeline
+
+        get_pipeline().deliver_pending()
+    except Exception:
+        internal_error("delivering pending reports")
 
 
 def _wrap_error_context(original: Callable[..., Any]) -> Callable[..., Any]:
