@@ -199,7 +199,9 @@ class Pipeline:
         import time
 
         deadline = time.monotonic() + settings.exit_timeout()
-        for handler, item in self.worker.drain():
+        unstarted = self.worker.drain()
+        self.delivery.wait_kept(settings.exit_timeout())  # the one the worker may be building
+        for handler, item in unstarted:
             if handler != self.delivery.process:
                 continue  # a retry or a re-send: that report is in the outbox already
             capture, decision = item

@@ -11,6 +11,8 @@ once per run, with the same event id, so a server never stores one twice.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any, NamedTuple
 
 from .. import consent as _consent
@@ -57,6 +59,8 @@ class Delivery:
         self.provider_problem: str | None = None
         self._retried = False
         self._prepared: set[int] = set()
+        self._keeping = threading.Condition()
+        self._in_keep = 0
 
     @property
     def outbox(self) -> Any:
@@ -115,16 +119,36 @@ class Delivery:
         that keeps reports here): the part no consented capture may skip, so at exit it runs on
         the caller's thread. None when a "send the next report only" was already used."""
         capture, decision = job
-        outbox = _outbox_module()
-        if decision.consume_once and not self.store.consume_once():
-            self.counters.once_already_used += 1
-            return None
-        report = capture.report(email=decision.email)
-        provider = self.provider
-        local_only = bool(getattr(provider, "keeps_locally", False))
-        stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING, provider.name)
-        self.counters.of(capture.kind).reported += 1
-        return Kept(report, provider, stored, to_send=not local_only)
+        with self._keeping:
+            self._in_keep += 1
+        try:
+            outbox = _outbox_module()
+            if decision.consume_once and not self.store.consume_once():
+                self.counters.once_already_used += 1
+                return None
+            report = capture.report(email=decision.email)
+            provider = self.provider
+            local_only = bool(getattr(provider, "keeps_locally", False))
+            stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
+                                 provider.name)
+            self.counters.of(capture.kind).reported += 1
+            return Kept(report, provider, stored, to_send=not local_only)
+        finally:
+            with self._keeping:
+                self._in_keep -= 1
+                self._keeping.notify_all()
+
+    def wait_kept(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` s until no report is half kept (the worker may be building
+        one when exit comes); True when none is."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._keeping:
+            while self._in_keep:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._keeping.wait(remaining)
+        return True
 
     def retry_pending(self, provider: Any = None) -> int:
         """Deliver what earlier runs could not (each claimed, so two processes never both send
