@@ -23,6 +23,8 @@ TELEMETRY_VARS = (
     "CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI",
     "TRAVIS", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION", "BITBUCKET_BUILD_NUMBER",
     "CODEBUILD_BUILD_ID", "DRONE", "APPVEYOR",
+    # Would hide a prompt that waits for the terminal's reply to a cursor-position request.
+    "PROMPT_TOOLKIT_NO_CPR",
 )
 
 
