@@ -12,20 +12,13 @@ from typing import Any
 
 import pytest
 
+from crawl4ai.telemetry.settings import names
 from tests.support.sentry_server import SentryServer
 
-# Variables that change telemetry's behaviour; none may leak in from the machine or CI.
-TELEMETRY_VARS = (
-    "CRAWL4AI_TELEMETRY", "DO_NOT_TRACK", "CRAWL4AI_TELEMETRY_EMAIL", "CRAWL4AI_SENTRY_DSN",
-    "CRAWL4AI_TELEMETRY_PROVIDER", "CRAWL4AI_TELEMETRY_ENVIRONMENT", "CRAWL4AI_TELEMETRY_DEBUG",
-    "CRAWL4AI_TELEMETRY_EXIT_TIMEOUT", "CRAWL4AI_DOCKER", "CRAWL4AI_API_SERVER",
-    "CRAWL4AI_TELEMETRY_HOOK", "SENTRY_DSN", "SENTRY_SPOTLIGHT",
-    "CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI",
-    "TRAVIS", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION", "BITBUCKET_BUILD_NUMBER",
-    "CODEBUILD_BUILD_ID", "DRONE", "APPVEYOR",
-    # Would hide a prompt that waits for the terminal's reply to a cursor-position request.
-    "PROMPT_TOOLKIT_NO_CPR",
-)
+# Variables that change telemetry's behaviour (the settings module's list); none may leak in from
+# the machine or CI. PROMPT_TOOLKIT_NO_CPR would hide a prompt that waits for the terminal's reply
+# to a cursor-position request.
+TELEMETRY_VARS = (*names(), "PROMPT_TOOLKIT_NO_CPR")
 
 
 @pytest.fixture(autouse=True)

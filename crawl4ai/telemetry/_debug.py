@@ -7,14 +7,9 @@ report did not go out.
 
 from __future__ import annotations
 
-import os
 import sys
 
-DEBUG_ENV = "CRAWL4AI_TELEMETRY_DEBUG"
-
-
-def debug_enabled() -> bool:
-    return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+from .settings import debug_enabled
 
 
 def internal_error(where: str) -> None:

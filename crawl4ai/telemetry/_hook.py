@@ -16,19 +16,14 @@
 #
 # This file is installed twice: as crawl4ai/telemetry/_hook.py and as the top-level
 # `_crawl4ai_telemetry_hook` the .pth line imports (importing crawl4ai there would be slow), so
-# it imports nothing but os and sys, which are loaded at start-up anyway.
+# it imports nothing but os and sys, which are loaded at start-up anyway (and, once crawl4ai
+# has run, crawl4ai.telemetry.settings, where CRAWL4AI_TELEMETRY_HOOK is read like every setting).
 
 import os
 import sys
 
-HOOK_ENV = "CRAWL4AI_TELEMETRY_HOOK"
-_OFF = ("0", "false", "no", "off", "disabled")
 # The modules whose execution the finder follows; every other import costs one set lookup.
 _WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli"})
-
-
-def hook_enabled():  # False when CRAWL4AI_TELEMETRY_HOOK switches the patching off
-    return os.environ.get(HOOK_ENV, "").strip().lower() not in _OFF
 
 
 def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the real crawl4ai
@@ -43,9 +38,12 @@ def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the rea
 
 
 def _after_import(name):  # right after a watched module has run; never raises
-    if not hook_enabled():
-        return
     try:
+        # crawl4ai itself has run by now, so its settings module is cheap to import here.
+        from crawl4ai.telemetry import settings
+
+        if not settings.hook_enabled():
+            return
         from crawl4ai.telemetry.integrations.crawl4ai import on_import
 
         on_import(name)
@@ -111,7 +109,7 @@ class _Crawl4aiFinder:  # wakes up for the watched modules only; the normal find
 
 
 def install():
-    # Idempotent. The patching obeys hook_enabled() when the watched modules are imported, so
+    # Idempotent. The patching obeys settings.hook_enabled() when the watched modules are imported, so
     # the editable-install path fix works even with the hook switched off.
     if any(type(f).__name__ == "_Crawl4aiFinder" for f in sys.meta_path):
         return

@@ -10,6 +10,7 @@ from typing import Any
 
 from . import consent as _consent
 from . import environment as _environment
+from . import settings
 from ._version import __version__
 from .pipeline import get_pipeline
 
@@ -94,6 +95,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "source": decision.source,
         "will_ask": decision.ask,
         "overrides": overrides,
+        "problems": settings.problems(),
         "config_path": pipeline.store.path,
         "config_problem": pipeline.store.problem,
         "sentry_sdk_installed": sentry_available(),

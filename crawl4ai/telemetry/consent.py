@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from typing import Any, NamedTuple
 
-from . import environment
+from . import environment, settings
 from ._files import write_private
+from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
 DENIED = "denied"
@@ -29,28 +29,10 @@ ALWAYS = "always"
 CONSENT_VALUES = (NOT_SET, DENIED, ONCE, ALWAYS)
 
 SECTION = "telemetry"
-_OFF = ("0", "false", "no", "off", "disabled")
-_ON = ("1", "true", "yes", "on", "enabled")
-# Syntax only: telemetry never looks an address up.
-_EMAIL_PATTERN = r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$"
 
 
 class ConfigError(OSError):
     """The settings file could not be written; the message says which file and why."""
-
-
-def is_valid_email(email: str) -> bool:
-    return bool(email) and len(email) <= 254 and bool(re.match(_EMAIL_PATTERN, email.strip()))
-
-
-def base_dir() -> str:
-    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
-    root = os.environ.get("CRAWL4_AI_BASE_DIRECTORY") or os.path.expanduser("~")
-    return os.path.join(root, ".crawl4ai")
-
-
-def config_path() -> str:
-    return os.path.join(base_dir(), "config.json")
 
 
 class _FileLock:
@@ -205,37 +187,10 @@ class Decision(NamedTuple):
     consume_once: bool = False
 
 
-# The kill switch is read on every capture: on POSIX, look at the bytes mapping os.environ
-# itself keeps (what os.environ.get would decode) to keep a storm of errors cheap.
-_ENV_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
-
-
-def _env_raw(name: str, key: bytes) -> str | None:
-    if _ENV_BYTES is not None:
-        value = _ENV_BYTES.get(key)
-        return None if value is None else value.decode("utf-8", "surrogateescape")
-    return os.environ.get(name)
-
-
-def env_kill_switch() -> str | None:
-    """Why the environment forbids telemetry, or None. Cheap: two dict lookups."""
-    value = _env_raw("CRAWL4AI_TELEMETRY", b"CRAWL4AI_TELEMETRY")
-    if value is not None and value.strip().lower() in _OFF:
-        return f"CRAWL4AI_TELEMETRY={value.strip()} turns telemetry off"
-    dnt = _env_raw("DO_NOT_TRACK", b"DO_NOT_TRACK")
-    if dnt is not None and dnt.strip().lower() in _ON:
-        return f"DO_NOT_TRACK={dnt.strip()} turns telemetry off"
-    return None
-
-
-def env_forces_on() -> bool:
-    value = os.environ.get("CRAWL4AI_TELEMETRY")
-    return value is not None and value.strip().lower() in _ON
-
-
-def env_email() -> str | None:
-    email = os.environ.get("CRAWL4AI_TELEMETRY_EMAIL", "").strip()
-    return email if is_valid_email(email) else None
+# The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.
+env_kill_switch = settings.kill_switch
+env_forces_on = settings.forces_on
+env_email = settings.email
 
 
 # A choice that holds for this process only: made when the file could not be written, or by a

@@ -21,11 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _SANDBOXED = "--in-sandbox"
-# Telemetry settings of the caller that must not change what the demo shows (nothing is sent).
-_CALLER_SETTINGS = (
-    "CRAWL4AI_TELEMETRY", "DO_NOT_TRACK", "CRAWL4AI_SENTRY_DSN", "SENTRY_DSN",
-    "CRAWL4AI_TELEMETRY_PROVIDER", "CRAWL4AI_TELEMETRY_HOOK", "CRAWL4AI_TELEMETRY_EMAIL",
-)
 _SESSION_TOKEN = "demo-session-9f8e7d6c5b4a"
 _TEXT = "<p>Order #4711 for Jane Doe, 12 Example Street. Card ending 4242.</p>" * 20
 
@@ -155,7 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     # crawl4ai reads CRAWL4_AI_BASE_DIRECTORY when it is imported (and this module's parent
     # package imports it), so the demo itself runs in a child that starts inside the sandbox.
     with tempfile.TemporaryDirectory(prefix="crawl4ai-telemetry-demo-") as sandbox:
-        env = {k: v for k, v in os.environ.items() if k not in _CALLER_SETTINGS}
+        # None of the caller's telemetry settings may change what the demo shows (nothing is
+        # sent); debug output is still welcome.
+        from .settings import SETTINGS
+
+        caller = {s.name for s in SETTINGS} - {"CRAWL4AI_TELEMETRY_DEBUG"}
+        env = {k: v for k, v in os.environ.items() if k not in caller}
         env.update(HOME=sandbox, CRAWL4_AI_BASE_DIRECTORY=sandbox, PYTHONUNBUFFERED="1",
                    LITELLM_LOCAL_MODEL_COST_MAP="True", CRAWL4AI_NO_CLOUD_NOTICE="1")
         return subprocess.run([sys.executable, "-m", "crawl4ai.telemetry.demo", _SANDBOXED],

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 
+from . import settings
+
 CLI = "cli"
 LIBRARY = "library"
 DOCKER = "docker"
@@ -22,38 +24,13 @@ JUPYTER = "jupyter"
 COLAB = "colab"
 CI = "ci"
 CONTAINER = "container"
-ENVIRONMENTS = (CLI, LIBRARY, DOCKER, API_SERVER, JUPYTER, COLAB, CI, CONTAINER)
-
-#: Overrides detection, e.g. ``CRAWL4AI_TELEMETRY_ENVIRONMENT=library``.
-OVERRIDE_ENV = "CRAWL4AI_TELEMETRY_ENVIRONMENT"
+ENVIRONMENTS = settings.ENVIRONMENTS  # the values CRAWL4AI_TELEMETRY_ENVIRONMENT accepts
 
 # The environments where our own server runs and "no decision yet" means "on".
 OPT_OUT_ENVIRONMENTS = frozenset({DOCKER, API_SERVER})
 
-_CI_VARIABLES = (
-    "CI",
-    "CONTINUOUS_INTEGRATION",
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "BUILDKITE",
-    "CIRCLECI",
-    "TRAVIS",
-    "JENKINS_URL",
-    "TF_BUILD",
-    "TEAMCITY_VERSION",
-    "BITBUCKET_BUILD_NUMBER",
-    "CODEBUILD_BUILD_ID",
-    "DRONE",
-    "APPVEYOR",
-)
-_FALSY = ("", "0", "false", "no", "off")
-
 _cached: str | None = None
 _api_server_marked = False
-
-
-def _truthy(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in _FALSY
 
 
 def mark_api_server() -> None:
@@ -72,8 +49,8 @@ def reset() -> None:
 
 def detect() -> str:
     """The environment type of this process, one of :data:`ENVIRONMENTS`."""
-    override = os.environ.get(OVERRIDE_ENV, "").strip().lower()
-    if override in ENVIRONMENTS:
+    override = settings.environment_override()
+    if override is not None:
         return override
     global _cached
     if _cached is None:
@@ -82,11 +59,11 @@ def detect() -> str:
 
 
 def _detect() -> str:
-    if _api_server_marked or _truthy("CRAWL4AI_API_SERVER"):
+    if _api_server_marked or settings.marked_api_server():
         return API_SERVER
-    if _truthy("CRAWL4AI_DOCKER"):
+    if settings.marked_docker():
         return DOCKER
-    if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
+    if "google.colab" in sys.modules or settings.colab_marked():
         return COLAB
     if _in_notebook_kernel():
         return JUPYTER
@@ -100,7 +77,7 @@ def _detect() -> str:
 
 
 def is_ci() -> bool:
-    return any(_truthy(name) for name in _CI_VARIABLES)
+    return settings.ci_variable() is not None
 
 
 def has_tty() -> bool:

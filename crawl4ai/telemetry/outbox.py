@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._files import write_private
-from .consent import base_dir
+from .settings import outbox_dir  # noqa: F401 - the outbox's folder is a setting
 
 PENDING, SENT, LOCAL, FAILED, WITHHELD = "pending", "sent", "local", "failed", "withheld"
 STATES = (PENDING, SENT, LOCAL, FAILED, WITHHELD)
@@ -31,10 +31,6 @@ MAX_ATTEMPTS = 5
 MAX_AGE_SECONDS = 7 * 24 * 3600
 # A pending report another live process is sending is left alone for this long.
 CLAIM_SECONDS = 120
-
-
-def outbox_dir() -> str:
-    return os.path.join(base_dir(), "telemetry", "outbox")
 
 
 @dataclass

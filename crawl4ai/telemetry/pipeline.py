@@ -27,6 +27,7 @@ from typing import Any
 
 from . import consent as _consent
 from . import environment as _environment
+from . import settings
 from ._debug import internal_error
 
 _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
@@ -34,8 +35,6 @@ _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
 _IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 QUEUE_LIMIT = 256
-DEFAULT_EXIT_TIMEOUT = 1.0
-EXIT_TIMEOUT_ENV = "CRAWL4AI_TELEMETRY_EXIT_TIMEOUT"
 
 
 def _is_cancellation(exc: BaseException) -> bool:
@@ -150,7 +149,7 @@ class Pipeline:
         try:
             if not isinstance(exc, BaseException) or isinstance(exc, _IGNORED) or _is_cancellation(exc):
                 return
-            if _consent.env_kill_switch():
+            if settings.kill_switch():
                 return
             self.stats["seen"] += 1
             if not mark_seen(exc):
@@ -210,7 +209,7 @@ class Pipeline:
         environment's kill switch still wins. False when telemetry is off by env, the report is
         unknown, or the queue is full."""
         try:
-            if _consent.env_kill_switch() or self.outbox.get(event_id) is None:
+            if settings.kill_switch() or self.outbox.get(event_id) is None:
                 return False
             return self._enqueue(lambda: self._deliver_stored(event_id))
         except Exception:
@@ -383,11 +382,7 @@ class Pipeline:
     def _at_exit(self) -> None:
         if not self._pending:
             return
-        try:
-            timeout = float(os.environ.get(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT))
-        except ValueError:
-            timeout = DEFAULT_EXIT_TIMEOUT
-        self.flush(min(max(timeout, 0.0), 30.0))
+        self.flush(settings.exit_timeout())
 
 
 _pipeline: Pipeline | None = None

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import os
 import sys
 import threading
 from typing import Any
@@ -200,13 +199,9 @@ def _ask_at_exit() -> None:
         except KeyboardInterrupt:
             _conclude(request, DISMISS, None)
             return
-        from ..pipeline import DEFAULT_EXIT_TIMEOUT, EXIT_TIMEOUT_ENV
+        from .. import settings
 
-        try:
-            timeout = float(os.environ.get(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT))
-        except ValueError:
-            timeout = DEFAULT_EXIT_TIMEOUT
-        request.pipeline.flush(min(max(timeout, 0.0), 30.0))
+        request.pipeline.flush(settings.exit_timeout())
     except BaseException:
         internal_error("terminal prompt at exit")
 

@@ -11,17 +11,10 @@ a provider is really needed.
 
 from __future__ import annotations
 
-import os
-
+from .. import settings
 from ..base import TelemetryProvider
 
 ENTRY_POINT_GROUP = "crawl4ai.telemetry.providers"
-PROVIDER_ENV = "CRAWL4AI_TELEMETRY_PROVIDER"
-DSN_ENV = "CRAWL4AI_SENTRY_DSN"
-
-# The DSN the project's maintainers receive reports at. Empty: reports stay in the local outbox
-# until a DSN is configured (CRAWL4AI_SENTRY_DSN), so nothing leaves a machine by surprise.
-DEFAULT_DSN = ""
 
 _BUILTIN = {
     "sentry": "crawl4ai.telemetry.providers.sentry:SentryProvider",
@@ -31,7 +24,7 @@ _BUILTIN = {
 
 
 def configured_dsn() -> str:
-    return os.environ.get(DSN_ENV, DEFAULT_DSN).strip()
+    return settings.dsn()
 
 
 def sentry_available() -> bool:
@@ -45,7 +38,7 @@ def sentry_available() -> bool:
 
 def selected_name() -> str:
     """The provider that will deliver: explicit choice, else Sentry when it can, else local."""
-    name = os.environ.get(PROVIDER_ENV, "").strip().lower()
+    name = settings.provider_name()
     if name:
         return name
     if configured_dsn() and sentry_available():

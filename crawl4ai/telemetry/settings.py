@@ -1,0 +1,370 @@
+"""Every knob of telemetry in one table: environment variables, paths and timeouts.
+
+Why one module: a setting read in several places drifts (four "truthy" parsers used to disagree
+on their word lists). Here each environment variable is one row of :data:`SETTINGS` — its name,
+its parser, its default, what it means, and what an unrecognised value falls back to — and there
+is one word table for yes/no (:data:`TRUE_WORDS`, :data:`FALSE_WORDS`). Everything else in the
+package, the tests and the demo read these rows instead of ``os.environ``.
+
+A value that a row does not recognise never crashes anything and never silently turns sending
+on: it falls back to the row's safe value and is listed by :func:`problems`, which ``status``
+shows. :func:`read` returns the raw text beside the parsed value for the same reason.
+
+This is a leaf module (it imports nothing of ours, and only ``os`` at import time) because it
+sits on the capture path: :func:`kill_switch` runs on every error and costs two dict look-ups.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+#: The one yes/no vocabulary (compared after ``strip().lower()``); "" means "not set".
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "enabled"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", "disabled"})
+
+#: Values of ``CRAWL4AI_TELEMETRY_ENVIRONMENT`` (the environment types a report may carry).
+ENVIRONMENTS = ("cli", "library", "docker", "api_server", "jupyter", "colab", "ci", "container")
+
+#: The DSN the project's maintainers receive reports at. Empty: reports stay in the local outbox
+#: until a DSN is configured, so nothing leaves a machine by surprise.
+DEFAULT_DSN = ""
+
+# -- timeouts (seconds) --------------------------------------------------------------------------
+#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``)...
+EXIT_TIMEOUT = 1.0
+#: ...and never longer than this, whatever the variable says.
+EXIT_TIMEOUT_MAX = 30.0
+#: ``telemetry.flush()``'s default wait.
+FLUSH_TIMEOUT = 2.0
+#: The longest one provider call may take to say whether a report was accepted.
+DELIVERY_TIMEOUT = 10.0
+
+
+class Setting:
+    """One environment variable: how to read it and what it means (a row of :data:`SETTINGS`).
+
+    ``parse(text)`` returns ``(value, recognised)``; an unrecognised text yields ``unrecognised``
+    (the row's safe fallback). A plain slotted class: dataclasses cost ~1 ms to define, and this
+    module is on the capture path."""
+
+    __slots__ = ("name", "parse", "default", "meaning", "unrecognised", "expected")
+
+    def __init__(self, name: str, parse: Any, default: Any, meaning: str, *,
+                 unrecognised: Any = None, expected: str = "") -> None:
+        self.name = name
+        self.parse = parse
+        self.default = default
+        self.meaning = meaning
+        self.unrecognised = default if unrecognised is None else unrecognised
+        self.expected = expected
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name!r})"
+
+
+class Reading:
+    """What one variable holds now: the raw text (None when unset), the value telemetry uses,
+    and, when the text was not recognised, a sentence saying so."""
+
+    __slots__ = ("setting", "raw", "value", "problem")
+
+    def __init__(self, setting: Setting, raw: str | None, value: Any, problem: str | None) -> None:
+        self.setting = setting
+        self.raw = raw
+        self.value = value
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"Reading({self.setting.name!r}, raw={self.raw!r}, value={self.value!r})"
+
+
+# -- parsers: text (stripped, not empty) -> (value, recognised) ----------------------------------
+
+
+def parse_flag(text: str) -> tuple[bool | None, bool]:
+    """The one truthy/falsy parser of the package."""
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True, True
+    if word in FALSE_WORDS:
+        return False, True
+    return None, False
+
+
+def is_valid_email(email: str) -> bool:
+    """Syntax only: telemetry never looks an address up."""
+    import re
+
+    email = email.strip() if isinstance(email, str) else ""
+    return (0 < len(email) <= 254
+            and re.match(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$",
+                         email) is not None)
+
+
+def _email(text: str) -> tuple[str | None, bool]:
+    text = text.strip()
+    return (text, True) if is_valid_email(text) else (None, False)
+
+
+def _dsn(text: str) -> tuple[str, bool]:
+    from urllib.parse import urlsplit
+
+    text = text.strip()
+    try:
+        parts = urlsplit(text)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and bool(parts.username)
+        ok = ok and parts.path.strip("/") != ""
+    except ValueError:
+        ok = False
+    return (text, True) if ok else ("", False)
+
+
+def _name(text: str) -> tuple[str, bool]:
+    name = text.strip().lower()
+    ok = name.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    return (name, True) if ok else (None, False)
+
+
+def _environment(text: str) -> tuple[str | None, bool]:
+    name = text.strip().lower()
+    return (name, True) if name in ENVIRONMENTS else (None, False)
+
+
+def _seconds(text: str) -> tuple[float | None, bool]:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None, False
+    if value != value or value < 0:  # NaN, negative
+        return None, False
+    return min(value, EXIT_TIMEOUT_MAX), True
+
+
+def _path(text: str) -> tuple[str, bool]:
+    return text, True
+
+
+_FLAG_WORDS = "1/0, true/false, yes/no, on/off, enabled/disabled"
+
+#: Every environment variable telemetry reads, in the order the docs list them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CRAWL4AI_TELEMETRY", parse_flag, None,
+            "0 turns telemetry off whatever is stored; 1 turns it on for this process where "
+            "nothing is stored",
+            unrecognised=False, expected=_FLAG_WORDS),
+    Setting("DO_NOT_TRACK", parse_flag, False,
+            "1 turns telemetry off whatever is stored (the consoledonottrack.com convention)",
+            unrecognised=True, expected=_FLAG_WORDS),
+    Setting("CRAWL4AI_TELEMETRY_EMAIL", _email, None,
+            "the email to attach, for this process (never stored)",
+            expected="an email address"),
+    Setting("CRAWL4AI_SENTRY_DSN", _dsn, DEFAULT_DSN,
+            "where reports go (Sentry protocol); without it reports stay in the local outbox",
+            unrecognised="", expected="a DSN like https://<key>@<host>/<project>"),
+    Setting("CRAWL4AI_TELEMETRY_PROVIDER", _name, None,
+            "pick a provider by name (sentry, local, memory, or a third party's entry point)",
+            expected="a provider name"),
+    Setting("CRAWL4AI_TELEMETRY_ENVIRONMENT", _environment, None,
+            "override environment detection",
+            expected=", ".join(ENVIRONMENTS)),
+    Setting("CRAWL4AI_TELEMETRY_EXIT_TIMEOUT", _seconds, EXIT_TIMEOUT,
+            f"the most exit waits for pending reports, in seconds (at most {EXIT_TIMEOUT_MAX:g})",
+            expected="a number of seconds"),
+    Setting("CRAWL4AI_TELEMETRY_HOOK", parse_flag, True,
+            "0 stops activating automatically when Crawl4AI is imported "
+            "(telemetry.install() still works)",
+            expected=_FLAG_WORDS),
+    Setting("CRAWL4AI_TELEMETRY_DEBUG", parse_flag, False,
+            "1 prints telemetry's own internal errors to stderr instead of swallowing them",
+            unrecognised=True, expected=_FLAG_WORDS),
+    Setting("CRAWL4AI_DOCKER", parse_flag, False,
+            "set by Crawl4AI's own Docker image: reports are on there unless turned off",
+            expected=_FLAG_WORDS),
+    Setting("CRAWL4AI_API_SERVER", parse_flag, False,
+            "set by Crawl4AI's own API server: reports are on there unless turned off",
+            expected=_FLAG_WORDS),
+    Setting("CRAWL4_AI_BASE_DIRECTORY", _path, "",
+            "Crawl4AI's own variable: the folder holding .crawl4ai (default: your home folder)"),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+#: Variables set by CI systems; any of them (not "false") makes the environment ``ci``.
+CI_VARIABLES = (
+    "CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI",
+    "TRAVIS", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION", "BITBUCKET_BUILD_NUMBER",
+    "CODEBUILD_BUILD_ID", "DRONE", "APPVEYOR",
+)
+#: Other variables that change what telemetry does (read by detection or by sentry-sdk).
+SIGNALS = ("COLAB_RELEASE_TAG", "SENTRY_DSN", "SENTRY_SPOTLIGHT")
+
+
+def names() -> tuple[str, ...]:
+    """Every variable that can change telemetry's behaviour (tests and the demo clear these)."""
+    return tuple(s.name for s in SETTINGS) + CI_VARIABLES + SIGNALS
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+# Hot path (every capture): on POSIX, look at the bytes mapping os.environ keeps itself (what
+# os.environ.get would decode), which skips os.environ's encode/decode wrappers.
+_ENV_BYTES = getattr(os.environ, "_data", None) if os.name == "posix" else None
+
+
+def _raw(name: str) -> str | None:
+    if _ENV_BYTES is not None:
+        value = _ENV_BYTES.get(name.encode())
+        return None if value is None else value.decode("utf-8", "surrogateescape")
+    return os.environ.get(name)
+
+
+def read(name: str) -> Reading:
+    """The variable ``name`` (a row of :data:`SETTINGS`) as it is now: raw text, value, problem."""
+    setting = _BY_NAME[name]
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return Reading(setting, raw, setting.default, None)
+    value, recognised = setting.parse(raw)
+    if recognised:
+        return Reading(setting, raw, value, None)
+    problem = f"{name}={raw.strip()!r} is not recognised"
+    if setting.expected:
+        problem += f" (expected {setting.expected})"
+    fallback = setting.unrecognised
+    problem += f"; using {_describe(setting, fallback)}"
+    return Reading(setting, raw, fallback, problem)
+
+
+def _describe(setting: Setting, value: Any) -> str:
+    if setting.name == "CRAWL4AI_TELEMETRY" and value is False:
+        return "off"
+    if setting.name == "DO_NOT_TRACK" and value is True:
+        return "do not track (telemetry off)"
+    if value is None or value == "":
+        return "no value"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return repr(value)
+
+
+def get(name: str) -> Any:
+    """The value telemetry uses for ``name`` now (its default when unset or unrecognised)."""
+    return read(name).value
+
+
+def problems() -> list[str]:
+    """One sentence per variable whose value is not recognised (``status`` shows them)."""
+    return [r.problem for r in map(read, _BY_NAME) if r.problem]
+
+
+# -- the questions the rest of the package asks --------------------------------------------------
+
+
+def kill_switch() -> str | None:
+    """Why the environment forbids telemetry now, or None. On every capture: two look-ups.
+
+    ``CRAWL4AI_TELEMETRY`` set to anything but a "yes" word (an unrecognised value included)
+    turns it off; ``DO_NOT_TRACK`` set to anything but a "no" word does."""
+    value = _raw("CRAWL4AI_TELEMETRY")
+    if value is not None:
+        word = value.strip().lower()
+        if word and word not in TRUE_WORDS:
+            return f"CRAWL4AI_TELEMETRY={_shown(value)} turns telemetry off"
+    dnt = _raw("DO_NOT_TRACK")
+    if dnt is not None:
+        word = dnt.strip().lower()
+        if word and word not in FALSE_WORDS:
+            return f"DO_NOT_TRACK={_shown(dnt)} turns telemetry off"
+    return None
+
+
+def _shown(raw: str) -> str:
+    # A word of the vocabulary as typed; anything else quoted, so odd characters show as escapes.
+    text = raw.strip()
+    return text if text.lower() in TRUE_WORDS or text.lower() in FALSE_WORDS else repr(text)
+
+
+def forces_on() -> bool:
+    """``CRAWL4AI_TELEMETRY`` says yes for this process."""
+    return read("CRAWL4AI_TELEMETRY").value is True
+
+
+def email() -> str | None:
+    return read("CRAWL4AI_TELEMETRY_EMAIL").value
+
+
+def dsn() -> str:
+    return read("CRAWL4AI_SENTRY_DSN").value
+
+
+def provider_name() -> str | None:
+    return read("CRAWL4AI_TELEMETRY_PROVIDER").value
+
+
+def environment_override() -> str | None:
+    return read("CRAWL4AI_TELEMETRY_ENVIRONMENT").value
+
+
+def exit_timeout() -> float:
+    return read("CRAWL4AI_TELEMETRY_EXIT_TIMEOUT").value
+
+
+def hook_enabled() -> bool:
+    return bool(read("CRAWL4AI_TELEMETRY_HOOK").value)
+
+
+def debug_enabled() -> bool:
+    return bool(read("CRAWL4AI_TELEMETRY_DEBUG").value)
+
+
+def marked_docker() -> bool:
+    return bool(read("CRAWL4AI_DOCKER").value)
+
+
+def marked_api_server() -> bool:
+    return bool(read("CRAWL4AI_API_SERVER").value)
+
+
+def ci_variable() -> str | None:
+    """The first CI variable that is set (and not "false"), or None."""
+    # CI systems set these to all sorts of things (a URL, a version): set and not "no" is CI.
+    for name in CI_VARIABLES:
+        value = os.environ.get(name)
+        word = (value or "").strip().lower()
+        if word and word not in FALSE_WORDS:
+            return name
+    return None
+
+
+def colab_marked() -> bool:
+    """Google Colab's runtime sets this variable (``google.colab`` may not be imported yet)."""
+    return "COLAB_RELEASE_TAG" in os.environ
+
+
+# -- paths ---------------------------------------------------------------------------------------
+
+
+def base_dir() -> str:
+    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
+    root = read("CRAWL4_AI_BASE_DIRECTORY").value or os.path.expanduser("~")
+    return os.path.join(root, ".crawl4ai")
+
+
+def config_path() -> str:
+    """The settings file shared with Crawl4AI; telemetry owns its ``"telemetry"`` key."""
+    return os.path.join(base_dir(), "config.json")
+
+
+def telemetry_dir() -> str:
+    """Telemetry's own folder: the outbox and the counters file."""
+    return os.path.join(base_dir(), "telemetry")
+
+
+def outbox_dir() -> str:
+    return os.path.join(telemetry_dir(), "outbox")
+
+
+def counters_path() -> str:
+    """Errors seen/reported/deduplicated/dropped per kind, over this run and past ones."""
+    return os.path.join(telemetry_dir(), "counters.json")
