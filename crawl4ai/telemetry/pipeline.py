@@ -163,12 +163,12 @@ class Pipeline:
                 if kind in self.rate_limited_kinds or len(self.rate_limited_kinds) < 256:
                     self.rate_limited_kinds[kind] += 1
                 return
-            decision = _consent.decide(self.store)
-            if decision.send:
+            decision = _consent.decide(self.store, provider=self._provider)
+            if decision.ask:
+                self._ask(exc, context, decision, mechanism, handled)
+            elif decision.send or decision.keep_locally:
                 self.submit(exc, context, decision, mechanism=mechanism, handled=handled,
                             occurrences=occurrences)
-            elif decision.ask:
-                self._ask(exc, context, decision, mechanism, handled)
             else:
                 self.stats["not_consented"] += 1
         except Exception:
@@ -269,6 +269,12 @@ class Pipeline:
         return self._outbox
 
     @property
+    def provider_in_use(self) -> Any:
+        """The provider object if one exists yet (set at runtime or created), else None: what a
+        consent is bound to, without importing or creating a provider."""
+        return self._provider
+
+    @property
     def provider(self) -> Any:
         if self._provider is None:
             from .providers import create
@@ -290,7 +296,7 @@ class Pipeline:
                               mechanism=job.mechanism, handled=job.handled,
                               occurrences=job.occurrences, traceback=tb)
         provider = self.provider
-        local_only = getattr(provider, "keeps_locally", False)
+        local_only = getattr(provider, "keeps_locally", False) or decision.keep_locally
         stored = self._store(report, LOCAL if local_only else PENDING, provider.name)
         self.stats["reported"] += 1
         if local_only:

@@ -65,7 +65,8 @@ def test_always_with_email_sends_this_and_later_errors_and_stores_the_choice(hom
     assert len(events) == 2
     assert all(e["user"] == {"email": "me@example.org"} for e in events)
     assert all(e["environment"] == "cli" for e in events)
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert stored(home) == {"consent": "always", "email": "me@example.org",
+                            "destination": "sentry:127.0.0.1"}
     raw = b"".join(sentry_server.raw_bodies())
     assert not any(secret in raw for secret in SECRETS)
 
@@ -133,7 +134,8 @@ def test_an_invalid_email_is_refused_until_corrected(home, sentry_server):
     finish(child)
     [event] = sentry_server.wait_for_events(1)
     assert event["user"] == {"email": "fixed@example.org"}
-    assert stored(home) == {"consent": "always", "email": "fixed@example.org"}
+    assert stored(home) == {"consent": "always", "email": "fixed@example.org",
+                            "destination": "sentry:127.0.0.1"}
 
 
 @pytest.mark.parametrize("key", [CTRL_C, CTRL_D], ids=["ctrl-c", "ctrl-d"])

@@ -132,7 +132,7 @@ class ConsentRequest:
                 self._send(errors[:1], decision)
                 self._count_unsent(errors[1:])
             elif answer == ALWAYS:
-                changes: dict[str, Any] = {"consent": _consent.ALWAYS}
+                changes = _consent.binding(_consent.ALWAYS, self.pipeline.provider_in_use)
                 if email is not None:
                     changes["email"] = email or None
                 self.warning = _persist(self.pipeline.store, changes)
@@ -204,15 +204,8 @@ class ConsentRequest:
 
 def _persist(store: _consent.ConsentStore, changes: dict[str, Any]) -> str | None:
     """Store the choice; if the file cannot be written, keep it for this process and say why."""
-    try:
-        store.update(**changes)
-    except _consent.ConfigError as e:
-        stored = store.load()
-        _consent.set_session_choice(changes.get("consent", stored["consent"]),
-                                    changes.get("email", stored["email"]))
-        return f"{e}; your choice holds for this run only"
-    _consent.set_session_choice(None)
-    return None
+    problem = _consent.save_choice(store, **changes)
+    return None if problem is None else f"{problem}; your choice holds for this run only"
 
 
 # -- the process's single request ----------------------------------------------------------------

@@ -69,4 +69,28 @@ def load_class(name: str) -> type[TelemetryProvider]:
 
 
 def create(name: str | None = None) -> TelemetryProvider:
-    return load_class(name or selected_name())()
+    """The provider to deliver with. One that cannot be found or built falls back to the local
+    provider: reports are kept on this machine, never lost (``status`` names the problem)."""
+    try:
+        return load_class(name or selected_name())()
+    except Exception:
+        from .local import LocalProvider
+
+        return LocalProvider()
+
+
+def problem() -> str | None:
+    """Why the selected provider cannot deliver, in words (reports are then kept locally)."""
+    name = selected_name()
+    try:
+        load_class(name)
+    except Exception as e:
+        return f"CRAWL4AI_TELEMETRY_PROVIDER={name!r}: {e}"
+    if name == "sentry" and not configured_dsn():
+        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN)"
+    if name == "sentry" and not sentry_available():
+        return "sentry-sdk is not installed (pip install 'crawl4ai-telemetry[sentry]')"
+    if configured_dsn() and name != "sentry" and not sentry_available():
+        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed "
+                "(pip install 'crawl4ai-telemetry[sentry]')")
+    return None

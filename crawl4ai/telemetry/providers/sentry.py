@@ -24,7 +24,7 @@ from typing import Any
 from ..base import TelemetryProvider
 from ..build import crawl4ai_version
 from ..scrub import scrub_event
-from . import configured_dsn
+from . import configured_dsn, sentry_available
 
 #: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
 LOCKED_DOWN_OPTIONS: dict[str, Any] = {
@@ -62,6 +62,9 @@ class SentryProvider(TelemetryProvider):
 
     def __init__(self, dsn: str | None = None, *, delivery_timeout: float = 10.0) -> None:
         self.dsn = dsn if dsn is not None else configured_dsn()
+        # Without a DSN (or sentry-sdk) nothing can be delivered: the outbox entry is all there
+        # is, kept locally, never "pending" forever.
+        self.keeps_locally = not (self.dsn and sentry_available())
         self.delivery_timeout = delivery_timeout
         self._client: Any = None
         self._lock = threading.Lock()
