@@ -25,6 +25,8 @@ from typing import Any, Optional
 
 import typer
 
+from ._text import printable
+
 DOCS_URL = "https://docs.crawl4ai.com/core/telemetry/"
 
 
@@ -71,16 +73,16 @@ def _quietly(call: Any, *args: Any, **kwargs: Any) -> Any:
 def _fail_if_not_saved(result: dict[str, Any]) -> None:
     warning = result.get("warning")
     if warning:
-        typer.echo(f"Error: your choice was not saved: {warning.removesuffix(_PROCESS_ONLY)}",
+        typer.echo(f"Error: your choice was not saved: {printable(warning.removesuffix(_PROCESS_ONLY))}",
                    err=True)
         raise typer.Exit(EXIT_NOT_SAVED)
 
 
 def _echo_effect(result: dict[str, Any]) -> None:
     """One line on where reports go, and any override that changes what was just chosen."""
-    typer.echo(f"Reports go to: {result['destination']}")
+    typer.echo(f"Reports go to: {printable(result['destination'])}")
     for override in result.get("overrides") or ():
-        typer.echo(f"Note: {override}.")
+        typer.echo(f"Note: {printable(override)}.")
 
 
 def _print_version(value: bool) -> None:
@@ -118,7 +120,7 @@ def enable(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="'--email'") from None
     _fail_if_not_saved(result)
-    typer.echo(_enabled_line(result, once))
+    typer.echo(printable(_enabled_line(result, once)))
     typer.echo(f"Email: {result['email'] or 'none'}")
     _echo_effect(result)
 
@@ -157,7 +159,7 @@ def disable(
         typer.echo("Your email is still stored (for when you enable again); remove it with "
                    "`crwl telemetry disable --forget-email`.")
     for override in result.get("overrides") or ():
-        typer.echo(f"Note: {override}.")
+        typer.echo(f"Note: {printable(override)}.")
 
 
 @app.command("forget-email")
@@ -204,9 +206,13 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
     counts = {k: v for k, v in (outbox.get("counts") or {}).items() if v}
     total = sum(counts.values())
     if not total:
-        return f"empty ({outbox.get('directory')})"
+        skipped = f"; {outbox['skipped']} unusable file(s) skipped" if outbox.get("skipped") else ""
+        return f"empty ({outbox.get('directory')}){skipped}"
     parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    return f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
+    line = f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
+    if outbox.get("skipped"):
+        line += f"; {outbox['skipped']} unusable file(s) skipped"
+    return line
 
 
 def _print_status(result: dict[str, Any]) -> None:
@@ -239,10 +245,11 @@ def _print_status(result: dict[str, Any]) -> None:
         rows.append(("This process", ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()))))
     if result.get("warning"):
         rows.append(("Warning", result["warning"]))
-    typer.echo(f"Crawl4AI telemetry: {_headline(result)}")
+    typer.echo(f"Crawl4AI telemetry: {printable(_headline(result))}")
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
-        typer.echo(f"  {label + ':':<{width}} {value}")
+        # Values quote what we did not write (env values, paths, outbox fields): never raw.
+        typer.echo(f"  {label + ':':<{width}} {printable(value)}")
 
 
 def run(args: list[str], prog_name: str = "crwl telemetry") -> int:

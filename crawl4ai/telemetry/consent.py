@@ -2,9 +2,10 @@
 
 The choice lives in ``~/.crawl4ai/config.json`` under ``"telemetry"``:
 ``{"consent": "not_set|denied|once|always", "email": ...}``. The file's other keys belong to
-others, so every write is a read-modify-write under a file lock with an atomic replace (mode
-0600). A corrupt or unreadable file counts as ``not_set``; before a write replaces it, the bad
-file is kept aside as ``config.json.corrupt-<time>``.
+others, so every write is a read-modify-write under a file lock (``telemetry/config.lock``) with
+an atomic replace (mode 0600). A corrupt or unreadable file counts as ``not_set``; before a write
+replaces it, a corrupt file is kept aside as ``config.json.corrupt-<time>``, and one that cannot
+be read (a FIFO, a device) is never replaced. Reading never blocks (see :mod:`._files`).
 
 Environment variables win over the file and are never written into it:
 ``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` turn everything off, ``CRAWL4AI_TELEMETRY=1``
@@ -19,7 +20,7 @@ import time
 from typing import Any, NamedTuple
 
 from . import environment, settings
-from ._files import write_private
+from ._files import locked, private_dirs, read_regular, write_private
 from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
@@ -35,40 +36,28 @@ class ConfigError(OSError):
     """The settings file could not be written; the message says which file and why."""
 
 
-class _FileLock:
-    """An exclusive advisory lock on a sibling ``.lock`` file (fcntl; a no-op where absent)."""
+def _telemetry_dir_beside(config: str) -> str:
+    """Our own folder beside a settings file (``~/.crawl4ai/telemetry``): it holds the lock."""
+    return os.path.join(os.path.dirname(config), "telemetry")
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._fd: int | None = None
 
-    def __enter__(self) -> _FileLock:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - Windows: best effort, atomic replace still holds
-            pass
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None
+# crawl4ai's settings file stays small; anything bigger is not a settings file.
+_CONFIG_LIMIT = 4 * 1024 * 1024
 
 
 def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
-    """The file's top-level object and, if it could not be used, why."""
+    """The file's top-level object and, if it could not be used, why.
+
+    Never blocks (a FIFO is refused, not opened for reading). A symbolic link is followed: dotfile
+    managers link settings files. A UTF-8 byte-order mark is read as JSON, as editors write it."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, follow_links=True, own=False, limit=_CONFIG_LIMIT)
     except FileNotFoundError:
         return {}, None
     except OSError as e:
         return {}, f"unreadable ({e.strerror or e})"
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return {}, "corrupt (not valid JSON)"
     if not isinstance(data, dict):
@@ -160,12 +149,16 @@ class ConsentStore:
             return False  # cannot mark it used: sending could repeat, so do not send
         return bool(taken)
 
+    def lock(self) -> Any:
+        """The lock every writer of the settings file holds (``telemetry/config.lock``)."""
+        ours = _telemetry_dir_beside(self.path)
+        folder = private_dirs(ours, shared_from=os.path.dirname(self.path), ours_from=ours)
+        return locked(os.path.join(folder, "config.lock"))
+
     def _modify(self, apply: Any) -> dict[str, Any]:
         path = self.path
-        directory = os.path.dirname(path)
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            with _FileLock(path + ".lock"):
+            with self.lock():
                 data, problem = _read_json_object(path)
                 if problem and problem.startswith("corrupt"):
                     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -3,8 +3,14 @@
 Local first: a report is written here before any provider sees it, so a person can read exactly
 what left (or would leave) the machine, and a report that could not be delivered is retried on a
 later run. Layout under ``~/.crawl4ai/telemetry/outbox/``: ``<event_id>.json`` holds the report's
-bytes, ``<event_id>.meta.json`` its delivery state. Files are mode 0600; the outbox is bounded in
-count and size (oldest delivered reports go first).
+bytes, ``<event_id>.meta.json`` its delivery state, ``.lock`` the lock every process takes to
+change the folder. Files are mode 0600 in a 0700 folder; the outbox is bounded in count and size
+across processes (oldest delivered reports go first).
+
+Nothing found here is trusted (see :mod:`._files`): a folder or file that is a symbolic link, a
+file of another user, or a meta file with a field of the wrong kind is skipped and counted
+(``summary()["skipped"]``), never read, sent or allowed to break pruning. Pruning also removes
+what a process killed mid-write leaves behind (temporary files, a report without its meta).
 
 States: ``pending`` (not delivered yet, will be retried), ``sent`` (the server accepted it),
 ``local`` (no remote provider: kept here only), ``failed`` (gave up after too many attempts or
@@ -13,14 +19,25 @@ too long), ``withheld`` (consent was withdrawn before it could be sent).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ._files import write_private
-from .settings import outbox_dir  # noqa: F401 - the outbox's folder is a setting
+from ._files import (
+    TEMP_SUFFIX,
+    UnsafePath,
+    is_own_regular,
+    locked,
+    private_dirs,
+    read_regular,
+    write_private,
+)
+from .settings import base_dir, outbox_dir, telemetry_dir
 
 PENDING, SENT, LOCAL, FAILED, WITHHELD = "pending", "sent", "local", "failed", "withheld"
 STATES = (PENDING, SENT, LOCAL, FAILED, WITHHELD)
@@ -31,6 +48,10 @@ MAX_ATTEMPTS = 5
 MAX_AGE_SECONDS = 7 * 24 * 3600
 # A pending report another live process is sending is left alone for this long.
 CLAIM_SECONDS = 120
+# Leftovers younger than this may be another process's write in progress: pruning waits.
+LEFTOVER_GRACE_SECONDS = 60
+_META_LIMIT = 64 * 1024
+REPORT_SUFFIX, META_SUFFIX, LOCK_NAME = ".json", ".meta.json", ".lock"
 
 
 @dataclass
@@ -55,6 +76,40 @@ def _valid_id(event_id: str) -> bool:
     return isinstance(event_id, str) and len(event_id) == 32 and all(c in "0123456789abcdef" for c in event_id)
 
 
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _is_time(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value) and value >= 0
+
+
+def _is_counts(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and _is_count(v) for k, v in value.items())
+
+
+# What each meta field must be; a file with any other value is skipped as a whole.
+_FIELD_CHECKS = {
+    "event_id": _valid_id, "state": lambda v: v in STATES, "created": _is_time,
+    "updated": _is_time, "attempts": _is_count, "provider": lambda v: isinstance(v, str),
+    "detail": lambda v: isinstance(v, str), "size": _is_count,
+    "exception_type": lambda v: isinstance(v, str), "removed": _is_counts,
+    "claimed_by": _is_count, "claimed_at": _is_time,
+}
+_REQUIRED = ("event_id", "state", "created", "updated")
+
+
+def _entry_from(data: Any, event_id: str) -> OutboxEntry | None:
+    if not isinstance(data, dict) or data.get("event_id") != event_id:
+        return None
+    if any(name not in data for name in _REQUIRED):
+        return None
+    fields = {k: v for k, v in data.items() if k in _FIELD_CHECKS}
+    if not all(_FIELD_CHECKS[k](v) for k, v in fields.items()):
+        return None
+    return OutboxEntry(**fields)
+
+
 class LocalOutbox:
     """A small query API over the outbox folder (used by the pipeline, ``status`` and the TUI)."""
 
@@ -69,21 +124,43 @@ class LocalOutbox:
         if not _valid_id(event_id):
             raise ValueError("not a report id")
         base = os.path.join(self.directory, event_id)
-        return base + ".json", base + ".meta.json"
+        return base + REPORT_SUFFIX, base + META_SUFFIX
+
+    def _ready(self) -> str:
+        """Create (or check) the folder: 0700 at every level, no links, ours."""
+        directory = self.directory
+        if self._explicit:
+            return private_dirs(directory, shared_from=directory, ours_from=directory)
+        return private_dirs(directory, shared_from=base_dir(), ours_from=telemetry_dir())
+
+    def _readable(self) -> bool:
+        """The folder exists and is safe to read from (checked, never created)."""
+        try:
+            if not os.path.lexists(self.directory):
+                return False
+            self._ready()
+            return True
+        except OSError:
+            return False
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with locked(os.path.join(self._ready(), LOCK_NAME)):
+            yield
 
     def add(self, event_id: str, payload: bytes, *, state: str, provider: str,
             exception_type: str = "", removed: dict[str, int] | None = None) -> OutboxEntry:
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
         report_path, _ = self._paths(event_id)
-        write_private(report_path, payload)
         now = time.time()
         entry = OutboxEntry(
             event_id=event_id, state=state, created=now, updated=now, provider=provider,
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
             claimed_by=os.getpid() if state == PENDING else 0, claimed_at=now if state == PENDING else 0.0,
         )
-        self._save(entry)
-        self.prune()
+        with self._locked():
+            write_private(report_path, payload)
+            self._save(entry)
+            self._prune()
         return entry
 
     def _save(self, entry: OutboxEntry) -> None:
@@ -91,62 +168,82 @@ class LocalOutbox:
         write_private(meta_path, json.dumps(asdict(entry), sort_keys=True).encode())
 
     def get(self, event_id: str) -> OutboxEntry | None:
+        """The entry, or None when it is missing or cannot be trusted as found."""
         try:
             _, meta_path = self._paths(event_id)
-            with open(meta_path, encoding="utf-8") as f:
-                data = json.load(f)
-            return OutboxEntry(**{k: v for k, v in data.items() if k in OutboxEntry.__dataclass_fields__})
-        except (OSError, ValueError, TypeError):
+            raw = read_regular(meta_path, follow_links=False, own=True, limit=_META_LIMIT)
+            return _entry_from(json.loads(raw.decode("utf-8")), event_id)
+        except (OSError, ValueError):
             return None
 
     def read(self, event_id: str) -> bytes:
-        """The exact bytes of the report, as sent (or as it would be sent)."""
+        """The exact bytes of the report, as sent (or as it would be sent).
+
+        OSError (:class:`UnsafePath`) for a report that is a link or another user's file."""
         report_path, _ = self._paths(event_id)
-        with open(report_path, "rb") as f:
-            return f.read()
+        if not self._readable():
+            raise UnsafePath(f"{self.directory} cannot be used")
+        return read_regular(report_path, follow_links=False, own=True, limit=MAX_BYTES)
 
     def replace_payload(self, event_id: str, payload: bytes) -> None:
         """Record the bytes a provider really transmitted."""
         report_path, _ = self._paths(event_id)
-        write_private(report_path, payload)
-        entry = self.get(event_id)
-        if entry is not None:
+        with self._locked():
+            entry = self.get(event_id)
+            if entry is None:
+                return  # pruned meanwhile: never bring back half an entry
+            write_private(report_path, payload)
             entry.size = len(payload)
             self._save(entry)
 
-    def entries(self, state: str | None = None) -> list[OutboxEntry]:
-        """All entries (newest first), optionally only those in ``state``."""
+    def _scan(self) -> tuple[list[OutboxEntry], list[str]]:
+        """(usable entries newest first, names of files that are not part of one)."""
+        if not self._readable():
+            return [], []
         try:
             names = os.listdir(self.directory)
         except OSError:
-            return []
-        out = []
+            return [], []
+        usable = []
         for name in names:
-            if name.endswith(".meta.json"):
-                entry = self.get(name[: -len(".meta.json")])
-                if entry is not None and (state is None or entry.state == state):
-                    out.append(entry)
-        out.sort(key=lambda e: e.created, reverse=True)
-        return out
+            if name.endswith(META_SUFFIX):
+                entry = self.get(name[: -len(META_SUFFIX)])
+                report = os.path.join(self.directory, name[: -len(META_SUFFIX)] + REPORT_SUFFIX)
+                if entry is not None and is_own_regular(report):
+                    usable.append(entry)
+        parts = {e.event_id + suffix for e in usable for suffix in (REPORT_SUFFIX, META_SUFFIX)}
+        others = [name for name in names if name not in parts and name != LOCK_NAME]
+        usable.sort(key=lambda e: e.created, reverse=True)
+        return usable, others
+
+    def entries(self, state: str | None = None) -> list[OutboxEntry]:
+        """All usable entries (newest first), optionally only those in ``state``."""
+        usable, _ = self._scan()
+        return usable if state is None else [e for e in usable if e.state == state]
 
     def mark(self, event_id: str, state: str, detail: str = "", *, attempted: bool = False) -> None:
-        entry = self.get(event_id)
-        if entry is None:
-            return
-        entry.state = state
-        entry.detail = detail
-        entry.updated = time.time()
-        if attempted:
-            entry.attempts += 1
-        if state != PENDING:
-            entry.claimed_by, entry.claimed_at = 0, 0.0
-        self._save(entry)
+        with self._locked():
+            entry = self.get(event_id)
+            if entry is None:
+                return
+            entry.state = state
+            entry.detail = detail
+            entry.updated = time.time()
+            if attempted:
+                entry.attempts += 1
+            if state != PENDING:
+                entry.claimed_by, entry.claimed_at = 0, 0.0
+            self._save(entry)
 
     def delete(self, event_id: str) -> bool:
+        with self._locked():
+            return self._delete(event_id)
+
+    def _delete(self, event_id: str) -> bool:
         removed = False
         for path in self._paths(event_id):
             try:
-                os.unlink(path)
+                os.unlink(path)  # a link is removed itself, never followed
                 removed = True
             except OSError:
                 pass
@@ -156,17 +253,20 @@ class LocalOutbox:
         """Pending reports of earlier runs this process may retry now (claimed for it)."""
         now = now or time.time()
         due = []
-        for entry in self.entries(PENDING):
-            if now - entry.created > MAX_AGE_SECONDS or entry.attempts >= MAX_ATTEMPTS:
-                self.mark(entry.event_id, FAILED, "gave up: too old or too many attempts")
-                continue
-            if entry.claimed_by == os.getpid():
-                continue
-            if entry.claimed_by and now - entry.claimed_at < CLAIM_SECONDS and _alive(entry.claimed_by):
-                continue
-            entry.claimed_by, entry.claimed_at = os.getpid(), now
-            self._save(entry)
-            due.append(entry)
+        with self._locked():
+            for entry in self.entries(PENDING):
+                if now - entry.created > MAX_AGE_SECONDS or entry.attempts >= MAX_ATTEMPTS:
+                    entry.state, entry.detail = FAILED, "gave up: too old or too many attempts"
+                    entry.claimed_by, entry.claimed_at = 0, 0.0
+                    self._save(entry)
+                    continue
+                if entry.claimed_by == os.getpid():
+                    continue
+                if entry.claimed_by and now - entry.claimed_at < CLAIM_SECONDS and _alive(entry.claimed_by):
+                    continue
+                entry.claimed_by, entry.claimed_at = os.getpid(), now
+                self._save(entry)
+                due.append(entry)
         return due
 
     def withhold_pending(self) -> int:
@@ -177,31 +277,55 @@ class LocalOutbox:
         return len(entries)
 
     def summary(self) -> dict[str, Any]:
+        usable, others = self._scan()
         counts = {state: 0 for state in STATES}
-        total = 0
-        for entry in self.entries():
-            counts[entry.state] = counts.get(entry.state, 0) + 1
-            total += entry.size
-        return {"directory": self.directory, "counts": counts, "bytes": total}
+        for entry in usable:
+            counts[entry.state] += 1
+        return {"directory": self.directory, "counts": counts,
+                "bytes": sum(e.size for e in usable), "skipped": len(others)}
 
     def prune(self) -> None:
-        entries = self.entries()
-        # Oldest first, delivered/settled before pending.
-        order = sorted(entries, key=lambda e: (e.state == PENDING, e.created))
-        count, size = len(entries), sum(e.size for e in entries)
+        with self._locked():
+            self._prune()
+
+    def _prune(self) -> None:
+        """Hold the cap (oldest settled reports first) and remove stale leftovers."""
+        usable, others = self._scan()
+        order = sorted(usable, key=lambda e: (e.state == PENDING, e.created))
+        count, size = len(usable), sum(e.size for e in usable)
         for entry in order:
             if count <= MAX_ENTRIES and size <= MAX_BYTES:
                 break
-            self.delete(entry.event_id)
+            self._delete(entry.event_id)
             count -= 1
             size -= entry.size
+        for name in others:
+            if _is_ours(name):
+                _remove_if_stale(os.path.join(self.directory, name))
+
+
+def _is_ours(name: str) -> bool:
+    """A name this module (or :func:`write_private`) could have written."""
+    if name.endswith(TEMP_SUFFIX):
+        return name.startswith(".")
+    stem = name.removesuffix(META_SUFFIX) if name.endswith(META_SUFFIX) else name.removesuffix(REPORT_SUFFIX)
+    return stem != name and _valid_id(stem)
+
+
+def _remove_if_stale(path: str) -> None:
+    try:
+        st = os.lstat(path)
+        if os.path.islink(path) or time.time() - st.st_mtime > LEFTOVER_GRACE_SECONDS:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:
+    """Is process ``pid`` still running (every platform: psutil, a crawl4ai dependency)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+        import psutil
+
+        return psutil.pid_exists(pid)
+    except Exception:
+        return True  # unsure: leave its claim alone until the claim expires

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ._text import without_controls
+
 MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-cuts our text
 MAX_INPUT = 64 * 1024  # redaction cost stays bounded for megabyte-sized messages
 MAX_FRAMES = 60
@@ -554,6 +556,7 @@ def redact_text(text: Any, removed: Counter[str] | None = None, local: LocalName
             text = str(text)
         except Exception:
             return "<unprintable>"
+    text = without_controls(text)  # no terminal escapes in a report (see _text)
     if len(text) > MAX_INPUT:
         # Drop the last, possibly cut, word too: half a token would no longer look like one.
         text = text[:MAX_INPUT].rsplit(None, 1)[0] + " " + ELLIPSIS

@@ -102,12 +102,12 @@ def test_unwritable_config_keeps_choice_for_this_process(home, monkeypatch):
 
 WRITER = r"""
 import sys
-from crawl4ai.telemetry.consent import ConsentStore, _FileLock, _atomic_write, _read_json_object
+from crawl4ai.telemetry.consent import ConsentStore, _atomic_write, _read_json_object
 store = ConsentStore()
 n = int(sys.argv[1])
 for i in range(20):
     # A foreign tool writing its own key under the same lock discipline...
-    with _FileLock(store.path + ".lock"):
+    with store.lock():
         data, _ = _read_json_object(store.path)
         data[f"tool{n}_{i}"] = i
         _atomic_write(store.path, data)

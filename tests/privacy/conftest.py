@@ -42,7 +42,7 @@ class Reporting:
         events = self.server.wait_for_events(expected, timeout=15)
         assert len(events) == expected, f"expected {expected} reports, the server got {len(events)}"
         blobs = {**server_blobs(self.server), **outbox_blobs(self.home)}
-        reports = [b for name, b in blobs.items() if name.startswith("outbox:") and not name.endswith(".meta.json")]
+        reports = [b for name, b in blobs.items() if name.startswith("outbox:") and name.endswith(".json") and not name.endswith(".meta.json")]
         assert len(reports) == expected, f"expected {expected} reports in the outbox, found {len(reports)}"
         for report in reports:
             json.loads(report)

@@ -34,6 +34,7 @@ from typing import Any
 
 from .. import environment as _environment
 from .._debug import internal_error
+from .._text import printable
 from ._request import (
     ALWAYS,
     DENY,
@@ -364,8 +365,10 @@ def _glyph(fancy: str, plain: str) -> str:
 
 
 def _say(text: str) -> None:
+    """Print our text, which may quote text we did not write (an exception's name, a report):
+    control characters are shown as escapes, never obeyed by the terminal."""
     try:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(printable(text, multiline=True) + "\n")
         sys.stdout.flush()
     except Exception:
         pass

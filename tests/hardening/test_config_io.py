@@ -1,0 +1,87 @@
+"""The settings file as found: a FIFO never blocks, a BOM is JSON, others' keys survive, locks are ours."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry.consent import ConsentStore
+from tests.conftest import read_config
+from tests.hardening.watchdog import hung, run_guarded
+
+FIFO_ONLY = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+
+
+def _config(home):
+    path = home / ".crawl4ai" / "config.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@FIFO_ONLY
+def test_a_fifo_settings_file_never_blocks_the_first_error(home):
+    os.mkfifo(_config(home))
+    result = run_guarded(
+        """
+        from crawl4ai import telemetry
+        try:
+            raise RuntimeError("first error")
+        except RuntimeError as exc:
+            telemetry.capture_exception(exc)
+        print("captured")
+        print(telemetry.status()["config_problem"])
+        """, home, bound=20, CRAWL4AI_DOCKER="true")
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "captured" in result.stdout
+    assert "not a regular file" in result.stdout
+
+
+@FIFO_ONLY
+def test_a_fifo_settings_file_is_never_replaced_by_a_choice(home):
+    path = _config(home)
+    os.mkfifo(path)
+    result = run_guarded(
+        """
+        import warnings
+        from crawl4ai import telemetry
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            telemetry.enable()
+        print(caught[0].message)
+        """, home, bound=20)
+    assert not hung(result), result.stderr
+    assert "not a regular file" in result.stdout
+    assert path.is_fifo()
+
+
+def test_a_byte_order_mark_is_read_as_json_and_other_keys_survive(home):
+    path = _config(home)
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(
+        {"browser": {"headless": False}, "telemetry": {"consent": "denied"}}).encode())
+    status = telemetry.status()
+    assert status["config_problem"] is None
+    assert status["consent"] == "denied"
+    telemetry.enable(email="me@example.com")
+    data = read_config(home)
+    assert data["browser"] == {"headless": False}
+    assert data["telemetry"]["consent"] == "always"
+    assert not list(path.parent.glob("config.json.corrupt-*"))
+
+
+def test_a_linked_settings_file_is_followed_for_dotfile_managers(home, tmp_path):
+    real = tmp_path / "dotfiles" / "config.json"
+    real.parent.mkdir()
+    real.write_text(json.dumps({"telemetry": {"consent": "always"}, "other": 1}))
+    _config(home).symlink_to(real)
+    assert ConsentStore().load()["consent"] == "always"
+
+
+def test_the_settings_lock_lives_in_the_telemetry_folder(home):
+    telemetry.enable()
+    folder = home / ".crawl4ai" / "telemetry"
+    assert (folder / "config.lock").is_file()
+    assert not (home / ".crawl4ai" / "config.json.lock").exists()
