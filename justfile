@@ -33,4 +33,4 @@ bench: setup
     {{py}} benchmarks/run.py
 
 lint: setup
-    {{py}} -m ruff check crawl4ai tests
+    {{py}} -m ruff check crawl4ai tui tests

@@ -11,6 +11,9 @@
 # - after `crawl4ai` (or `crawl4ai.async_webcrawler`) has run: wrap crawl4ai's crawl steps
 #   (crawl4ai.telemetry.integrations.crawl4ai).
 # - after `crawl4ai.cli` has run: also mount `crwl telemetry`.
+# - `import crawl4ai.telemetry.tui` in an editable install: the dashboard lives in the
+#   repository's top-level tui/ folder (the wheel maps it into place at build time), so map that
+#   one name to it, and nothing else of the repository.
 # CRAWL4AI_TELEMETRY_HOOK=0 switches the patching off (`crawl4ai.telemetry.install()` still
 # works); nothing is patched while CRAWL4AI_TELEMETRY=0 or DO_NOT_TRACK=1 is set.
 #
@@ -23,7 +26,8 @@ import os
 import sys
 
 # The modules whose execution the finder follows; every other import costs one set lookup.
-_WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli"})
+_WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli", "crawl4ai.telemetry.tui"})
+_TUI = "crawl4ai.telemetry.tui"
 
 
 def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the real crawl4ai
@@ -35,6 +39,17 @@ def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the rea
         if os.path.exists(os.path.join(candidate, "telemetry", "__init__.py")):
             found.append(candidate)
     return found
+
+
+def _repository_tui(path):  # the editable install's tui/ spec, or None
+    for telemetry_dir in path or ():
+        folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(telemetry_dir))), "tui")
+        init = os.path.join(folder, "__init__.py")
+        if os.path.exists(init):
+            from importlib.util import spec_from_file_location
+
+            return spec_from_file_location(_TUI, init, submodule_search_locations=[folder])
+    return None
 
 
 def _after_import(name):  # right after a watched module has run; never raises
@@ -94,7 +109,9 @@ class _Crawl4aiFinder:  # wakes up for the watched modules only; the normal find
                 if spec is not None:
                     break
             else:
-                return None
+                return _repository_tui(path) if fullname == _TUI else None
+            if fullname == _TUI:
+                return spec
             if fullname == "crawl4ai":
                 locations = spec.submodule_search_locations
                 if locations is not None and not any(

@@ -7,6 +7,9 @@
     crwl telemetry disable --forget-email   ...and remove the stored email too
     crwl telemetry forget-email          remove the stored email, keep the consent
     crwl telemetry -h | --help | --version
+    crwl telemetry dashboard             the Textual dashboard (also: no verb, on a terminal)
+    crwl telemetry reports | show ID | send [ID|--pending] | delete ID|--all | preview
+                                         the reports in the local outbox (each with --json)
 
 Each verb is a few lines around the public Python API (:mod:`crawl4ai.telemetry.api`), so the
 CLI and ``telemetry.enable/disable/status`` behave identically. Exit codes: 0 done, 1 the choice
@@ -43,7 +46,7 @@ def _epilog() -> str:
 app = typer.Typer(
     name="telemetry",
     help="Crash reports for Crawl4AI: see what is sent and decide whether it is.\n\n"
-         "Without a command, shows the status.",
+         "Without a command, shows the status (on a terminal, in the dashboard).",
     epilog=_epilog(),
     no_args_is_help=False,
     add_completion=False,
@@ -101,8 +104,10 @@ def _root(
 ) -> None:
     """Crash reports for Crawl4AI: see what is sent and decide whether it is.
 
-    Without a command, shows the status."""
+    Without a command, shows the status (on a terminal, in the dashboard)."""
     if ctx.invoked_subcommand is None:
+        if _on_a_terminal() and _open_dashboard():
+            return
         _print_status(_api().status())
 
 
@@ -186,7 +191,7 @@ def status(
         _print_status(result)
 
 
-def _headline(result: dict[str, Any]) -> str:
+def headline(result: dict[str, Any]) -> str:
     if result.get("keeps_locally") and not result["enabled"]:
         return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
                 "machine")
@@ -215,7 +220,8 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
     return line
 
 
-def _print_status(result: dict[str, Any]) -> None:
+def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The status as (label, value) rows: printed here, shown by the dashboard."""
     sources = result.get("sources") or {}
     rows = [
         ("Why", result["reason"]),
@@ -245,11 +251,152 @@ def _print_status(result: dict[str, Any]) -> None:
         rows.append(("This process", ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()))))
     if result.get("warning"):
         rows.append(("Warning", result["warning"]))
-    typer.echo(f"Crawl4AI telemetry: {printable(_headline(result))}")
+    return rows
+
+
+def _print_status(result: dict[str, Any]) -> None:
+    rows = status_rows(result)
+    typer.echo(f"Crawl4AI telemetry: {printable(headline(result))}")
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
         # Values quote what we did not write (env values, paths, outbox fields): never raw.
         typer.echo(f"  {label + ':':<{width}} {printable(value)}")
+
+
+# -- the dashboard and the report verbs: a few lines each around crawl4ai.telemetry.reports -----
+
+
+def _on_a_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _open_dashboard() -> bool:
+    """Run the Textual dashboard; False (with a note on stderr) when it cannot start."""
+    try:
+        from .tui import run_dashboard
+    except ImportError as e:
+        typer.echo(f"The dashboard is not available ({e.name or e}); showing the status.", err=True)
+        return False
+    run_dashboard()
+    return True
+
+
+def _reports() -> Any:
+    from . import reports
+
+    return reports
+
+
+def _dump(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, sort_keys=True, default=str, ensure_ascii=True))
+
+
+def _resolved(call: Any, ref: str) -> Any:
+    try:
+        return call(ref)
+    except LookupError as e:
+        typer.echo(f"Error: {e.args[0]}. See: crwl telemetry reports", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _when(timestamp: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+
+
+@app.command()
+def dashboard() -> None:
+    """Open the dashboard: status, consent, reports, the sample and the scrubber playground."""
+    if not _on_a_terminal():
+        typer.echo("Error: the dashboard needs a terminal; try: crwl telemetry status", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if not _open_dashboard():
+        raise typer.Exit(EXIT_NOT_SAVED)
+
+
+@app.command("reports")
+def list_reports(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the reports in the local outbox, newest first."""
+    rows = _reports().list_reports()
+    if as_json:
+        return _dump([row.as_dict() for row in rows])
+    if not rows:
+        typer.echo("The local outbox is empty.")
+    for row in rows:
+        typer.echo(f"{row.event_id[:12]}  {_when(row.created)}  {row.state:<8}  "
+                   f"{printable(row.exception_type or '?'):<24} {printable(row.where)}")
+
+
+@app.command()
+def show(
+    ref: str = typer.Argument(..., metavar="ID", help="A report id (or its first characters)."),
+    as_json: bool = typer.Option(False, "--json", help="The report with its record, as JSON."),
+    markdown: bool = typer.Option(False, "--markdown", help="As a GitHub issue body."),
+) -> None:
+    """Show one report: the exact redacted bytes, what was removed, and its delivery history."""
+    reports = _reports()
+    if markdown:
+        return typer.echo(_resolved(reports.issue_markdown, ref), nl=False)
+    detail = _resolved(reports.get, ref)
+    if as_json:
+        return _dump(detail.as_dict())
+    typer.echo(detail.pretty())
+    removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
+    typer.echo(f"\nRemoved by the scrubber: {removed}")
+    for when, state, what in detail.history:
+        typer.echo(f"{_when(when)}  {state:<8}  {printable(what)}")
+
+
+@app.command()
+def send(
+    ref: Optional[str] = typer.Argument(None, metavar="[ID]", help="The report to send."),  # noqa: UP045
+    pending: bool = typer.Option(False, "--pending", help="Send every pending report."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Send one report now, or every pending one (--pending). Exit 1 if one was not delivered."""
+    if (ref is None) == (not pending):
+        raise typer.BadParameter("give a report ID or --pending, not both")
+    reports = _reports()
+    outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
+    if as_json:
+        _dump([vars(o) for o in outcomes])
+    else:
+        for o in outcomes:
+            typer.echo(f"{o.event_id[:12]}  {'sent' if o.sent else 'not sent: ' + o.reason}")
+        if pending and not outcomes:
+            typer.echo("No report is pending.")
+    if not all(o.sent for o in outcomes):
+        raise typer.Exit(EXIT_NOT_SAVED)
+
+
+@app.command()
+def delete(
+    ref: Optional[str] = typer.Argument(None, metavar="[ID]", help="The report to delete."),  # noqa: UP045
+    everything: bool = typer.Option(False, "--all", help="Delete every report in the outbox."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Delete one report from the local outbox, or all of them (--all)."""
+    if (ref is None) == (not everything):
+        raise typer.BadParameter("give a report ID or --all, not both")
+    reports = _reports()
+    deleted = [_resolved(reports.delete, ref)] if ref else None
+    count = reports.clear() if everything else 1
+    if as_json:
+        return _dump({"deleted": count, "ids": deleted})
+    typer.echo(f"Deleted {count} report(s).")
+
+
+@app.command()
+def preview(as_json: bool = typer.Option(False, "--json", help="The redacted sample report only.")) -> None:
+    """Show a sample crash raw, then the redacted report it would produce (nothing is sent)."""
+    sample = _reports().sample()
+    if as_json:
+        return _dump(sample.report)
+    typer.echo("A synthetic Crawl4AI crash, as Python prints it:\n")
+    typer.echo(sample.raw)
+    typer.echo("\nThe report telemetry would make of it (this is all that could leave):\n")
+    typer.echo(sample.pretty())
 
 
 def run(args: list[str], prog_name: str = "crwl telemetry") -> int:

@@ -45,6 +45,7 @@ STATES = (PENDING, SENT, LOCAL, FAILED, WITHHELD)
 MAX_ENTRIES = 200
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ATTEMPTS = 5
+MAX_HISTORY = 20
 MAX_AGE_SECONDS = 7 * 24 * 3600
 # A pending report another live process is sending is left alone for this long.
 CLAIM_SECONDS = 120
@@ -70,6 +71,11 @@ class OutboxEntry:
     removed: dict[str, int] = field(default_factory=dict)
     claimed_by: int = 0
     claimed_at: float = 0.0
+    # Delivery history, oldest first: [time, state, detail] per change (the dashboard shows it).
+    history: list[list[Any]] = field(default_factory=list)
+
+    def record(self, state: str, detail: str, when: float) -> None:
+        self.history = [*self.history, [when, state, detail]][-MAX_HISTORY:]
 
 
 def _valid_id(event_id: str) -> bool:
@@ -88,13 +94,19 @@ def _is_counts(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and _is_count(v) for k, v in value.items())
 
 
+def _is_history(value: Any) -> bool:
+    return isinstance(value, list) and len(value) <= MAX_HISTORY and all(
+        isinstance(step, list) and len(step) == 3 and _is_time(step[0]) and step[1] in STATES
+        and isinstance(step[2], str) for step in value)
+
+
 # What each meta field must be; a file with any other value is skipped as a whole.
 _FIELD_CHECKS = {
     "event_id": _valid_id, "state": lambda v: v in STATES, "created": _is_time,
     "updated": _is_time, "attempts": _is_count, "provider": lambda v: isinstance(v, str),
     "detail": lambda v: isinstance(v, str), "size": _is_count,
     "exception_type": lambda v: isinstance(v, str), "removed": _is_counts,
-    "claimed_by": _is_count, "claimed_at": _is_time,
+    "claimed_by": _is_count, "claimed_at": _is_time, "history": _is_history,
 }
 _REQUIRED = ("event_id", "state", "created", "updated")
 
@@ -157,6 +169,7 @@ class LocalOutbox:
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
             claimed_by=os.getpid() if state == PENDING else 0, claimed_at=now if state == PENDING else 0.0,
         )
+        entry.record(state, "kept in the outbox", now)
         with self._locked():
             write_private(report_path, payload)
             self._save(entry)
@@ -229,6 +242,7 @@ class LocalOutbox:
             entry.state = state
             entry.detail = detail
             entry.updated = time.time()
+            entry.record(state, detail, entry.updated)
             if attempted:
                 entry.attempts += 1
             if state != PENDING:

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from . import chain, settings
 from . import consent as _consent
 from . import environment as _environment
-from . import settings
 from ._debug import internal_error
 
 _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
@@ -43,13 +43,8 @@ def _is_cancellation(exc: BaseException) -> bool:
 
 def mark_seen(exc: BaseException) -> bool:
     """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before."""
-    e: BaseException | None = exc
-    hops = 0
-    while e is not None and hops < 10:
-        if getattr(e, _SEEN_ATTR, False):
-            return False
-        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
-        hops += 1
+    if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+        return False
     try:
         setattr(exc, _SEEN_ATTR, True)
     except Exception:

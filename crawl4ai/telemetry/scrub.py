@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from ._text import without_controls
+from .ownership import owner_of_module
 
 MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-cuts our text
 MAX_INPUT = 64 * 1024  # redaction cost stays bounded for megabyte-sized messages
@@ -804,7 +805,7 @@ def scrub_caller_context(
         return {}
     out: dict[str, Any] = {}
     module = context.get("module")
-    public = isinstance(module, str) and (module == "crawl4ai" or module.startswith("crawl4ai."))
+    public = owner_of_module(module).crawl4ai
     for key, value in context.items():
         if key not in ALLOWED_CONTEXT_KEYS:
             _count(removed, "context")

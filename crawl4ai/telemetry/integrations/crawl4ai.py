@@ -54,6 +54,7 @@ from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
 
+from .. import chain
 from .._debug import internal_error
 from ..consent import env_kill_switch
 
@@ -72,7 +73,6 @@ verdicts: Counter[str] = Counter()
 TELEMETRY_COMMAND = "telemetry"
 _MARK = "__crawl4ai_telemetry_wrapped__"
 _VERDICT_ATTR = "__crawl4ai_telemetry_verdict__"
-_MAX_CHAIN = 10
 
 # Exception classes, by (module, qualified name) so nothing is imported to check them, that mean
 # the site, the network or the browser failed rather than crawl4ai.
@@ -124,24 +124,11 @@ _USAGE_TYPES = (ValueError, TypeError, LookupError, NotImplementedError, ImportE
 # Classification
 
 
-def _module_of(frame: Any) -> str | None:
-    module = frame.f_globals.get("__name__") if isinstance(frame.f_globals, dict) else None
-    return module if isinstance(module, str) else None
-
-
-def _is_own(module: str | None) -> bool:
-    return module is not None and (module == "crawl4ai.telemetry" or module.startswith("crawl4ai.telemetry."))
-
-
 def _frame_origin(frame: Any) -> str:
-    """crawl4ai, stdlib, package or user (the same notion of "user code" the reports use);
-    telemetry's own frames are "telemetry"."""
-    module = _module_of(frame)
-    if _is_own(module):
-        return "telemetry"
-    from ..build import classify_file
+    """crawl4ai, telemetry, library, stdlib or user: :mod:`..ownership` decides."""
+    from ..ownership import owner_of_frame
 
-    return classify_file(frame.f_code.co_filename, module)[0]
+    return owner_of_frame(frame).origin
 
 
 def _innermost(tb: TracebackType) -> TracebackType:
@@ -177,20 +164,8 @@ def raised_on_purpose_by_crawl4ai(exc: BaseException) -> bool:
 def unwrap(exc: BaseException) -> list[BaseException]:
     """``[exc, …, original]``: follows explicit causes, and the context of an exception crawl4ai
     raised on purpose while handling another one (that is how it wraps errors)."""
-    chain = [exc]
-    current = exc
-    while len(chain) < _MAX_CHAIN:
-        if current.__cause__ is not None:
-            inner = current.__cause__
-        elif current.__context__ is not None and raised_on_purpose_by_crawl4ai(current):
-            inner = current.__context__  # also when crawl4ai suppressed it (``from None``)
-        else:
-            break
-        if any(inner is seen for seen in chain):
-            break
-        chain.append(inner)
-        current = inner
-    return chain
+    # A context counts also when crawl4ai suppressed it (``from None``).
+    return chain.line(exc, context=raised_on_purpose_by_crawl4ai)
 
 
 def _is_one_of(exc: BaseException, classes: frozenset[tuple[str, str]]) -> bool:
@@ -230,8 +205,9 @@ def _origin(exc: BaseException) -> str | None:
 
 
 def _defined_in_crawl4ai(cls: type) -> bool:
-    module = getattr(cls, "__module__", "") or ""
-    return module.startswith("crawl4ai.") and not _is_own(module)
+    from ..ownership import owner_of_class
+
+    return owner_of_class(cls).crawl4ai
 
 
 def classify(exc: BaseException) -> tuple[str, BaseException]:

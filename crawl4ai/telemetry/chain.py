@@ -1,0 +1,85 @@
+"""Walking an exception chain: the one walk, with the one cap, that every part of telemetry uses.
+
+An exception can carry others: its explicit cause (``raise … from e``), the exception it was
+raised while handling (``__context__``, unless suppressed with ``from None``), and, for an
+exception group, its sub-exceptions. The report lists them, the fingerprint looks inside them,
+the dedupe marks them, the classifier unwraps crawl4ai's wrappers through them. All of them walk
+here, so they agree on what is in a chain and on how far to look (:data:`MAX_CHAIN` exceptions;
+a cycle is visited once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MAX_CHAIN = 10
+
+CAUSE = "__cause__"
+CONTEXT = "__context__"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One exception of a chain: ``index`` in walk order (the first is the one walked from),
+    the ``parent`` link's index and how it hangs from it (``source``: ``__cause__``,
+    ``__context__`` or ``exceptions[i]``); the first link has neither."""
+
+    exception: BaseException
+    index: int
+    parent: int | None = None
+    source: str | None = None
+
+
+def follows_context(exc: BaseException) -> bool:
+    """Python's own rule, the one tracebacks print: the context unless ``from None`` hid it."""
+    return not exc.__suppress_context__
+
+
+def sub_exceptions(exc: BaseException) -> tuple[BaseException, ...]:
+    """The exceptions an exception group holds (nothing for any other exception)."""
+    members = getattr(exc, "exceptions", None)
+    if not isinstance(members, (list, tuple)) or not hasattr(exc, "derive"):
+        return ()
+    return tuple(m for m in members if isinstance(m, BaseException))
+
+
+def is_group(exc: BaseException) -> bool:
+    return isinstance(getattr(exc, "exceptions", None), (list, tuple)) and hasattr(exc, "derive")
+
+
+def walk(
+    exc: BaseException,
+    *,
+    groups: bool = True,
+    context: Callable[[BaseException], bool] = follows_context,
+) -> list[Link]:
+    """The chain from ``exc``, depth first (an exception, then its cause or context, then its
+    group members), at most :data:`MAX_CHAIN` links, each exception once.
+
+    ``groups=False`` follows causes and contexts only (a straight line); ``context`` decides,
+    for an exception without a cause, whether its ``__context__`` belongs to the chain."""
+    out: list[Link] = []
+    seen: set[int] = set()
+    pending: list[tuple[BaseException, int | None, str | None]] = [(exc, None, None)]
+    while pending and len(out) < MAX_CHAIN:
+        current, parent, source = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        link = Link(current, len(out), parent, source)
+        out.append(link)
+        nested: list[tuple[BaseException, int | None, str | None]] = []
+        if current.__cause__ is not None:
+            nested.append((current.__cause__, link.index, CAUSE))
+        elif current.__context__ is not None and context(current):
+            nested.append((current.__context__, link.index, CONTEXT))
+        if groups:
+            nested.extend((sub, link.index, f"exceptions[{i}]") for i, sub in enumerate(sub_exceptions(current)))
+        pending.extend(reversed(nested))
+    return out
+
+
+def line(exc: BaseException, context: Callable[[BaseException], bool] = follows_context) -> list[BaseException]:
+    """``[exc, its cause or context, …]``: the straight chain, groups not entered."""
+    return [link.exception for link in walk(exc, groups=False, context=context)]

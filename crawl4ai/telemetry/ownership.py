@@ -1,0 +1,388 @@
+"""Whose code is this frame: Crawl4AI's, a known library's, the standard library's, or the user's.
+
+This is the one place that decides it; build, scrub, the classifier and the dedupe all ask here.
+
+- **crawl4ai** (and **telemetry**, this add-on inside it): files of the ``crawl4ai`` distribution.
+- **library**: files of a distribution in Crawl4AI's dependency closure (its required
+  dependencies, theirs, and so on; this add-on's own, with its Sentry transport). The closure is
+  read with :mod:`importlib.metadata`, never guessed from a ``site-packages`` path: a user's own
+  crawler installed with ``pip install .`` sits in ``site-packages`` too, and it is the user's.
+- **stdlib**: files under the interpreter's standard-library directory (not its site-packages),
+  frozen modules, and built-in modules.
+- **user**: everything else, wherever it is installed. Reports keep only that such a frame
+  exists: no path, module, function or line, and never in the fingerprint or a kept message.
+
+A file belongs to a distribution when it lies under one of the distribution's top-level names in
+the folder the distribution is installed in (``<site>/httpx/...`` for ``httpx``). The index of
+those names costs about 0.1-0.3 s to read from the installed metadata, so it is built once, on
+first use, and kept both in memory and in a private file in the telemetry folder (mode 0600,
+checked on read, rebuilt whenever the set of installed distributions changes). That file holds
+digests only: no package name or path is written down, not even locally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import sysconfig
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from types import FrameType
+from typing import Any
+
+CRAWL4AI = "crawl4ai"
+TELEMETRY = "telemetry"
+LIBRARY = "library"
+STDLIB = "stdlib"
+USER = "user"
+
+USER_CODE = "<user code>"
+
+# Where the closure starts: Crawl4AI, and this add-on with the extra that brings its transport.
+_ROOTS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("crawl4ai", frozenset()),
+    ("crawl4ai-telemetry", frozenset({"sentry"})),
+)
+_CACHE_VERSION = 1
+_MAX_DISTRIBUTIONS = 2000  # a bound on the closure walk, far above any real environment
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns a code file. ``file`` is relative to where its owner is installed (for a user
+    file, :data:`USER_CODE`)."""
+
+    origin: str
+    file: str
+
+    @property
+    def known(self) -> bool:
+        """Crawl4AI's, this add-on's, a known library's or the standard library's."""
+        return self.origin != USER
+
+    @property
+    def crawl4ai(self) -> bool:
+        """Crawl4AI's own code (this add-on excluded)."""
+        return self.origin == CRAWL4AI
+
+
+_USER = Owner(USER, USER_CODE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public questions
+
+
+def owner_of_file(filename: str, module: str | None = None) -> Owner:
+    """The owner of the code file ``filename`` (``module`` is the module's ``__name__``, if known).
+
+    A module name never decides on its own: a user's ``crawl4ai/`` folder or ``requests.py``
+    shadowing a library is still the user's, because its file is not the library's."""
+    if not isinstance(filename, str) or not filename:
+        return _USER
+    return _owner_of_file(filename, module if isinstance(module, str) else None)
+
+
+def owner_of_frame(frame: FrameType) -> Owner:
+    """The owner of the code running in ``frame``."""
+    globals_ = frame.f_globals
+    module = globals_.get("__name__") if isinstance(globals_, dict) else None
+    return owner_of_file(frame.f_code.co_filename, module)
+
+
+def owner_of_module(name: str | None) -> Owner:
+    """The owner of the module called ``name`` (as loaded in this process).
+
+    Built-in modules (no file) are the standard library's; a module that is not loaded, or has
+    no file and is not built in, is the user's (nothing shows it is anybody else's)."""
+    if not isinstance(name, str) or not name:
+        return _USER
+    if name in ("builtins", "__builtin__") or name in sys.builtin_module_names:
+        return Owner(STDLIB, f"<built-in {name}>")
+    module = sys.modules.get(name)
+    filename = getattr(module, "__file__", None)
+    if isinstance(filename, str) and filename:
+        return owner_of_file(filename, name)
+    spec = getattr(module, "__spec__", None)
+    if getattr(spec, "origin", None) in ("built-in", "frozen") and name.split(".")[0] in _stdlib_names():
+        return Owner(STDLIB, f"<built-in {name}>")
+    return _USER
+
+
+def owner_of_class(cls: type) -> Owner:
+    """The owner of the module that defines ``cls``."""
+    return owner_of_module(getattr(cls, "__module__", None))
+
+
+def prepare() -> None:
+    """Build the index now (on a worker thread), so a caller never pays for it."""
+    _index()
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding one file
+
+
+@lru_cache(maxsize=4096)
+def _owner_of_file(filename: str, module: str | None) -> Owner:
+    if filename.startswith("<frozen "):
+        return Owner(STDLIB, filename)
+    if filename.startswith("<"):
+        return _USER  # <string>, <stdin>, a notebook cell: code the user typed
+    path = os.path.normcase(os.path.abspath(filename))
+    own = _own_package_dir()
+    if path.startswith(own + os.sep):
+        return Owner(TELEMETRY, "crawl4ai/telemetry/" + _relative(path, own))
+    found = _distribution_file(path)
+    if found is not None:
+        return Owner(*found)
+    for root in _stdlib_dirs():
+        if path.startswith(root + os.sep) and not _in_site_dir(path, root):
+            return Owner(STDLIB, _relative(path, root))
+    return _USER
+
+
+def _relative(path: str, root: str) -> str:
+    return path[len(root) + 1:].replace(os.sep, "/")
+
+
+def _in_site_dir(path: str, root: str) -> bool:
+    parts = _relative(path, root).split("/")
+    return "site-packages" in parts or "dist-packages" in parts
+
+
+def _distribution_file(path: str) -> tuple[str, str] | None:
+    """(crawl4ai or library, file relative to its install folder) for a file of the closure."""
+    index = _index()
+    for site in _sites(tuple(sys.path)):
+        if path.startswith(site + os.sep):
+            relative = _relative(path, site)
+            parts = relative.split("/")
+            candidates = [parts[0].split(".", 1)[0]] if len(parts) == 1 else [parts[0], "/".join(parts[:2])]
+            for top in candidates:
+                origin = index.origins.get(_entry(site, top))
+                if origin is not None:
+                    return origin, relative
+    return None
+
+
+@lru_cache(maxsize=8)
+def _sites(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The import path's folders, longest first (the tightest folder decides)."""
+    folders = {os.path.normcase(os.path.abspath(p)) for p in path if isinstance(p, str) and p}
+    return tuple(sorted(folders, key=len, reverse=True))
+
+
+def _entry(site: str, top: str) -> str:
+    """An index key: a digest, so the cache on disk holds no package names or paths."""
+    return hashlib.sha256(f"{site}\0{top}".encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _own_package_dir() -> str:
+    return os.path.normcase(os.path.dirname(os.path.abspath(__file__)))
+
+
+@lru_cache(maxsize=1)
+def _stdlib_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths.get("stdlib"), paths.get("platstdlib")}
+    return tuple(sorted({os.path.normcase(os.path.abspath(d)) for d in dirs if d}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _stdlib_names() -> frozenset[str]:
+    return frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+
+
+# ---------------------------------------------------------------------------------------------
+# The index: (install folder, top-level name) -> distribution, for the dependency closure
+
+
+@dataclass(frozen=True)
+class _Index:
+    origins: dict[str, str]  # _entry(install folder, top-level name) -> CRAWL4AI or LIBRARY
+
+
+_index_lock = threading.Lock()
+_index_value: _Index | None = None
+
+
+def _index() -> _Index:
+    global _index_value
+    if _index_value is None:
+        with _index_lock:
+            if _index_value is None:
+                _index_value = _load_or_build()
+    return _index_value
+
+
+def _load_or_build() -> _Index:
+    from importlib import metadata
+
+    distributions = _installed(metadata)
+    key = _cache_key(distributions)
+    cached = _read_cache(key)
+    if cached is not None:
+        return cached
+    index = _build(distributions)
+    _write_cache(key, index)
+    return index
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed(metadata: Any) -> dict[str, Any]:
+    """Normalised name -> distribution, the first found on ``sys.path`` winning (as imports do)."""
+    out: dict[str, Any] = {}
+    for dist in metadata.distributions():
+        name = getattr(dist, "_normalized_name", None) or dist.metadata.get("Name") or ""
+        out.setdefault(_normalise(name), dist)
+    return out
+
+
+def _closure(distributions: dict[str, Any]) -> set[str]:
+    """Names of the distributions Crawl4AI (and this add-on) need: required dependencies only,
+    with environment markers evaluated for this interpreter."""
+    try:
+        from packaging.markers import Marker
+    except Exception:  # pragma: no cover - packaging is one of crawl4ai's own dependencies
+        Marker = None  # type: ignore[assignment]
+    seen: set[str] = set()
+    todo = [(_normalise(name), extras) for name, extras in _ROOTS]
+    while todo and len(seen) < _MAX_DISTRIBUTIONS:
+        name, extras = todo.pop()
+        if name in seen or name not in distributions:
+            continue
+        seen.add(name)
+        for requirement in distributions[name].requires or ():
+            spec, _, marker = requirement.partition(";")
+            if marker.strip() and not _marker_holds(Marker, marker.strip(), extras):
+                continue
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", spec)
+            if match:
+                todo.append((_normalise(match.group(1)), frozenset()))
+    return seen
+
+
+def _marker_holds(marker_class: Any, marker: str, extras: frozenset[str]) -> bool:
+    if marker_class is None:
+        return "extra" not in marker
+    try:
+        parsed = marker_class(marker)
+        return any(parsed.evaluate({"extra": extra}) for extra in (*extras, ""))
+    except Exception:
+        return False
+
+
+def _build(distributions: dict[str, Any]) -> _Index:
+    origins: dict[str, str] = {}
+    for name in sorted(_closure(distributions)):
+        dist = distributions[name]
+        try:
+            site = os.path.normcase(os.path.abspath(str(dist.locate_file(""))))
+        except Exception:
+            continue
+        origin = CRAWL4AI if name == "crawl4ai" else LIBRARY
+        for top in _top_level_names(dist):
+            origins.setdefault(_entry(site, top), origin)
+    return _Index(origins)
+
+
+def _top_level_names(dist: Any) -> set[str]:
+    """The importable names a distribution installs, read from its RECORD: ``httpx``, ``six``
+    (for ``six.py``), and for a namespace package (no ``__init__.py``) one level deeper
+    (``google/protobuf``), since other distributions, the user's too, share the namespace."""
+    record = dist.read_text("RECORD") or ""
+    # The path is the first field; a path with a comma is quoted, and never a package we need.
+    files = [tuple(line.split(",", 1)[0].split("/")) for line in record.splitlines() if line and line[0] != '"']
+    packages = {parts[0] for parts in files if len(parts) == 2 and parts[1] == "__init__.py"}
+    names: set[str] = set()
+    for parts in files:
+        top = parts[0]
+        if top in ("..", "__pycache__") or top.endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if len(parts) == 1:
+            if top.endswith((".py", ".so", ".pyd")):
+                names.add(top.split(".", 1)[0])  # a top-level module: six.py, _cffi.cpython-311-….so
+        elif top in packages or len(parts) == 2:
+            names.add(top)
+        else:
+            names.add(f"{top}/{parts[1]}")
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# The index on disk: private, validated, and only ever a cache
+
+
+def _cache_key(distributions: dict[str, Any]) -> str:
+    """Changes whenever the interpreter or any installed distribution (name, version, place) does."""
+    digest = hashlib.sha256()
+    digest.update(f"{_CACHE_VERSION}\0{sys.executable}\0{sys.version}\0".encode())
+    for name in sorted(distributions):
+        path = getattr(distributions[name], "_path", "")
+        digest.update(f"{name}\0{path}\0".encode())
+        try:
+            digest.update(str(os.stat(path).st_mtime_ns).encode() if path else b"")
+        except OSError:
+            pass
+    return digest.hexdigest()
+
+
+def _cache_path() -> str:
+    from .settings import telemetry_dir
+
+    return os.path.join(telemetry_dir(), "known-code.json")
+
+
+def _read_cache(key: str) -> _Index | None:
+    """The cached index if the file is ours, private, well formed and for this environment."""
+    try:
+        path = _cache_path()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if (info.st_mode & 0o077) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                return None
+            if info.st_size > 4 * 1024 * 1024:
+                return None
+            data = json.loads(f.read())
+        if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("key") != key:
+            return None
+        origins = data.get("origins")
+        if not isinstance(origins, dict) or not all(
+            isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k) and v in (CRAWL4AI, LIBRARY)
+            for k, v in origins.items()
+        ):
+            return None
+        return _Index(origins)
+    except Exception:
+        return None
+
+
+def _write_cache(key: str, index: _Index) -> None:
+    try:
+        from ._files import write_private
+
+        path = _cache_path()
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        data = {"version": _CACHE_VERSION, "key": key, "origins": index.origins}
+        write_private(path, json.dumps(data, separators=(",", ":")).encode())
+    except Exception:
+        pass  # a cache that cannot be written costs time, never correctness
+
+
+def _reset_for_tests() -> None:
+    """Forget the index (a test installed or removed a distribution)."""
+    global _index_value
+    with _index_lock:
+        _index_value = None
+    _owner_of_file.cache_clear()
+

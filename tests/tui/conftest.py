@@ -1,0 +1,74 @@
+"""Reports in a real outbox (captured through the real pipeline) for the dashboard tests."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry import outbox as _outbox
+
+# Planted in every captured report: none of it may reach a screen or the server.
+SECRET_TOKEN = "sk-live-PLANTED0123456789abcdef"
+SECRET_URL = "https://carol:PLANTEDpass@private.example.org/orders?id=991"
+
+
+def crash(n: int = 0) -> None:
+    raise ValueError(f"Failed on navigating ACS-GOTO: {SECRET_URL} token={SECRET_TOKEN} #{n}")
+
+
+def capture_reports(count: int) -> list[str]:
+    """Capture ``count`` (at most 3: the rate limiter's burst) errors with consent given; their
+    outbox ids, newest first."""
+    telemetry.enable()
+    for n in range(count):
+        try:
+            crash(n)
+        except ValueError as exc:
+            telemetry.capture_exception(exc)
+        assert telemetry.flush(10)
+    return [entry.event_id for entry in _outbox.LocalOutbox().entries()]
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    """Times on screen in UTC, so that snapshots read the same everywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def config_file(home: Path) -> Path:
+    return home / ".crawl4ai" / "config.json"
+
+
+FIXED_TIME = 1_780_000_000.0  # 2026-05-28 20:26 UTC
+
+
+def plant_fixed_reports(home: Path) -> list[str]:
+    """Three outbox reports with fixed ids, times and bytes (the sample crash's report), for
+    snapshots that must read the same on every machine. Written through the outbox itself."""
+    import json
+
+    from crawl4ai.telemetry import reports
+
+    sample = reports.sample()
+    box = _outbox.LocalOutbox()
+    ids = []
+    for n, state in enumerate((_outbox.SENT, _outbox.PENDING, _outbox.LOCAL)):
+        event_id = f"{n + 1}" * 8 + sample.report["event_id"][8:]
+        payload = json.dumps({**sample.report, "event_id": event_id}, separators=(",", ":"))
+        box.add(event_id, payload.encode(), state=state, provider="sentry",
+                exception_type="RuntimeError", removed=sample.removed)
+        meta = home / ".crawl4ai" / "telemetry" / "outbox" / f"{event_id}.meta.json"
+        record = json.loads(meta.read_text())
+        when = FIXED_TIME + 3600 * n
+        record.update(created=when, updated=when, claimed_by=0, claimed_at=0.0,
+                      history=[[when, state, "fixed for the snapshot"]])
+        meta.write_text(json.dumps(record))
+        ids.append(event_id)
+    return ids

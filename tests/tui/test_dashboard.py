@@ -1,0 +1,145 @@
+"""The dashboard, driven through Textual's pilot against a real outbox in a temporary home."""
+
+from __future__ import annotations
+
+import json
+
+from crawl4ai.telemetry.tui.app import TelemetryDashboard
+from crawl4ai.telemetry.tui.screens import ReportScreen
+from textual.widgets import DataTable, Static, TextArea
+
+from crawl4ai.telemetry import outbox as _outbox
+from crawl4ai.telemetry import reports
+from tests.tui.conftest import SECRET_TOKEN, SECRET_URL, capture_reports, config_file
+
+SIZE = (80, 24)
+
+
+def shown(app: TelemetryDashboard, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def test_changing_the_choice_writes_config_json_and_keeps_other_keys(home):
+    path = config_file(home)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"browser": {"headless": True}}))
+    app = TelemetryDashboard()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#choice-always")
+        assert json.loads(path.read_text())["telemetry"]["consent"] == "always"
+        await pilot.click("#email")
+        await pilot.press(*"dev@example.com", "enter")
+        await pilot.click("#choice-denied")
+        assert "is OFF" in shown(app, "#headline")
+    stored = json.loads(path.read_text())
+    assert stored["browser"] == {"headless": True}
+    assert stored["telemetry"]["consent"] == "denied"
+    assert stored["telemetry"]["email"] == "dev@example.com"
+
+
+async def test_an_invalid_email_is_refused_and_nothing_is_written(home):
+    app = TelemetryDashboard()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#choice-once")
+        before = config_file(home).read_text()
+        await pilot.click("#email")
+        await pilot.press(*"not-an-email", "enter")
+        assert "not a valid email" in shown(app, "#status-message")
+    assert config_file(home).read_text() == before
+
+
+async def test_opening_a_report_shows_its_exact_bytes(home):
+    [event_id] = capture_reports(1)
+    kept = _outbox.LocalOutbox().read(event_id)
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, ReportScreen)
+        text = shown(app, "#report-json")
+        assert json.loads(text) == json.loads(kept)
+        assert "<url>" in text and SECRET_URL not in text and SECRET_TOKEN not in text
+        assert "Removed by the scrubber: " in shown(app, "#report-removed")
+        assert "url" in shown(app, "#report-removed")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReportScreen)
+
+
+async def test_deleting_a_report_shrinks_the_outbox(home):
+    capture_reports(2)
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert len(_outbox.LocalOutbox().entries()) == 1
+        assert app.query_one("#reports-table", DataTable).row_count == 1
+        await pilot.press("x", "n")
+        assert len(_outbox.LocalOutbox().entries()) == 1
+        await pilot.press("x", "y")
+        await pilot.pause()
+    assert _outbox.LocalOutbox().entries() == []
+
+
+async def test_export_saves_a_github_issue_and_copies_it(home):
+    [event_id] = capture_reports(1)
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        assert "Saved as a GitHub issue: ~/.crawl4ai/telemetry/exports/" in shown(app, "#reports-message")
+        copied = app.clipboard
+    [saved] = (home / ".crawl4ai" / "telemetry" / "exports").glob("*.md")
+    assert saved.read_text() == copied == reports.issue_markdown(event_id)
+    assert event_id in copied and SECRET_TOKEN not in copied and SECRET_URL not in copied
+
+
+async def test_send_pending_delivers_to_a_real_sentry_server(home, monkeypatch, sentry_server):
+    monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    sentry_server.mode = "error"  # the first attempt fails: the report stays pending
+    [event_id] = capture_reports(1)
+    assert _outbox.LocalOutbox().get(event_id).state == _outbox.PENDING
+    sentry_server.mode = "ok"
+    failed_attempts = len(sentry_server.events())
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Sent 1 of 1" in shown(app, "#reports-message")
+    events = sentry_server.wait_for_events(failed_attempts + 1)
+    assert events[-1]["event_id"] == event_id
+    assert _outbox.LocalOutbox().get(event_id).state == _outbox.SENT
+    assert all(SECRET_TOKEN.encode() not in raw for raw in sentry_server.raw_bodies())
+    states = [state for _, state, _ in reports.get(event_id).history]
+    assert states[0] == _outbox.PENDING and states[-1] == _outbox.SENT
+
+
+async def test_the_playground_shows_a_planted_secret_as_a_placeholder(home):
+    app = TelemetryDashboard(initial_tab="playground")
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(TextArea).text = f"boom at {SECRET_URL} with token={SECRET_TOKEN}"
+        await pilot.pause()
+        result = shown(app, "#playground-result")
+    assert "<url>" in result and "<secret>" in result
+    assert SECRET_TOKEN not in result and "PLANTED" not in result
+
+
+async def test_outside_text_is_never_markup_nor_control_characters(home):
+    capture_reports(1)
+    [meta] = (home / ".crawl4ai" / "telemetry" / "outbox").glob("*.meta.json")
+    record = json.loads(meta.read_text())  # a record changed on disk by someone else
+    record["exception_type"] = "[bold red]Forged\x1b[2J\x1b]52;c;aGk=\x07"
+    meta.write_text(json.dumps(record))
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE):
+        cell = app.query_one("#reports-table", DataTable).get_row_at(0)[1]
+    assert str(cell) == "[bold red]Forged\\x1b[2J\\x1b]52;c;aGk=\\x07"
+
+
+async def test_help_screen_opens_and_closes_with_the_keyboard(home):
+    app = TelemetryDashboard()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "Screen"
+        await pilot.press("4", "escape", "2")
+        assert app.query_one("TabbedContent").active == "reports"

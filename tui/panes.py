@@ -1,0 +1,304 @@
+"""One widget per tab of the dashboard.
+
+Each pane reads through :mod:`crawl4ai.telemetry.reports` / :mod:`crawl4ai.telemetry.api`, the
+same calls as the command-line verbs, and shows outside text only as plain ``Text`` (never as
+markup) after :func:`reports.printable` made its control characters visible.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static, TextArea
+
+from crawl4ai.telemetry import api, reports
+from crawl4ai.telemetry.cli import headline, status_rows
+
+from .screens import ConfirmScreen, ReportScreen, export_issue
+from .text import home_as_tilde, report_text, safe
+
+# The dashboard's choices, as (radio id, label). The same calls as `crwl telemetry enable
+# [--once] | disable`.
+CHOICES = (
+    ("always", "Always send"),
+    ("once", "Next error only"),
+    ("denied", "Off"),
+)
+PLAYGROUND_EXAMPLE = (
+    "Failed to crawl https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef "
+    "saved to /home/bob/crawls/out.md"
+)
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _short_where(where: str) -> str:
+    return where.removeprefix("crawl4ai.") or "-"
+
+
+def _removed_line(removed: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(removed.items())) or "nothing"
+
+
+class Pane(Vertical):
+    """A tab's content: it reloads its data when its tab is shown."""
+
+    COMPONENT_CLASSES = {"placeholder"}
+
+    def refresh_data(self) -> None:
+        """Reload what the pane shows (called when its tab is activated)."""
+
+    def focus_first(self) -> None:
+        focusable = [w for w in self.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+
+class StatusPane(Pane):
+    """The effective state and why, and the person's choice (with the email)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="headline")
+        yield Static(id="status-rows")
+        with Horizontal(id="choice-row"):
+            yield Label("Your choice:", classes="field-label")
+            with RadioSet(id="choice"):
+                for choice_id, label in CHOICES:
+                    yield RadioButton(label, id=f"choice-{choice_id}")
+        with Horizontal(id="email-row"):
+            yield Label("Email:", classes="field-label")
+            yield Input(placeholder="optional, for follow-up questions", id="email")
+            yield Button("Save", id="save-email")
+            yield Button("Remove", id="remove-email")
+        yield Static(id="status-message")
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self, result: dict[str, Any] | None = None) -> None:
+        result = result or api.status()
+        self.query_one("#headline", Static).update(
+            Text(f"Crawl4AI telemetry is {headline(result)}", style="bold"))
+        width = max(len(label) for label, _ in status_rows(result)) + 2
+        lines = Text()
+        for label, value in status_rows(result):
+            lines.append(f"{label + ':':<{width}}", style="bold")
+            lines.append(safe(home_as_tilde(str(value))) + "\n")
+        self.query_one("#status-rows", Static).update(lines)
+        stored = result.get("consent")
+        with self.prevent(RadioSet.Changed, RadioButton.Changed):
+            for choice_id, _ in CHOICES:
+                self.query_one(f"#choice-{choice_id}", RadioButton).value = choice_id == stored
+        self.app.sub_title = headline(result)
+
+    @on(RadioSet.Changed, "#choice")
+    def _choose(self, event: RadioSet.Changed) -> None:
+        choice = (event.pressed.id or "").removeprefix("choice-")
+        result = api.disable() if choice == "denied" else api.enable(once=choice == "once")
+        self._done(result, f"Saved: {dict(CHOICES)[choice]}.")
+
+    @on(Button.Pressed, "#save-email")
+    @on(Input.Submitted, "#email")
+    def _save_email(self) -> None:
+        field = self.query_one("#email", Input)
+        try:
+            stored = api.status()
+            result = (api.enable(email=field.value, once=stored["consent"] == "once")
+                      if stored["consent"] in ("always", "once") else None)
+        except ValueError as e:
+            return self._say(str(e))
+        if result is None:
+            return self._say("Choose to send reports first: the email goes with them.")
+        field.value = ""
+        self._done(result, "Email saved.")
+
+    @on(Button.Pressed, "#remove-email")
+    def _remove_email(self) -> None:
+        self._done(api.clear_email(), "The stored email was removed.")
+
+    def _done(self, result: dict[str, Any], message: str) -> None:
+        self.refresh_data(result)
+        self._say(result.get("warning") or message)
+
+    def _say(self, message: str) -> None:
+        self.query_one("#status-message", Static).update(safe(message))
+
+
+class ReportsPane(Pane):
+    """The local outbox as a table; Enter opens a report."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("s", "send_this", "Send"),
+        Binding("p", "send_pending", "Send pending"),
+        Binding("d", "delete", "Delete"),
+        Binding("x", "clear", "Clear all"),
+        Binding("e", "export", "Export issue"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Any] = DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Time", "Exception", "Where in crawl4ai.", "Version", "State")
+        yield table
+        yield Static(id="reports-message")
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in reports.list_reports():
+            table.add_row(_when(row.created), safe(row.exception_type or "?"),
+                          safe(_short_where(row.where)), safe(row.crawl4ai_version or "?"), row.state,
+                          key=row.event_id)
+        if not table.row_count:
+            self._say("The local outbox is empty: no error has been captured on this machine.")
+
+    def focus_first(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _say(self, message: str) -> None:
+        self.query_one("#reports-message", Static).update(safe(message))
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        event_id = self._selected()
+        if event_id:
+            self.app.push_screen(ReportScreen(event_id), lambda _: self.refresh_data())
+
+    def action_send_this(self) -> None:
+        event_id = self._selected()
+        if event_id:
+            self._say("Sending…")
+            self._send([event_id])
+
+    def action_send_pending(self) -> None:
+        self._say("Sending every pending report…")
+        self._send(None)
+
+    @work(thread=True, exclusive=True, group="send")
+    def _send(self, event_ids: list[str] | None) -> None:
+        outcomes = ([reports.send(i) for i in event_ids] if event_ids is not None
+                    else reports.send_pending())
+        self.app.call_from_thread(self._sent, outcomes)
+
+    def _sent(self, outcomes: list[reports.SendOutcome]) -> None:
+        self.refresh_data()
+        if not outcomes:
+            return self._say("No report is pending.")
+        sent = sum(o.sent for o in outcomes)
+        reasons = sorted({o.reason for o in outcomes if not o.sent})
+        self._say(f"Sent {sent} of {len(outcomes)}." + (f" {'; '.join(reasons)}." if reasons else ""))
+
+    def action_delete(self) -> None:
+        event_id = self._selected()
+        if event_id:
+            self.app.push_screen(ConfirmScreen(f"Delete report {event_id[:12]}?"),
+                                 lambda yes: yes and self._deleted(reports.delete(event_id)))
+
+    def _deleted(self, event_id: str) -> None:
+        self.refresh_data()
+        self._say(f"Deleted {event_id[:12]}.")
+
+    def action_clear(self) -> None:
+        self.app.push_screen(ConfirmScreen("Delete every report in the local outbox?"),
+                             lambda yes: yes and self._cleared(reports.clear()))
+
+    def _cleared(self, count: int) -> None:
+        self.refresh_data()
+        self._say(f"Deleted {count} report(s).")
+
+    def action_export(self) -> None:
+        event_id = self._selected()
+        if event_id:
+            self._say(export_issue(self.app, event_id))
+
+
+class SamplePane(Pane):
+    """A synthetic Crawl4AI crash as Python prints it, beside the report made of it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("A made-up crash (fake URL, token, paths, names): raw on the left, the "
+                     "report on the right. Nothing here is sent.", classes="intro")
+        with Horizontal(id="sample-columns"):
+            with VerticalScroll(id="sample-raw", classes="column"):
+                yield Static(id="sample-raw-text")
+            with VerticalScroll(id="sample-report", classes="column"):
+                yield Static(id="sample-report-text")
+
+    def on_mount(self) -> None:
+        sample = reports.sample()
+        self.query_one("#sample-raw-text", Static).update(Text(sample.raw))
+        self.query_one("#sample-report-text", Static).update(report_text(self, sample.pretty()))
+        self.query_one("#sample-report", VerticalScroll).border_subtitle = (
+            "removed: " + _removed_line(sample.removed))
+
+    def focus_first(self) -> None:
+        self.query_one("#sample-raw", VerticalScroll).focus()
+
+
+class PlaygroundPane(Pane):
+    """Paste any error message or traceback; see live what a report would keep of it."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Paste an error message or a traceback: below is what a report would keep.",
+                     classes="intro")
+        yield TextArea(PLAYGROUND_EXAMPLE, id="playground-input", soft_wrap=True)
+        with VerticalScroll(id="playground-output"):
+            yield Static(id="playground-result")
+
+    def on_mount(self) -> None:
+        self._redact(PLAYGROUND_EXAMPLE)
+
+    @on(TextArea.Changed, "#playground-input")
+    def _changed(self, event: TextArea.Changed) -> None:
+        self._redact(event.text_area.text)
+
+    def _redact(self, text: str) -> None:
+        result = reports.redact(text)
+        self.query_one("#playground-result", Static).update(report_text(self, result.text))
+        self.query_one("#playground-output", VerticalScroll).border_subtitle = (
+            "removed: " + _removed_line(result.removed))
+
+
+class CountersPane(Pane):
+    """Errors seen, reported, deduplicated and dropped, and the reports kept per kind."""
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="counters-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        counts = reports.counters()
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("Counter", "Kind", "Count")
+        for name, value in sorted(counts["this_run"].items()):
+            table.add_row(f"this run: {name}", "", str(value))
+        for kind, value in sorted(counts["rate_limited_kinds"].items()):
+            table.add_row("this run: rate limited", safe(kind), str(value))
+        for kind, states in counts["outbox_by_kind"].items():
+            for state, value in sorted(states.items()):
+                table.add_row(f"outbox: {state}", safe(kind), str(value))
+        if not table.row_count:
+            table.add_row("no error seen yet", "", "0")
+
+
+__all__ = ["CountersPane", "PlaygroundPane", "ReportsPane", "SamplePane", "StatusPane"]
