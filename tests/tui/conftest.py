@@ -50,20 +50,19 @@ FIXED_TIME = 1_780_000_000.0  # 2026-05-28 20:26 UTC
 
 
 def plant_fixed_reports(home: Path) -> list[str]:
-    """Three outbox reports with fixed ids, times and bytes (the sample crash's report), for
-    snapshots that must read the same on every machine. Written through the outbox itself."""
+    """Three outbox reports with fixed ids, times and bytes, for snapshots that must read the
+    same on every machine and after any change of the scrubber (``fixed_report.json`` is the
+    sample crash's report as the scrubber once made it). Written through the outbox itself."""
     import json
 
-    from crawl4ai.telemetry import reports
-
-    sample = reports.sample()
+    fixed = json.loads((Path(__file__).with_name("fixed_report.json")).read_text())
     box = _outbox.LocalOutbox()
     ids = []
     for n, state in enumerate((_outbox.SENT, _outbox.PENDING, _outbox.LOCAL)):
-        event_id = f"{n + 1}" * 8 + sample.report["event_id"][8:]
-        payload = json.dumps({**sample.report, "event_id": event_id}, separators=(",", ":"))
+        event_id = f"{n + 1}" * 8 + fixed["report"]["event_id"][8:]
+        payload = json.dumps({**fixed["report"], "event_id": event_id}, separators=(",", ":"))
         box.add(event_id, payload.encode(), state=state, provider="sentry",
-                exception_type="RuntimeError", removed=sample.removed)
+                exception_type="RuntimeError", removed=fixed["removed"])
         meta = home / ".crawl4ai" / "telemetry" / "outbox" / f"{event_id}.meta.json"
         record = json.loads(meta.read_text())
         when = FIXED_TIME + 3600 * n
