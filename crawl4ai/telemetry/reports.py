@@ -275,10 +275,13 @@ def export_issue(ref: str, directory: str | None = None) -> str:
 
 # -- the sample and the playground -----------------------------------------------------------
 
-# A realistic crash, made of two fake source files so it reads the same on every machine: a
+# A realistic crash, made of two made-up sources so that it reads the same on every machine: a
 # user's script (with a token, a URL with a password, a home path and a user name) calling a
-# Crawl4AI-like module that fails while navigating.
-_SAMPLE_CRAWL4AI_FILE = "/home/alice/.venv/lib/python3.12/site-packages/crawl4ai/async_crawler_strategy.py"
+# Crawl4AI step that fails while navigating. The step is compiled as a file of the installed
+# crawl4ai (so the report treats it as Crawl4AI's, as it would a real one); the raw side shows
+# it where it would be on Alice's machine.
+_SAMPLE_SITE = "/home/alice/.venv/lib/python3.12/site-packages"
+_SAMPLE_CRAWL4AI_FILE = "crawl4ai/browser_navigation.py"  # made up: no real source lines
 _SAMPLE_CRAWL4AI = '''
 def _navigate(url, profile):
     try:
@@ -323,17 +326,21 @@ def _run_fake_file(source: str, filename: str, module: str, namespace: dict[str,
 
 def sample() -> Sample:
     """The sample crash, raw beside its redacted report (built by the real scrubber)."""
+    import crawl4ai
+
     from .report import build_report
 
+    site = os.path.dirname(os.path.dirname(os.path.abspath(crawl4ai.__file__)))
     strategy: dict[str, Any] = {}
-    _run_fake_file(_SAMPLE_CRAWL4AI, _SAMPLE_CRAWL4AI_FILE, "crawl4ai.async_crawler_strategy", strategy)
+    _run_fake_file(_SAMPLE_CRAWL4AI, os.path.join(site, _SAMPLE_CRAWL4AI_FILE),
+                   "crawl4ai.browser_navigation", strategy)
     try:
         _run_fake_file(_SAMPLE_USER, _SAMPLE_USER_FILE, "__main__", {"crawl": strategy["crawl"]})
     except RuntimeError as exc:
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
             tb = tb.tb_next  # start at the fake script: this module is not part of the story
-        raw = "".join(traceback.format_exception(type(exc), exc, tb))
+        raw = "".join(traceback.format_exception(type(exc), exc, tb)).replace(site, _SAMPLE_SITE)
         report = build_report(exc, {"operation": "arun"}, environment="cli", traceback=tb)
     else:  # pragma: no cover - the fake source always raises
         raise AssertionError("the sample crash did not raise")

@@ -47,6 +47,8 @@ def config_file(home: Path) -> Path:
 
 
 FIXED_TIME = 1_780_000_000.0  # 2026-05-28 20:26 UTC
+DETAILS = {_outbox.SENT: "", _outbox.PENDING: "not delivered; will retry",
+           _outbox.LOCAL: "no destination: kept on this machine"}
 
 
 def plant_fixed_reports(home: Path) -> list[str]:
@@ -67,7 +69,8 @@ def plant_fixed_reports(home: Path) -> list[str]:
         record = json.loads(meta.read_text())
         when = FIXED_TIME + 3600 * n
         record.update(created=when, updated=when, claimed_by=0, claimed_at=0.0,
-                      history=[[when, state, "fixed for the snapshot"]])
+                      history=[[when, _outbox.PENDING, "kept in the outbox"],
+                               [when + 60, state, DETAILS[state]]])
         meta.write_text(json.dumps(record))
         ids.append(event_id)
     return ids
