@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .base import TelemetryProvider
     from .report import Report
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "async_telemetry_context",
     "build_report",
     "install",
+    "use_provider",
+    "counters",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,9 +72,10 @@ def capture_exception(exc: BaseException, context: dict[str, Any] | None = None)
 def flush(timeout: float = 2.0) -> bool:
     """Wait at most ``timeout`` seconds for pending reports. True if none is left."""
     try:
-        from . import pipeline
+        from .pipeline import current
 
-        return pipeline._pipeline.flush(timeout) if pipeline._pipeline else True
+        pipeline = current()
+        return pipeline.flush(timeout) if pipeline is not None else True
     except Exception:
         return False
 
@@ -193,6 +197,26 @@ def status() -> dict[str, Any]:
     from . import api
 
     return api.status()
+
+
+def use_provider(provider: TelemetryProvider | None) -> dict[str, Any]:
+    """Send this process's reports to ``provider``, an instance of a
+    :class:`~crawl4ai.telemetry.base.TelemetryProvider` subclass (``None``: back to the
+    configured one). Consent rules are unchanged: it receives scrubbed reports only when they
+    may be sent. Returns :func:`status`, whose ``destination`` is now the provider's."""
+    from . import api
+
+    return api.use_provider(provider)
+
+
+def counters() -> dict[str, Any]:
+    """What happened to the errors telemetry saw, per kind (exception type):
+    ``{"this_run": {kind: counts}, "all_runs": {"runs", "since", "kinds": {kind: counts}}}``,
+    where counts are ``seen``, ``reported``, ``deduplicated``, ``rate_limited``, ``queue_full``
+    (those two are dropped) and ``not_consented``. Past runs are kept in the telemetry folder."""
+    from . import api
+
+    return api.counters()
 
 
 def build_report(exc: BaseException, context: dict[str, Any] | None = None) -> Report:

@@ -27,7 +27,7 @@ def _persist(**changes: Any) -> str | None:
 
 def enable(email: str | None = None, always: bool = True, once: bool = False) -> dict[str, Any]:
     consent = _consent.ONCE if once or not always else _consent.ALWAYS
-    changes = _consent.binding(consent, get_pipeline().provider_in_use)
+    changes = _consent.binding(consent, get_pipeline().delivery.chosen_at_runtime())
     if email is not None:
         email = email.strip()
         if not _consent.is_valid_email(email):
@@ -49,45 +49,58 @@ def clear_email() -> dict[str, Any]:
     return status(warning=_persist(email=None))
 
 
+def use_provider(provider: Any) -> dict[str, Any]:
+    """Route this process's reports to ``provider`` (None: back to the configured one)."""
+    from . import providers
+
+    providers.use(provider)
+    return status()
+
+
+def counters() -> dict[str, Any]:
+    """Errors seen, reported, deduplicated and dropped per kind: this run, and all runs."""
+    pipeline = get_pipeline()
+    this_run = pipeline.counters.by_kind()
+    return {"this_run": this_run, "all_runs": pipeline.counters.all_runs()}
+
+
 def status(warning: str | None = None) -> dict[str, Any]:
-    """The effective state: whether reports are sent, where to, why, and where each value came
-    from (``sources``: "file", "environment", "default", "this process", "runtime")."""
-    from .providers import problem as provider_problem
-    from .providers import selected_name, sentry_available
+    """The effective state: whether reports are made and sent, where to, why, and where each value
+    came from (``sources``: "file", "environment", "default", "this process", "runtime")."""
+    from .providers import sentry_available
 
     pipeline = get_pipeline()
     env = _environment.detect()
-    provider = pipeline.provider_in_use
-    decision = _consent.decide(pipeline.store, env, provider=provider)
+    runtime = pipeline.delivery.chosen_at_runtime()
+    decision = _consent.decide(pipeline.store, env, provider=runtime)
+    provider, provider_problem = pipeline.delivery.current_provider()
     stored = pipeline.store.load()
-    destination_id = _consent.current_destination(provider)
     problems = [*settings.problems(), *stored["problems"]]
-    # The environment's provider choice (what is in use, or its local fallback): can it deliver?
-    created_from_env = provider is None or getattr(provider, "name", "") in ("sentry", "local")
-    trouble = provider_problem() if created_from_env else None
-    if trouble:
-        problems.append(f"{trouble}: reports are kept on this machine")
+    problems += [p for p in (provider_problem, _delivery_problem(provider)) if p]
+    if decision.source == "this process" and not warning:
+        # Not saved earlier (e.g. a read-only home): say so on every status, not only once.
+        warning = ("your choice is not saved (the settings file could not be written); it holds "
+                   "for this process only")
     try:
         outbox = pipeline.outbox.summary()
     except Exception:
         outbox = {"directory": None, "counts": {}, "bytes": 0}
     result: dict[str, Any] = {
-        # "enabled": reports are made; "sends": they also leave this machine.
         "enabled": decision.send,
-        "sends": decision.send and not trouble and destination_id != _consent.LOCAL_ONLY,
-        "keeps_locally": decision.keep_locally or (decision.send and (
-            bool(trouble) or destination_id == _consent.LOCAL_ONLY)),
         "consent": decision.consent,
         "email": decision.email,
         "environment": env,
-        "provider": getattr(provider, "name", None) or selected_name(),
-        "destination": _consent.describe_destination(
-            _consent.LOCAL_ONLY if trouble else destination_id),
-        "destination_id": destination_id,
+        "provider": provider.name,
+        "destination": provider.destination(),
+        "keeps_locally": bool(provider.keeps_locally),
+        # "enabled": reports are made; "sends": they also leave this machine.
+        "sends": decision.send and not provider.keeps_locally,
+        "asks_again": decision.keep_locally,
+        "destination_id": decision.destination,
         "agreed_destination": stored["destination"],
         "reason": decision.reason,
         "source": decision.source,
-        "sources": _sources(decision, stored, provider),
+        "sources": _sources(decision, stored, runtime),
         "will_ask": decision.ask,
         "overrides": _overrides(decision),
         "problems": problems,
@@ -95,8 +108,8 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "config_problem": pipeline.store.problem,
         "sentry_sdk_installed": sentry_available(),
         "outbox": outbox,
-        "pipeline": dict(pipeline.stats),
-        "rate_limited_kinds": dict(pipeline.rate_limited_kinds),
+        "pipeline": pipeline.stats,
+        "rate_limited_kinds": pipeline.rate_limited_kinds,
         "telemetry_version": __version__,
     }
     if warning:
@@ -104,7 +117,20 @@ def status(warning: str | None = None) -> dict[str, Any]:
     return result
 
 
-def _sources(decision: _consent.Decision, stored: dict[str, Any], provider: Any) -> dict[str, str]:
+def _delivery_problem(provider: Any) -> str | None:
+    """Why the provider in use cannot deliver (then reports are kept on this machine)."""
+    from .providers import configured_dsn, sentry_available
+
+    if provider.name == "sentry" and not getattr(provider, "dsn", ""):
+        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN): reports are kept locally"
+    if configured_dsn() and not sentry_available() and provider.name != "sentry":
+        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed (pip install "
+                "'crawl4ai-telemetry[sentry]'): reports are kept locally")
+    return None
+
+
+def _sources(decision: _consent.Decision, stored: dict[str, Any],
+             provider: Any) -> dict[str, str]:
     """Where each value shown by ``status`` really came from."""
     if settings.email():
         email = "environment"
@@ -112,7 +138,7 @@ def _sources(decision: _consent.Decision, stored: dict[str, Any], provider: Any)
         email = "this process"
     else:
         email = "file" if stored["email"] else "default"
-    if provider is not None and getattr(provider, "name", "") not in ("sentry", "local"):
+    if provider is not None:  # handed in at runtime (use_provider, or the pipeline's own)
         destination = "runtime"
     elif settings.read("CRAWL4AI_TELEMETRY_PROVIDER").raw or settings.read(
             "CRAWL4AI_SENTRY_DSN").raw:

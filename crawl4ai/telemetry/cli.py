@@ -192,7 +192,7 @@ def status(
 
 
 def headline(result: dict[str, Any]) -> str:
-    if result.get("keeps_locally") and not result["enabled"]:
+    if result.get("asks_again") and not result["enabled"]:
         return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
                 "machine")
     if result["enabled"]:

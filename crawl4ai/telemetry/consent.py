@@ -199,6 +199,8 @@ class Decision(NamedTuple):
     consume_once: bool = False
     #: Send nowhere, keep the report in the local outbox (a consent given for another destination).
     keep_locally: bool = False
+    #: Where a report would go now (:func:`current_destination`): what a "yes" is bound to.
+    destination: str = ""
 
 
 # The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.
@@ -297,19 +299,21 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None) ->
     email = env_email() or stored["email"]
     if killed:
         return Decision(False, False, stored["consent"], email, killed, "environment")
+    now = current_destination(provider)
     if _session:
-        return _follow(_session["consent"], _session.get("destination"), env_email()
-                       or _session.get("email") or email, "this process", env, provider)
-    consent = stored["consent"]
-    if consent == UNRECOGNISED:
-        return Decision(False, False, consent, email, stored["problems"][0], "file")
-    if consent != NOT_SET:
-        return _follow(consent, stored["destination"], email, "file", env, provider)
-    if env_forces_on():
-        return Decision(True, False, consent, email,
-                        "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process (nothing is "
-                        "stored)", "environment")
-    return _default(consent, email, env)
+        decision = _follow(_session["consent"], _session.get("destination"), env_email()
+                           or _session.get("email") or email, "this process", env, now)
+    elif stored["consent"] == UNRECOGNISED:
+        decision = Decision(False, False, UNRECOGNISED, email, stored["problems"][0], "file")
+    elif stored["consent"] != NOT_SET:
+        decision = _follow(stored["consent"], stored["destination"], email, "file", env, now)
+    elif env_forces_on():
+        decision = Decision(True, False, NOT_SET, email,
+                            "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process (nothing "
+                            "is stored)", "environment")
+    else:
+        decision = _default(NOT_SET, email, env)
+    return decision._replace(destination=now)
 
 
 _CHOSE = {
@@ -320,14 +324,13 @@ _CHOSE = {
 
 
 def _follow(consent: str, agreed: str | None, email: str | None, source: str, env: str | None,
-            provider: Any) -> Decision:
+            now: str) -> Decision:
     """A person's choice; a "yes" holds only for the destination it was given for."""
     reason = _CHOSE.get(consent, f"consent {consent!r}")
     if source == "this process":
         reason += " (for this process; not saved)"
     if consent not in (ALWAYS, ONCE):
         return Decision(False, False, consent, email, reason, source)
-    now = current_destination(provider)
     if agreed == now or now == LOCAL_ONLY:
         return Decision(True, False, consent, email, reason, source, consume_once=consent == ONCE)
     # Given for another receiver (or before consent was bound to one): it does not carry over.

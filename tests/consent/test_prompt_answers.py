@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from crawl4ai.telemetry import consent, prompts
-from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
+from crawl4ai.telemetry.pipeline import Capture, Pipeline, set_pipeline
 from crawl4ai.telemetry.prompts import _request
 from crawl4ai.telemetry.providers.memory import MemoryProvider
 from tests.conftest import read_config
@@ -40,8 +40,8 @@ def ask_decision(store):
 
 
 def open_request(pipeline, exc=None):
-    return _request.open_request(pipeline, exc or error(), {"operation": "t"},
-                                 ask_decision(pipeline.store), "manual", True, "test")
+    capture = Capture(exc or error(), {"operation": "t"}, mechanism="manual")
+    return _request.open_request(pipeline, capture, ask_decision(pipeline.store), "test")
 
 
 def sent_types(pipeline):
@@ -138,7 +138,7 @@ def test_a_choice_made_in_code_is_followed_by_the_waiting_errors(pipeline):
 def test_the_prompt_hook_never_raises_and_never_asks_without_a_person(pipeline, monkeypatch):
     for env in ("cli", "jupyter", "colab", "library"):
         monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", env)
-        prompts.ask_for_consent(pipeline, error(), None, ask_decision(pipeline.store), "manual", True)
-        prompts.ask_for_consent(None, error(), None, None, "manual", True)  # broken input
+        prompts.ask_for_consent(pipeline, Capture(error()), ask_decision(pipeline.store))
+        prompts.ask_for_consent(None, Capture(error()), None)  # broken input
     assert prompts.state() == "idle"
     assert pipeline.stats["not_consented"] == 4

@@ -391,3 +391,19 @@ def test_ctrl_c_at_the_exit_question_ends_the_program_at_once_and_sends_nothing(
     assert "Nothing was sent and nothing was saved" in screen_text(child)
     assert_nothing_sent(sentry_server, home)
     assert stored(home) == {}
+
+
+def test_with_no_destination_the_prompt_offers_to_keep_not_to_send(home):
+    child = spawn(SYNC_SCRIPT, home)  # no DSN: nothing can leave this machine
+    child.expect_exact("Keep this error's report")
+    choose(child, 1)
+    child.expect_exact(EMAIL)
+    child.send(ENTER)
+    out = finish(child)
+    assert "kept on this machine" in out
+    for promise in ("will be sent", "Send this error", "Always send"):
+        assert promise not in out
+    metas = [n for n in outbox_files(home) if n.endswith(".meta.json")]
+    assert len(metas) == 1
+    meta = json.loads((home / ".crawl4ai" / "telemetry" / "outbox" / metas[0]).read_text())
+    assert meta["state"] == "local"

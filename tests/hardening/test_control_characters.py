@@ -6,7 +6,7 @@ import json
 
 from crawl4ai.telemetry import consent
 from crawl4ai.telemetry._text import printable, without_controls
-from crawl4ai.telemetry.pipeline import Pipeline
+from crawl4ai.telemetry.pipeline import Capture, Pipeline
 from crawl4ai.telemetry.prompts import terminal
 from crawl4ai.telemetry.prompts._request import ConsentRequest
 from crawl4ai.telemetry.report import build_report
@@ -42,7 +42,7 @@ def test_status_prints_planted_text_neutralised(home):
 
 def _request(exc: BaseException) -> ConsentRequest:
     decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
-    return ConsentRequest(Pipeline(), exc, None, decision, "generic", True, terminal.SURFACE)
+    return ConsentRequest(Pipeline(), Capture(exc), decision, terminal.SURFACE)
 
 
 def test_prompt_header_and_report_view_neutralise_the_exception(capsys):

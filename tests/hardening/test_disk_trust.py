@@ -48,7 +48,7 @@ def _pipeline_with(provider: MemoryProvider) -> Pipeline:
 
 
 def _retry_now(pipeline: Pipeline) -> None:
-    pipeline._retry_pending(pipeline.provider)
+    pipeline.delivery.retry_pending()
 
 
 def test_outbox_folder_that_is_a_link_is_never_written_through(home, tmp_path):

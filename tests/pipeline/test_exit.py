@@ -15,11 +15,18 @@ marks = {}
 atexit.register(lambda: print(json.dumps({"exit_wait": time.monotonic() - marks["end"]})))
 from crawl4ai import telemetry
 if CAPTURE:
+    import sentry_sdk  # loaded before, so that what follows is only the report being sent
+    from crawl4ai.telemetry.pipeline import get_pipeline
+    pipeline = get_pipeline()
+    pipeline.provider
     try:
         raise RuntimeError("at exit")
     except RuntimeError as e:
         telemetry.capture_exception(e)
-    time.sleep(0.5)  # the worker has picked it up and is sending
+    deadline = time.monotonic() + 20
+    while not pipeline.outbox.entries() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)  # the worker has stored it and is sending
 marks["end"] = time.monotonic()
 """
 

@@ -20,12 +20,12 @@ def test_child_forked_while_the_worker_holds_its_lock_still_reports(home, sentry
     monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     pipeline = get_pipeline()
-    pipeline._ensure_worker()
+    pipeline.ready()
     held = threading.Event()
     release = threading.Event()
 
     def hold_the_lock():
-        with pipeline._cv:
+        with pipeline.worker.lock:
             held.set()
             release.wait(10)
 

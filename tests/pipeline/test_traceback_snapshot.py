@@ -3,6 +3,8 @@ is what is sent, however far the exception travels before the worker builds the 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from crawl4ai import telemetry
@@ -16,7 +18,9 @@ def test_frames_added_after_capture_are_not_in_the_report(monkeypatch):
     provider = MemoryProvider()
     pipeline = Pipeline(provider=provider)
     set_pipeline(pipeline)
-    pipeline._ensure_worker = lambda: None  # hold the job: build only after it propagated
+    # Keep the worker busy, so the report is built only after the exception propagated.
+    release = threading.Event()
+    pipeline.worker.submit(lambda _: release.wait(10))
 
     shown = []
 
@@ -34,8 +38,7 @@ def test_frames_added_after_capture_are_not_in_the_report(monkeypatch):
     with pytest.raises(ValueError) as info:
         outer()
     assert len(list(_walk(info.value.__traceback__))) == 3  # the test, outer, inner
-    del pipeline._ensure_worker
-    pipeline._ensure_worker()
+    release.set()
     assert telemetry.flush(10)
     [sent] = provider.events
     assert len(sent["exception"]["values"][-1]["stacktrace"]["frames"]) == 1

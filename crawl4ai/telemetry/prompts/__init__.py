@@ -14,9 +14,13 @@ errors raised while it is open wait for its answer. Nothing here ever raises int
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
+
+if TYPE_CHECKING:
+    from ..pipeline.capture import Capture
+    from ..pipeline.sink import ConsentSink
 from .._debug import internal_error
 from ._request import ALWAYS, DENY, DISMISS, ONCE, current_request, reset, state
 
@@ -24,20 +28,19 @@ __all__ = ["ask_for_consent", "state", "current_request", "reset", "ONCE", "ALWA
            "DISMISS"]
 
 
-def ask_for_consent(pipeline: Any, exc: BaseException, context: dict[str, Any] | None,
-                    decision: Any, mechanism: str, handled: bool) -> None:
-    """The pipeline's prompt hook: ask (or hold ``exc`` for the prompt already open)."""
+def ask_for_consent(sink: ConsentSink, capture: Capture, decision: Any) -> None:
+    """The pipeline's prompt hook: ask (or hold ``capture`` for the prompt already open)."""
     try:
         env = _environment.detect()
         if env in (_environment.JUPYTER, _environment.COLAB):
             from . import notebook
 
-            notebook.ask(pipeline, exc, context, decision, mechanism, handled)
+            notebook.ask(sink, capture, decision)
         elif env == _environment.CLI:
             from . import terminal
 
-            terminal.ask(pipeline, exc, context, decision, mechanism, handled)
+            terminal.ask(sink, capture, decision)
         else:
-            pipeline.stats["not_consented"] += 1
+            sink.decide(capture, None)
     except Exception:
         internal_error("consent prompt")

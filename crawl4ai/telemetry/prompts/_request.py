@@ -5,7 +5,7 @@ Both surfaces (terminal and notebook) share this, so "send this error only", "al
 send" and "dismissed" mean the same thing everywhere:
 
 - ``once``: exactly the triggering error is sent, with a one-off decision handed straight to
-  :meth:`Pipeline.submit`. Nothing is written to the settings file, so the stored consent stays
+  the consent sink (``sink.decide``). Nothing is written to the settings file, so the stored consent stays
   ``not_set`` (it can never end up as ``once`` or ``always`` by accident, and no other process can
   take "the one" report). Errors that waited for the answer are not sent.
 - ``always``: ``always`` (and the email, if one was given) is stored, then the triggering error
@@ -21,12 +21,14 @@ its answer instead of opening a second prompt.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
-from .. import environment as _environment
 from .._debug import internal_error
+
+if TYPE_CHECKING:
+    from ..pipeline.capture import Capture
+    from ..pipeline.sink import ConsentSink
 
 ONCE, ALWAYS, DENY, DISMISS = "once", "always", "deny", "dismiss"
 ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
@@ -40,34 +42,23 @@ REPORT_CAPTION = ("The exact report that would be sent (its id and time are set 
 NO_REPORT = "The report could not be built, so nothing would be sent."
 
 
-@dataclass
-class _Error:
-    exc: BaseException
-    context: dict[str, Any] | None
-    mechanism: str
-    handled: bool
-    # The traceback when the error was seen: shown now and sent later, the report is the same.
-    traceback: Any = None
-
-    def __post_init__(self) -> None:
-        if self.traceback is None:
-            self.traceback = self.exc.__traceback__
-
-
 class ConsentRequest:
     """The open question for this process, and the errors waiting for its answer."""
 
-    def __init__(self, pipeline: Any, exc: BaseException, context: dict[str, Any] | None,
-                 decision: _consent.Decision, mechanism: str, handled: bool, surface: str) -> None:
-        self.pipeline = pipeline
+    def __init__(self, sink: ConsentSink, capture: Capture, decision: _consent.Decision,
+                 surface: str) -> None:
+        self.sink = sink
         self.surface = surface
-        self.environment = _environment.detect()
+        self.environment = capture.environment
         self.default_email = decision.email
+        #: Where a "yes" sends reports (what it is bound to); "local": nothing leaves the machine.
+        self.destination = decision.destination or _consent.current_destination()
+        self.keeps_locally = self.destination == _consent.LOCAL_ONLY
         self.answer: str | None = None
         self.warning: str | None = None
         self.done = threading.Event()
         self.app: Any = None  # the prompt on screen, so a signal can close it cleanly
-        self._errors = [_Error(exc, context, mechanism, handled)]
+        self._errors = [capture]
         self._lock = threading.Lock()
 
     @property
@@ -75,26 +66,19 @@ class ConsentRequest:
         with self._lock:
             return type(self._errors[0].exc).__name__ if self._errors else ""
 
-    def hold(self, exc: BaseException, context: dict[str, Any] | None, mechanism: str,
-             handled: bool) -> bool:
+    def hold(self, capture: Capture) -> bool:
         """Keep an error for this request's answer; False if it is full or already answered."""
         with self._lock:
             if self.answer is not None or len(self._errors) > MAX_HELD:
                 return False
-            self._errors.append(_Error(exc, context, mechanism, handled))
+            self._errors.append(capture)
             return True
 
     def report(self) -> Any:
         """The exact scrubbed report of the triggering error (nothing is sent)."""
-        from ..report import build_report
-
         with self._lock:
             first = self._errors[0] if self._errors else None
-        if first is None:
-            return None
-        return build_report(first.exc, first.context, environment=self.environment,
-                            mechanism=first.mechanism, handled=first.handled,
-                            traceback=first.traceback)
+        return None if first is None else first.report()
 
     def shown_report(self) -> tuple[str, str] | None:
         """(the report as indented JSON, what the scrubber removed) for showing, or None."""
@@ -132,17 +116,17 @@ class ConsentRequest:
                 self._send(errors[:1], decision)
                 self._count_unsent(errors[1:])
             elif answer == ALWAYS:
-                changes = _consent.binding(_consent.ALWAYS, self.pipeline.provider_in_use)
+                changes = {"consent": _consent.ALWAYS, "destination": self.destination}
                 if email is not None:
                     changes["email"] = email or None
-                self.warning = _persist(self.pipeline.store, changes)
-                decision = _consent.decide(self.pipeline.store, self.environment)
+                self.warning = _persist(self.sink.store, changes)
+                decision = _consent.decide(self.sink.store, self.environment)
                 if decision.send:
                     self._send(errors, decision)
                 else:
                     self._count_unsent(errors)
             elif answer == DENY:
-                self.warning = _persist(self.pipeline.store, {"consent": _consent.DENIED})
+                self.warning = _persist(self.sink.store, {"consent": _consent.DENIED})
                 self._count_unsent(errors)
             else:
                 self._count_unsent(errors)
@@ -170,7 +154,7 @@ class ConsentRequest:
             self._finish()
         return True
 
-    def _take(self, answer: str) -> list[_Error] | None:
+    def _take(self, answer: str) -> list[Capture] | None:
         if answer not in ANSWERS:
             raise ValueError(f"unknown answer {answer!r}")
         with self._lock:
@@ -180,22 +164,20 @@ class ConsentRequest:
             errors, self._errors = self._errors, []
         return errors
 
-    def _send(self, errors: list[_Error], decision: _consent.Decision) -> None:
-        for error in errors:
+    def _send(self, errors: list[Capture], decision: _consent.Decision) -> None:
+        for capture in errors:
             try:
-                self.pipeline.submit(error.exc, error.context, decision,
-                                     mechanism=error.mechanism, handled=error.handled,
-                                     traceback=error.traceback)
+                self.sink.decide(capture, decision)
             except Exception:
                 internal_error("prompt submit")
 
-    def _count_unsent(self, errors: list[_Error]) -> None:
-        if errors:
-            self.pipeline.stats["not_consented"] += len(errors)
+    def _count_unsent(self, errors: list[Capture]) -> None:
+        for capture in errors:
+            self.sink.decide(capture, None)
 
     def _finish(self) -> None:
         global _current
-        self.pipeline.stats[f"prompt_answer_{self.answer}"] += 1
+        self.sink.counters.answered(self.answer or DISMISS)
         with _lock:
             if _current is self:
                 _current = None
@@ -215,23 +197,22 @@ _current: ConsentRequest | None = None
 _asked = False
 
 
-def open_request(pipeline: Any, exc: BaseException, context: dict[str, Any] | None,
-                 decision: _consent.Decision, mechanism: str, handled: bool,
+def open_request(sink: ConsentSink, capture: Capture, decision: _consent.Decision,
                  surface: str) -> ConsentRequest | None:
-    """A new request if this process has not asked yet; otherwise hold ``exc`` for the open one
-    (or count it as not consented) and return None."""
+    """A new request if this process has not asked yet; otherwise hold ``capture`` for the open
+    one (or count it as not consented) and return None."""
     global _current, _asked
     with _lock:
         current = _current
         if current is None and not _asked:
             _asked = True
-            _current = ConsentRequest(pipeline, exc, context, decision, mechanism, handled, surface)
-            pipeline.stats["prompted"] += 1
+            _current = ConsentRequest(sink, capture, decision, surface)
+            sink.counters.prompted += 1
             return _current
-    if current is not None and current.hold(exc, context, mechanism, handled):
-        pipeline.stats["held_for_prompt"] += 1
+    if current is not None and current.hold(capture):
+        sink.counters.held_for_prompt += 1
     else:
-        pipeline.stats["not_consented"] += 1
+        sink.decide(capture, None)
     return None
 
 

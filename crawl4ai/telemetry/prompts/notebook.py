@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import html
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
 from .. import environment as _environment
 from .._debug import internal_error
+
+if TYPE_CHECKING:
+    from ..pipeline.capture import Capture
+    from ..pipeline.sink import ConsentSink
 from ._request import ALWAYS, DENY, NO_REPORT, ONCE, REPORT_CAPTION, ConsentRequest, open_request
 
 SURFACE = "notebook"
@@ -46,15 +50,14 @@ DONE = {
 _prompt: NotebookPrompt | None = None
 
 
-def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decision: Any,
-        mechanism: str, handled: bool) -> None:
-    """Show the prompt for ``exc`` (or hold it for the prompt already shown)."""
+def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
+    """Show the prompt for ``capture`` (or hold it for the prompt already shown)."""
     global _prompt
     shell = _shell()
     if shell is None or _environment.is_ci():
-        pipeline.stats["not_consented"] += 1
+        sink.decide(capture, None)
         return
-    request = open_request(pipeline, exc, context, decision, mechanism, handled, SURFACE)
+    request = open_request(sink, capture, decision, SURFACE)
     if request is None:
         return
     _follow_choices_made_elsewhere(shell, request)
@@ -195,7 +198,7 @@ def _follow_choices_made_elsewhere(shell: Any, request: ConsentRequest) -> None:
     def after_cell(*_args: Any) -> None:
         try:
             if request.answer is None:
-                decision = _consent.decide(request.pipeline.store, request.environment)
+                decision = _consent.decide(request.sink.store, request.environment)
                 if decision.source == "default":
                     return  # still nobody's choice
                 request.resolve_with(decision)

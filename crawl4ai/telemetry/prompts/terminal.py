@@ -30,18 +30,21 @@ import asyncio
 import atexit
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
 from .._debug import internal_error
 from .._text import printable
+
+if TYPE_CHECKING:
+    from ..pipeline.capture import Capture
+    from ..pipeline.sink import ConsentSink
 from ._request import (
     ALWAYS,
     DENY,
     DISMISS,
     NO_REPORT,
     ONCE,
-    REPORT_CAPTION,
     ConsentRequest,
     current_request,
     open_request,
@@ -52,30 +55,19 @@ SHOW = "show"
 UNANSWERED = "unanswered"
 SURFACE = "terminal"
 
-TITLE = "Crawl4AI Error Detection"
-QUESTION = "Help improve Crawl4AI by sending anonymous crash reports?"
-CHOICES = (
-    ("Send this error only", ONCE),
-    ("Always send errors", ALWAYS),
-    ("Don't send", DENY),
-    ("Show me the exact report first", SHOW),
-)
-EMAIL_QUESTION = "Email for follow-up (optional, Enter to skip):"
 #: At exit, an unanswered question closes after this many seconds without a key press.
 EXIT_QUESTION_SECONDS = 30.0
-INVALID_EMAIL = "That is not a valid email address (or leave it empty)"
 
 _task: asyncio.Task[Any] | None = None
 _exit_hook_registered = False
 
 
-def ask(pipeline: Any, exc: BaseException, context: dict[str, Any] | None, decision: Any,
-        mechanism: str, handled: bool) -> None:
-    """Ask about ``exc`` (or hold it for the prompt already open). Never raises an Exception."""
+def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
+    """Ask about ``capture`` (or hold it for the prompt already open). Never raises an Exception."""
     if not _environment.can_prompt_in_terminal() or not _prompt_toolkit_available():
-        pipeline.stats["not_consented"] += 1
+        sink.decide(capture, None)
         return
-    request = open_request(pipeline, exc, context, decision, mechanism, handled, SURFACE)
+    request = open_request(sink, capture, decision, SURFACE)
     if request is None:
         return
     try:
@@ -173,7 +165,7 @@ def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> No
     try:
         # Start the delivery thread now: if the answer only comes at exit, a new thread may no
         # longer be startable then.
-        request.pipeline._ensure_worker()
+        request.sink.ready()
     except Exception:
         internal_error("prompt worker start")
     if not _exit_hook_registered:
@@ -202,7 +194,7 @@ def _ask_at_exit() -> None:
             return
         from .. import settings
 
-        request.pipeline.flush(settings.exit_timeout())
+        request.sink.flush(settings.exit_timeout())
     except BaseException:
         internal_error("terminal prompt at exit")
 
@@ -220,7 +212,8 @@ async def _converse(request: ConsentRequest, patch: bool = True,
     :class:`Unanswered` escape."""
     _say(_header(request, idle_limit))
     while True:
-        choice = await _run(request, _choice_question(), patch, idle_limit)
+        choice = await _run(request, _choice_question(request.keeps_locally), patch,
+                            idle_limit)
         if choice != SHOW:
             break
         _say(_report_text(request))
@@ -285,25 +278,30 @@ def _close_running_app(request: ConsentRequest) -> None:
         pass
 
 
-def _choice_question() -> Any:
+def _choice_question(keeps_locally: bool = False) -> Any:
     import questionary
 
+    from .. import wording
+
+    titles = wording.choices(keeps_locally)
     choices = [questionary.Choice(title, value=value, shortcut_key=str(i))
-               for i, (title, value) in enumerate(CHOICES, 1)]
-    return questionary.select("Send a crash report?", choices=choices, use_shortcuts=True,
+               for i, (title, value) in enumerate(zip(titles, (ONCE, ALWAYS, DENY, SHOW), strict=True), 1)]
+    select = wording.SELECT_LOCAL if keeps_locally else wording.SELECT
+    return questionary.select(select, choices=choices, use_shortcuts=True,
                               use_arrow_keys=True, qmark="?", output=_output())
 
 
 def _email_question(default: str | None) -> Any:
     import questionary
 
+    from .. import wording
     from ..consent import is_valid_email
 
     def validate(text: str) -> bool | str:
         text = text.strip()
-        return True if not text or is_valid_email(text) else INVALID_EMAIL
+        return True if not text or is_valid_email(text) else wording.INVALID_EMAIL
 
-    return questionary.text(EMAIL_QUESTION, default=default or "", validate=validate, qmark="?",
+    return questionary.text(wording.EMAIL_QUESTION, default=default or "", validate=validate, qmark="?",
                             output=_output())
 
 
@@ -336,18 +334,10 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
         return
     if quiet:
         return
-    tick = _glyph("✓", "*")
-    lines = {
-        ONCE: f"{tick} Thank you: this report will be sent. You will be asked again in a later "
-              "run (always: `crwl telemetry enable`).",
-        ALWAYS: f"{tick} Thank you: crash reports are on. Turn them off any time: "
-                "`crwl telemetry disable`.",
-        DENY: f"{tick} No crash reports will be sent. Change this any time: "
-              "`crwl telemetry enable`.",
-        DISMISS: "Nothing was sent and nothing was saved. You will be asked again in a later run "
-                 "(or decide now: `crwl telemetry enable` / `crwl telemetry disable`).",
-    }
-    message = lines.get(answer, "")
+    from .. import wording
+
+    tick = "" if answer == DISMISS else _glyph("✓", "*") + " "
+    message = tick + wording.answered(answer, wording.TERMINAL_COMMANDS, request.keeps_locally)
     if unanswered:
         message = (f"No answer within {EXIT_QUESTION_SECONDS:.0f} s: the question closed. "
                    + message)
@@ -374,19 +364,24 @@ def _say(text: str) -> None:
         pass
 
 
+def _wrapped(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=90, initial_indent="   ", subsequent_indent="   ")
+
+
 def _header(request: ConsentRequest, idle_limit: float | None = None) -> str:
+    from .. import wording
+
     kind = request.exception_type or "an error"
     closing = (f"   Your program has ended. Without a key press this question closes in "
                f"{idle_limit:.0f} s, and nothing is sent." if idle_limit else None)
     return "\n".join(line for line in (
         "",
-        f"{_glyph('🚨', '!!')} {TITLE}",
+        f"{_glyph('🚨', '!!')} {wording.TITLE}",
         f"   Crawl4AI hit an error ({kind}).",
-        f"   {QUESTION}",
-        "   A report holds the error type and stack trace (your own code's frames are reduced to",
-        "   placeholders), the Crawl4AI, Python and OS versions, the environment type, and your",
-        "   email only if you give one. Never URLs, crawled content, headers, cookies, keys, your",
-        "   file paths, variables or your source code.",
+        *_wrapped(wording.QUESTION_LOCAL if request.keeps_locally else wording.QUESTION),
+        *_wrapped(wording.WHAT),
         closing,
         "",
     ) if line is not None)
@@ -397,4 +392,8 @@ def _report_text(request: ConsentRequest) -> str:
     if shown is None:
         return f"({NO_REPORT})"
     body, removed = shown
-    return "\n".join(("", f"--- {REPORT_CAPTION} ---", body, f"--- Removed before sending: {removed} ---", ""))
+    from .. import wording
+
+    caption = wording.report_caption(request.keeps_locally)
+    return "\n".join(("", f"--- {caption} ---", body, f"--- Removed before sending: {removed} ---",
+                      ""))

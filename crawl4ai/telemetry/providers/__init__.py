@@ -1,26 +1,34 @@
-"""Provider registry: built-in providers plus any registered under an entry point.
+"""Provider registry: every provider, built-in or not, is an entry point; plus one runtime slot.
 
-A third-party package declares, in its own ``pyproject.toml``::
+Built-ins are declared in this project's own ``pyproject.toml``, exactly as a third-party
+package declares its own::
 
     [project.entry-points."crawl4ai.telemetry.providers"]
     myservice = "my_package.telemetry:MyProvider"
 
-and users select it with ``CRAWL4AI_TELEMETRY_PROVIDER=myservice``. Nothing is imported until
-a provider is really needed.
+Users select one with ``CRAWL4AI_TELEMETRY_PROVIDER=myservice``; without a choice it is Sentry
+when a DSN is configured and sentry-sdk is installed, else the local outbox. A program may also
+hand an instance in at runtime with :func:`crawl4ai.telemetry.use_provider`, which wins over
+both for this process. Nothing is imported until a provider is really needed.
+
+The contract a provider implements is :mod:`crawl4ai.telemetry.providers.base`.
 """
 
 from __future__ import annotations
 
 from .. import settings
-from ..base import TelemetryProvider
+from .base import DeliveryResult, ScrubbedException, TelemetryProvider
+
+__all__ = ["TelemetryProvider", "DeliveryResult", "ScrubbedException", "ENTRY_POINT_GROUP",
+           "configured_dsn", "sentry_available", "selected_name", "load_class", "create",
+           "use", "runtime", "resolve"]
 
 ENTRY_POINT_GROUP = "crawl4ai.telemetry.providers"
+#: The provider that always works: reports stay in the outbox on this machine.
+FALLBACK = "local"
 
-_BUILTIN = {
-    "sentry": "crawl4ai.telemetry.providers.sentry:SentryProvider",
-    "local": "crawl4ai.telemetry.providers.local:LocalProvider",
-    "memory": "crawl4ai.telemetry.providers.memory:MemoryProvider",
-}
+_runtime: TelemetryProvider | None = None
+_classes: dict[str, type[TelemetryProvider]] = {}
 
 
 def configured_dsn() -> str:
@@ -37,19 +45,22 @@ def sentry_available() -> bool:
 
 
 def selected_name() -> str:
-    """The provider that will deliver: explicit choice, else Sentry when it can, else local."""
+    """The provider that will deliver: runtime instance, explicit choice, else Sentry when it
+    can, else local."""
+    if _runtime is not None:
+        return _runtime.name
     name = settings.provider_name()
     if name:
         return name
     if configured_dsn() and sentry_available():
         return "sentry"
-    return "local"
+    return FALLBACK
 
 
 def load_class(name: str) -> type[TelemetryProvider]:
-    """The provider class registered as ``name`` (built-in or entry point)."""
-    target = _BUILTIN.get(name)
-    if target is None:
+    """The provider class registered under ``name`` in the entry-point group."""
+    cls = _classes.get(name)
+    if cls is None:
         from importlib.metadata import entry_points
 
         for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -58,39 +69,38 @@ def load_class(name: str) -> type[TelemetryProvider]:
                 break
         else:
             raise LookupError(f"no telemetry provider named {name!r}")
-    else:
-        import importlib
-
-        module, _, attr = target.partition(":")
-        cls = getattr(importlib.import_module(module), attr)
-    if not (isinstance(cls, type) and issubclass(cls, TelemetryProvider)):
-        raise TypeError(f"{name!r} is not a TelemetryProvider")
+        if not (isinstance(cls, type) and issubclass(cls, TelemetryProvider)):
+            raise TypeError(f"{name!r} is not a TelemetryProvider")
+        _classes[name] = cls
     return cls
 
 
 def create(name: str | None = None) -> TelemetryProvider:
-    """The provider to deliver with. One that cannot be found or built falls back to the local
-    provider: reports are kept on this machine, never lost (``status`` names the problem)."""
-    try:
-        return load_class(name or selected_name())()
-    except Exception:
-        from .local import LocalProvider
-
-        return LocalProvider()
+    return load_class(name or selected_name())()
 
 
-def problem() -> str | None:
-    """Why the selected provider cannot deliver, in words (reports are then kept locally)."""
+def resolve() -> tuple[TelemetryProvider, str | None]:
+    """The provider reports go to now, and a sentence when the chosen one could not be made
+    (then the local outbox keeps reports: nothing is lost, nothing leaves by surprise)."""
+    if _runtime is not None:
+        return _runtime, None
     name = selected_name()
     try:
-        load_class(name)
+        return create(name), None
     except Exception as e:
-        return f"CRAWL4AI_TELEMETRY_PROVIDER={name!r}: {e}"
-    if name == "sentry" and not configured_dsn():
-        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN)"
-    if name == "sentry" and not sentry_available():
-        return "sentry-sdk is not installed (pip install 'crawl4ai-telemetry[sentry]')"
-    if configured_dsn() and name != "sentry" and not sentry_available():
-        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed "
-                "(pip install 'crawl4ai-telemetry[sentry]')")
-    return None
+        from .local import LocalProvider
+
+        return LocalProvider(), f"provider {name!r} could not be loaded ({e}); reports stay local"
+
+
+def use(provider: TelemetryProvider | None) -> None:
+    """Route this process's reports to ``provider`` (None: back to the configured one)."""
+    global _runtime
+    if provider is not None and not isinstance(provider, TelemetryProvider):
+        raise TypeError("use_provider() takes a TelemetryProvider instance (or None)")
+    _runtime = provider
+
+
+def runtime() -> TelemetryProvider | None:
+    """The instance handed in with ``use_provider``, if any."""
+    return _runtime

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import TelemetryProvider
+from .base import TelemetryProvider
 
 
 class LocalProvider(TelemetryProvider):
@@ -19,4 +19,9 @@ class LocalProvider(TelemetryProvider):
         return True
 
     def destination(self) -> str:
+        from . import configured_dsn, sentry_available
+
+        if configured_dsn() and not sentry_available():
+            return ("local outbox only (sentry-sdk is not installed: "
+                    "pip install crawl4ai-telemetry[sentry])")
         return "local outbox only (no DSN configured)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ..base import TelemetryProvider
+from .base import TelemetryProvider
 
 
 class MemoryProvider(TelemetryProvider):

@@ -21,10 +21,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..base import TelemetryProvider
+from .. import settings
 from ..build import crawl4ai_version
 from ..scrub import scrub_event
 from . import configured_dsn, sentry_available
+from .base import DeliveryResult, TelemetryProvider
 
 #: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
 LOCKED_DOWN_OPTIONS: dict[str, Any] = {
@@ -60,7 +61,8 @@ def dsn_host(dsn: str) -> str:
 class SentryProvider(TelemetryProvider):
     name = "sentry"
 
-    def __init__(self, dsn: str | None = None, *, delivery_timeout: float = 10.0) -> None:
+    def __init__(self, dsn: str | None = None, *,
+                 delivery_timeout: float = settings.DELIVERY_TIMEOUT) -> None:
         self.dsn = dsn if dsn is not None else configured_dsn()
         # Without a DSN (or sentry-sdk) nothing can be delivered: the outbox entry is all there
         # is, kept locally, never "pending" forever.
@@ -71,7 +73,7 @@ class SentryProvider(TelemetryProvider):
         self._waiters: dict[str, list[Any]] = {}
 
     def destination(self) -> str:
-        return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "nowhere (no DSN configured)"
+        return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "local outbox only (no DSN configured)"
 
     # The transport calls this from sentry's worker thread.
     def _on_result(self, envelope: Any, ok: bool, detail: str) -> None:
@@ -102,9 +104,12 @@ class SentryProvider(TelemetryProvider):
         return self._client
 
     def send_event(self, event: dict[str, Any]) -> bool:
-        self.last_payload = None
+        return self.deliver(event).accepted
+
+    def deliver(self, event: dict[str, Any]) -> DeliveryResult:
+        """Send through our private client; the result carries the exact bytes that went out."""
         if not self.dsn:
-            return False
+            return DeliveryResult(False, "no DSN configured")
         client = self._get_client()
         event_id = event.get("event_id")
         waiter: list[Any] = [threading.Event(), None]
@@ -113,12 +118,11 @@ class SentryProvider(TelemetryProvider):
         try:
             # scope=None: no scope, ours or the host's, adds anything to the report.
             if client.capture_event(dict(event), scope=None) is None:
-                return False
+                return DeliveryResult(False, "dropped by the client")
             if not waiter[0].wait(self.delivery_timeout):
-                return False
-            ok, _detail, payload = waiter[1]
-            self.last_payload = payload
-            return bool(ok)
+                return DeliveryResult(False, "no answer in time")
+            ok, detail, payload = waiter[1]
+            return DeliveryResult(bool(ok), detail, payload if ok else None)
         finally:
             with self._lock:
                 self._waiters.pop(event_id, None)

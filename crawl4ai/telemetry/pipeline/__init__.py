@@ -1,0 +1,214 @@
+"""The single capture path: filters → consent → worker → build → scrub → outbox → deliver.
+
+Every way an error is seen (``capture_exception``, decorators, context managers, the crawl4ai
+hooks, Sentry's excepthook/threading/asyncio integrations in processes we own) ends in
+:meth:`Pipeline.capture`. On the caller's thread it only filters, decides and enqueues (a few
+microseconds); building, scrubbing, writing the outbox and sending happen on one daemon worker
+thread. Nothing here ever raises into the caller.
+
+One module per step, each with a small public interface:
+
+- :mod:`.filters` — kill switch, ignore list, dedupe, rate limit (caller's thread);
+- :mod:`.capture` — the :class:`Capture` value every later step receives;
+- consent — :func:`crawl4ai.telemetry.consent.decide`; when nobody has chosen yet and a person
+  can answer, a prompt decides later through the :class:`~.sink.ConsentSink` seam;
+- :mod:`.worker` — the queue and the thread (bounded, fork-safe, bounded exit);
+- :mod:`.delivery` — store → send → mark, retry, resend (worker thread);
+- :mod:`.counters` — what happened to each kind of error, this run and past runs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections import Counter
+from typing import Any
+
+from .. import consent as _consent
+from .. import settings
+from .._debug import internal_error
+from .capture import Capture
+from .counters import Counters
+from .filters import CaptureFilters, RateLimiter, failure_kind, mark_seen
+from .worker import QUEUE_LIMIT, Worker
+
+__all__ = ["Pipeline", "Capture", "Counters", "RateLimiter", "QUEUE_LIMIT", "get_pipeline",
+           "set_pipeline", "mark_seen", "failure_kind"]
+
+
+class Pipeline:
+    """The process's capture path. Also the :class:`~.sink.ConsentSink` prompts decide through."""
+
+    def __init__(self, store: _consent.ConsentStore | None = None, outbox: Any = None,
+                 provider: Any = None) -> None:
+        from .delivery import Delivery
+
+        self.store = store or _consent.ConsentStore()
+        self.counters = Counters()
+        self.filters = CaptureFilters(self.counters)
+        self.worker = Worker(on_error=self._worker_failed)
+        self.delivery = Delivery(self.store, self.counters, outbox=outbox, provider=provider)
+        #: ``prompter(sink, capture, decision)``: asks a person (default: crawl4ai.telemetry.prompts).
+        self.prompter: Any = None
+        self._prompter_resolved = False
+        self._atexit_registered = False
+
+    # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
+
+    def capture(self, exc: BaseException, context: dict[str, Any] | None = None, *,
+                mechanism: str = "generic", handled: bool = True) -> None:
+        try:
+            occurrences = self.filters.admit(exc)
+            if not occurrences:
+                return
+            if not self._atexit_registered:
+                self._atexit_registered = True
+                atexit.register(self._at_exit)
+            decision = _consent.decide(self.store, provider=self.delivery.chosen_at_runtime())
+            capture = Capture(exc, context, mechanism=mechanism, handled=handled,
+                              occurrences=occurrences)
+            if decision.ask:
+                self._ask(capture, decision)
+            else:
+                self.decide(capture, decision)
+        except Exception:
+            internal_error("capture")
+
+    def decide(self, capture: Capture, decision: _consent.Decision | None) -> bool:
+        """Follow ``decision`` for ``capture``: queue it for delivery when it may be sent, else
+        count it as not consented. True when queued. (The consent sink's one verb.)"""
+        counts = self.counters.of(capture.kind)
+        if decision is None or not (decision.send or decision.keep_locally):
+            counts.not_consented += 1
+            return False
+        if not self.worker.submit(self.delivery.process, (capture, decision)):
+            counts.queue_full += 1
+            return False
+        return True
+
+    def _ask(self, capture: Capture, decision: _consent.Decision) -> None:
+        if not self._prompter_resolved:
+            self._prompter_resolved = True
+            if self.prompter is None:
+                try:
+                    from ..prompts import ask_for_consent
+
+                    self.prompter = ask_for_consent
+                except ImportError:
+                    self.prompter = None
+        if self.prompter is None:
+            self.decide(capture, None)
+            return
+        self.prompter(self, capture, decision)
+
+    def ready(self) -> None:
+        """Start the delivery thread now: an answer that only comes at exit could not."""
+        self.worker.start()
+
+    # -- reports kept in the outbox ------------------------------------------------------------------
+
+    def resend(self, event_id: str) -> bool:
+        """Send a report kept in the outbox again, as it is (the dashboard's "re-send"), on the
+        worker. The server never stores it twice: the event id stays the same. It is a person's
+        explicit request for this one report, so the stored consent is not asked; the
+        environment's kill switch still wins. False when telemetry is off by env, the report is
+        unknown, or the queue is full."""
+        try:
+            if settings.kill_switch() or self.outbox.get(event_id) is None:
+                return False
+            return self.worker.submit(self.delivery.deliver_stored, event_id)
+        except Exception:
+            internal_error("resend")
+            return False
+
+    @property
+    def outbox(self) -> Any:
+        return self.delivery.outbox
+
+    @property
+    def provider(self) -> Any:
+        return self.delivery.provider
+
+    @property
+    def stats(self) -> Counter[str]:
+        """A snapshot of this run's counts by name (0 when absent; see :attr:`counters`)."""
+        return Counter(self.counters.totals())
+
+    @property
+    def rate_limited_kinds(self) -> dict[str, int]:
+        return self.counters.rate_limited_kinds()
+
+    # -- flushing and exit ---------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return self.worker.pending
+
+    def flush(self, timeout: float = settings.FLUSH_TIMEOUT) -> bool:
+        """Wait at most ``timeout`` s for queued reports; True if everything was handled."""
+        import time
+
+        deadline = time.monotonic() + max(0.0, timeout)
+        if not self.worker.wait(timeout):
+            return False
+        provider = self.delivery.active_provider()
+        if provider is not None:
+            try:
+                provider.flush(max(0.0, deadline - time.monotonic()))
+            except Exception:
+                internal_error("provider flush")
+        return True
+
+    def _worker_failed(self) -> None:
+        self.counters.errors += 1
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child starts with no worker and, maybe, a lock its parent's worker held:
+        start afresh so a capture in the child can never wait on it."""
+        self.worker.after_fork_in_child()
+        self.delivery.forget_provider()
+
+    def _at_exit(self) -> None:
+        if self.worker.pending:
+            self.flush(settings.exit_timeout())
+        try:
+            self.counters.save()
+        except Exception:
+            internal_error("counters")
+
+
+_pipeline: Pipeline | None = None
+_lock = threading.Lock()
+
+
+def get_pipeline() -> Pipeline:
+    global _pipeline
+    if _pipeline is None:
+        with _lock:
+            if _pipeline is None:
+                _pipeline = Pipeline()
+    return _pipeline
+
+
+def current() -> Pipeline | None:
+    """The process's pipeline if one exists (never creates one)."""
+    return _pipeline
+
+
+def set_pipeline(pipeline: Pipeline | None) -> Pipeline | None:
+    """Replace the process's pipeline (tests, embedding); returns the previous one."""
+    global _pipeline
+    previous, _pipeline = _pipeline, pipeline
+    return previous
+
+
+def _reinit_after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()
+    if _pipeline is not None:
+        _pipeline._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_after_fork)

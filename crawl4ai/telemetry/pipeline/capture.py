@@ -1,0 +1,65 @@
+"""The one value that travels down the pipeline: an error as it was seen.
+
+A :class:`Capture` is made on the caller's thread once the filters let an error through, then
+handed to a consent surface (which may hold it for a person's answer) or to the worker (which
+builds, scrubs and delivers the report). It is immutable, so what a prompt shows and what the
+worker sends are built from the same snapshot: the traceback as it was when the error was seen,
+however far the exception travels afterwards.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from .. import environment as _environment
+
+
+class Capture:
+    """One error on its way to a report. Frozen and slotted (a dataclass costs ~1 ms to define,
+    and this module loads on the first capture)."""
+
+    __slots__ = ("exc", "traceback", "context", "mechanism", "handled", "occurrences",
+                 "environment")
+
+    exc: BaseException
+    traceback: TracebackType | None
+    context: dict[str, Any] | None
+    mechanism: str
+    handled: bool
+    occurrences: int
+    environment: str
+
+    def __init__(self, exc: BaseException, context: dict[str, Any] | None = None, *,
+                 mechanism: str = "generic", handled: bool = True, occurrences: int = 1,
+                 traceback: TracebackType | None = None, environment: str | None = None) -> None:
+        init = object.__setattr__
+        init(self, "exc", exc)
+        init(self, "traceback", traceback or exc.__traceback__)
+        init(self, "context", dict(context) if isinstance(context, dict) else None)
+        init(self, "mechanism", mechanism)
+        init(self, "handled", handled)
+        init(self, "occurrences", occurrences)
+        init(self, "environment", environment or _environment.detect())
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Capture is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("a Capture is immutable")
+
+    @property
+    def kind(self) -> type[BaseException]:
+        """What the counters group it by: the exception's type."""
+        return type(self.exc)
+
+    def __repr__(self) -> str:
+        return f"<Capture {type(self.exc).__name__} via {self.mechanism}>"
+
+    def report(self, email: str | None = None) -> Any:
+        """The exact scrubbed report of this capture (nothing is sent)."""
+        from ..report import build_report
+
+        return build_report(self.exc, self.context, environment=self.environment, email=email,
+                            mechanism=self.mechanism, handled=self.handled,
+                            occurrences=self.occurrences, traceback=self.traceback)

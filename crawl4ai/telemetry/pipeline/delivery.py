@@ -1,0 +1,151 @@
+"""Delivery, on the worker thread: store → send → mark, retry, resend.
+
+Local first: each report is written to the outbox (its exact redacted bytes) before any
+provider sees it, so a person can read what left, or would leave, the machine. Then the
+provider's :meth:`~crawl4ai.telemetry.providers.base.TelemetryProvider.deliver` runs and the
+outbox records the outcome. A provider that keeps reports locally (``keeps_locally``) is not
+called: the outbox entry is the delivery. Reports earlier runs could not deliver are retried
+once per run, with the same event id, so a server never stores one twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import consent as _consent
+from .. import providers as _providers
+from .._debug import internal_error
+from .capture import Capture
+from .counters import Counters
+
+
+class Delivery:
+    """Turns a consented :class:`Capture` into a kept, and maybe sent, report."""
+
+    def __init__(self, store: _consent.ConsentStore, counters: Counters, *, outbox: Any = None,
+                 provider: Any = None) -> None:
+        self.store = store
+        self.counters = counters
+        self._outbox = outbox
+        self._explicit = provider  # given at construction (tests, embedding): never replaced
+        self._configured: Any = None
+        self.provider_problem: str | None = None
+        self._retried = False
+
+    @property
+    def outbox(self) -> Any:
+        if self._outbox is None:
+            from ..outbox import LocalOutbox
+
+            self._outbox = LocalOutbox()
+        return self._outbox
+
+    @property
+    def provider(self) -> Any:
+        """The provider reports go to: the one this pipeline was built with, else the runtime
+        one (``use_provider``), else the configured one (created once)."""
+        if self._explicit is not None:
+            return self._explicit
+        runtime = _providers.runtime()
+        if runtime is not None:
+            return runtime
+        if self._configured is None:
+            self._configured, self.provider_problem = _providers.resolve()
+        return self._configured
+
+    def current_provider(self) -> tuple[Any, str | None]:
+        """What :attr:`provider` would return, and why it is not the chosen one if it is not,
+        without creating (and keeping) one."""
+        if self._explicit is not None or _providers.runtime() is not None:
+            return self.provider, None
+        if self._configured is not None:
+            return self._configured, self.provider_problem
+        return _providers.resolve()
+
+    def chosen_at_runtime(self) -> Any:
+        """The provider handed in (at construction or with ``use_provider``), or None when the
+        configured one is used: a consent is bound to it (see :func:`consent.current_destination`)."""
+        return self._explicit if self._explicit is not None else _providers.runtime()
+
+    def active_provider(self) -> Any:
+        """The provider already in use, or None (flushing must not create one)."""
+        if self._explicit is not None:
+            return self._explicit
+        return _providers.runtime() or self._configured
+
+    def forget_provider(self) -> None:
+        """After a fork: the parent's connections and threads are not ours."""
+        self._configured = None
+
+    # -- one report --------------------------------------------------------------------------------
+
+    def process(self, job: tuple[Capture, _consent.Decision]) -> None:
+        from ..outbox import LOCAL, PENDING
+
+        capture, decision = job
+        if decision.consume_once and not self.store.consume_once():
+            self.counters.once_already_used += 1
+            return
+        report = capture.report(email=decision.email)
+        provider = self.provider
+        # A consent given for another destination keeps reports here until the person agrees again.
+        local_only = bool(getattr(provider, "keeps_locally", False)) or decision.keep_locally
+        stored = self._store(report, LOCAL if local_only else PENDING, provider.name)
+        self.counters.of(capture.kind).reported += 1
+        if local_only:
+            return
+        result = self._send(provider, report.event)
+        if stored:
+            self._record(report.event_id, result)
+        if not self._retried and not decision.consume_once:
+            self._retried = True
+            self.retry_pending(provider)
+
+    def retry_pending(self, provider: Any = None) -> None:
+        """Deliver the reports earlier runs could not (same event id: never stored twice)."""
+        for entry in self.outbox.claim_retries():
+            self.deliver_stored(entry.event_id, provider)
+
+    def deliver_stored(self, event_id: str, provider: Any = None) -> bool:
+        """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome."""
+        provider = provider or self.provider
+        if getattr(provider, "keeps_locally", False):
+            return False
+        try:
+            event = json.loads(self.outbox.read(event_id))
+        except (OSError, ValueError):
+            self.outbox.delete(event_id)  # unreadable: it could never be sent as it was shown
+            return False
+        result = self._send(provider, event)
+        self._record(event_id, result, keep_payload=False)
+        return result.accepted
+
+    def _store(self, report: Any, state: str, provider_name: str) -> bool:
+        try:
+            self.outbox.add(report.event_id, report.payload(), state=state, provider=provider_name,
+                            exception_type=report.exception_type, removed=dict(report.removed))
+            return True
+        except Exception:  # read-only home: still deliver, just without a local copy
+            internal_error("outbox")
+            return False
+
+    def _send(self, provider: Any, event: dict[str, Any]) -> _providers.DeliveryResult:
+        try:
+            result = provider.deliver(event)
+        except Exception:
+            internal_error(f"provider {getattr(provider, 'name', '?')}")
+            result = _providers.DeliveryResult(False, "the provider failed")
+        if result.accepted:
+            self.counters.delivered += 1
+        else:
+            self.counters.delivery_failed += 1
+        return result
+
+    def _record(self, event_id: str, result: Any, keep_payload: bool = True) -> None:
+        from ..outbox import PENDING, SENT
+
+        if result.accepted and result.payload and keep_payload:
+            self.outbox.replace_payload(event_id, result.payload)
+        self.outbox.mark(event_id, SENT if result.accepted else PENDING,
+                         "" if result.accepted else "not delivered; will retry", attempted=True)

@@ -1,0 +1,105 @@
+"""The capture filters: which errors go on, decided on the caller's thread in microseconds.
+
+In order: the environment's kill switch (``settings.kill_switch``), the ignore list (the user
+or the runtime stopping something on purpose), dedupe (one exception object is reported once,
+however many decorators, contexts and hooks it passes) and the rate limit (a token bucket per
+failure kind, so a storm of one bug becomes a few reports that carry how often it happened).
+Every error that passes the kill switch is counted (:class:`~.counters.Counters`).
+
+The limiter runs before the consent decision on purpose: a storm then costs a few µs per error
+and no ``stat`` of the settings file.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import chain, settings
+from .counters import Counters
+
+_SEEN_ATTR = "__crawl4ai_telemetry_seen__"
+#: Not errors: the user or the runtime stopping something on purpose.
+IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+def ignored(exc: BaseException) -> bool:
+    return isinstance(exc, IGNORED) or type(exc).__name__ == "CancelledError"
+
+
+def mark_seen(exc: BaseException) -> bool:
+    """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before."""
+    if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+        return False
+    try:
+        setattr(exc, _SEEN_ATTR, True)
+    except Exception:
+        pass
+    return True
+
+
+def failure_kind(exc: BaseException) -> tuple[Any, ...]:
+    """A cheap key for "the same failure": type plus the code objects along the traceback."""
+    codes = []
+    tb = exc.__traceback__
+    while tb is not None and len(codes) < 64:
+        codes.append(tb.tb_frame.f_code)
+        tb = tb.tb_next
+    return (type(exc), tuple(codes))
+
+
+class RateLimiter:
+    """Token bucket per failure kind; bounded memory (the oldest kinds are forgotten first).
+
+    Lock-free on purpose: it runs on every failing call, and a rare race between threads can at
+    worst let one extra report through or miscount one suppression.
+    """
+
+    def __init__(self, burst: int = 3, per_seconds: float = 60.0, max_kinds: int = 512) -> None:
+        self.burst = burst
+        self.rate = 1.0 / per_seconds
+        self.max_kinds = max_kinds
+        self._buckets: dict[Any, list[float]] = {}
+
+    def hit(self, key: Any, now: float | None = None) -> tuple[bool, int]:
+        """(allowed, occurrences this report stands for, counting suppressed ones)."""
+        now = time.monotonic() if now is None else now
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_kinds:
+                self._buckets.pop(next(iter(self._buckets)), None)
+            self._buckets[key] = [self.burst - 1.0, now, 0]  # tokens, last refill, suppressed
+            return True, 1
+        tokens = bucket[0] + (now - bucket[1]) * self.rate
+        bucket[0] = tokens if tokens < self.burst else float(self.burst)
+        bucket[1] = now
+        if bucket[0] >= 1.0:
+            bucket[0] -= 1.0
+            occurrences = bucket[2] + 1
+            bucket[2] = 0
+            return True, occurrences
+        bucket[2] += 1
+        return False, 0
+
+
+class CaptureFilters:
+    """The filters in their order, counting what each one stops."""
+
+    def __init__(self, counters: Counters, limiter: RateLimiter | None = None) -> None:
+        self.counters = counters
+        self.limiter = limiter or RateLimiter()
+
+    def admit(self, exc: Any) -> int:
+        """How many occurrences a report of ``exc`` stands for; 0 when it goes no further."""
+        if not isinstance(exc, BaseException) or ignored(exc) or settings.kill_switch():
+            return 0
+        counts = self.counters.of(type(exc))
+        counts.seen += 1
+        if not mark_seen(exc):
+            counts.deduplicated += 1
+            return 0
+        allowed, occurrences = self.limiter.hit(failure_kind(exc))
+        if not allowed:
+            counts.rate_limited += 1
+            return 0
+        return occurrences
