@@ -21,7 +21,8 @@ def _persist(**changes: Any) -> str | None:
     if problem is None:
         return None
     message = f"{problem}; the choice holds for this process only"
-    warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=3)
+    # _persist <- api.enable/disable/clear_email <- the public wrapper <- the caller's line.
+    warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=4)
     return message
 
 

@@ -287,19 +287,21 @@ def save_choice(store: ConsentStore, **changes: Any) -> str | None:
     return None
 
 
-def decide(store: ConsentStore, env: str | None = None, provider: Any = None) -> Decision:
+def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
+           destination: str | None = None) -> Decision:
     """The one place that says whether an error may be sent now, may be asked about, or not.
 
     In order: the environment's "off" wins over everything; a choice made for this process; the
     stored choice (a "no" stays a "no", whatever the environment says; a "yes" holds only for the
     destination it was given for); ``CRAWL4AI_TELEMETRY=1`` where nothing is stored; then the
-    environment's default (on in Crawl4AI's own server, ask where someone can answer, else off)."""
+    environment's default (on in Crawl4AI's own server, ask where someone can answer, else off).
+    ``destination``: decide for this destination (a prompt's) instead of the one in use now."""
     killed = env_kill_switch()
     stored = store.load()
     email = env_email() or stored["email"]
     if killed:
         return Decision(False, False, stored["consent"], email, killed, "environment")
-    now = current_destination(provider)
+    now = destination or current_destination(provider)
     if _session:
         decision = _follow(_session["consent"], _session.get("destination"), env_email()
                            or _session.get("email") or email, "this process", env, now)

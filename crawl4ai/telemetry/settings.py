@@ -181,7 +181,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(telemetry.install() still works)",
             expected=_FLAG_WORDS),
     Setting("CRAWL4AI_TELEMETRY_DEBUG", parse_flag, False,
-            "1 prints telemetry's own internal errors to stderr instead of swallowing them",
+            "1 prints each report to stderr as it is kept (redacted, the exact stored bytes), "
+            "and telemetry's own internal errors instead of swallowing them",
             unrecognised=True, expected=_FLAG_WORDS),
     Setting("CRAWL4AI_DOCKER", parse_flag, False,
             "set by Crawl4AI's own Docker image: reports are on there unless turned off",

@@ -136,7 +136,7 @@ def test_status_says_when_sentry_sdk_is_missing(capsys, monkeypatch, sentry_serv
     monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # an import of it now fails
     _, out, _ = run(capsys, "status")
     assert "sentry-sdk:    not installed" in out or "not installed (pip install" in out
-    assert "sentry-sdk is not installed" in out and "this machine only" in out
+    assert "sentry-sdk is not installed" in out and "local outbox only" in out
 
 
 def test_status_counts_the_local_outbox(capsys, home):

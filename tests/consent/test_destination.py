@@ -61,7 +61,7 @@ def test_an_always_does_not_carry_over_to_a_new_destination(home, sentry_server,
     assert outbox_states() == ["local"]  # kept on this machine, not lost...
     assert sentry_server.requests == []  # ...and not sent
     status = telemetry.status()
-    assert status["enabled"] is False and status["keeps_locally"] is True
+    assert status["enabled"] is False and status["asks_again"] is True
     assert "until you agree again" in status["reason"]
     # Agreeing again, for this destination, sends.
     telemetry.enable()
@@ -126,4 +126,4 @@ def test_a_provider_that_cannot_deliver_keeps_reports_locally_and_says_why(
     assert status["sends"] is False
     cli.run(["status"])
     out = capsys.readouterr().out
-    assert problem in out and "this machine only" in out
+    assert problem in out and "local outbox only" in out

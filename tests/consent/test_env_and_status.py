@@ -91,3 +91,34 @@ def test_internationalised_email_addresses_are_accepted(home, address):
 def test_malformed_email_addresses_are_refused(home, address):
     with pytest.raises(ValueError):
         telemetry.enable(email=address)
+
+
+DEBUG_PROGRAM = """
+from crawl4ai import telemetry
+telemetry.enable()
+try:
+    raise ValueError("cannot open https://secret-host.example/a?token=SECRET-9f3e")
+except ValueError as exc:
+    telemetry.capture_exception(exc)
+print(telemetry.flush(10))
+"""
+
+
+def test_the_debug_variable_prints_each_report_redacted_as_stored(home):
+    import json as _json
+
+    from crawl4ai.telemetry.outbox import LocalOutbox
+    from tests.conftest import run_python
+
+    quiet = run_python(DEBUG_PROGRAM, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    shown = run_python(DEBUG_PROGRAM, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library",
+                       CRAWL4AI_TELEMETRY_DEBUG="1")
+    assert shown.returncode == 0, shown.stderr
+    assert "secret-host" not in shown.stderr and "SECRET-9f3e" not in shown.stderr
+    outbox = LocalOutbox(str(home / ".crawl4ai" / "telemetry" / "outbox"))
+    [newest] = [e for e in outbox.entries()
+                if f"report {e.event_id} (local):" in shown.stderr]  # the second run's report
+    header = f"[crawl4ai.telemetry] report {newest.event_id} (local):\n"
+    printed = shown.stderr.split(header, 1)[1]
+    assert _json.loads(printed[: printed.rindex("}") + 1]) == _json.loads(outbox.read(newest.event_id))

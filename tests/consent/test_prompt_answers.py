@@ -36,7 +36,9 @@ def error(kind=ValueError, message="boom"):
 
 
 def ask_decision(store):
-    return consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    # What the pipeline decides for its MemoryProvider: a "yes" is bound to it.
+    return consent.Decision(False, True, consent.NOT_SET, None, "ask", "default",
+                            destination="memory")
 
 
 def open_request(pipeline, exc=None):

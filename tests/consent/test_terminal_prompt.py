@@ -395,11 +395,11 @@ def test_ctrl_c_at_the_exit_question_ends_the_program_at_once_and_sends_nothing(
 
 def test_with_no_destination_the_prompt_offers_to_keep_not_to_send(home):
     child = spawn(SYNC_SCRIPT, home)  # no DSN: nothing can leave this machine
-    child.expect_exact("Keep this error's report")
     choose(child, 1)
     child.expect_exact(EMAIL)
     child.send(ENTER)
     out = finish(child)
+    assert "Keep this error's report" in out
     assert "kept on this machine" in out
     for promise in ("will be sent", "Send this error", "Always send"):
         assert promise not in out

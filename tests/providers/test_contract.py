@@ -67,9 +67,9 @@ def _blobs_of(exc: BaseException, context) -> dict[str, bytes]:
 
 
 def test_a_send_exception_only_provider_receives_a_scrubbed_stand_in(home, monkeypatch):
-    consent_always(monkeypatch)
     provider = SeedStyle()
     telemetry.use_provider(provider)
+    consent_always(monkeypatch)  # consent is bound to the provider in use: agree after choosing it
     host, token, user = canary("host"), "ghp_" + canary("tk") + "0123456789ABCDEF", canary("usr")
     url = f"https://{user}:pw@{host}.example.com/private?session={canary('q')}"
     path = str(home / canary("dir") / "notes.txt")
@@ -104,8 +104,6 @@ def canary_word(path: str) -> str:
 
 
 def test_a_send_event_provider_keeps_working_and_a_false_keeps_the_report(home, monkeypatch):
-    consent_always(monkeypatch)
-
     class Refusing(EventStyle):
         def send_event(self, event):
             super().send_event(event)
@@ -113,6 +111,7 @@ def test_a_send_event_provider_keeps_working_and_a_false_keeps_the_report(home, 
 
     provider = Refusing()
     telemetry.use_provider(provider)
+    consent_always(monkeypatch)  # consent is bound to the provider in use: agree after choosing it
     try:
         raise KeyError("missing")
     except KeyError as exc:

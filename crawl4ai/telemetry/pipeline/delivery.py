@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import consent as _consent
 from .. import providers as _providers
-from .._debug import internal_error
+from .._debug import internal_error, show_report
 from .capture import Capture
 from .counters import Counters
 
@@ -122,6 +122,7 @@ class Delivery:
         return result.accepted
 
     def _store(self, report: Any, state: str, provider_name: str) -> bool:
+        show_report(report.event_id, state, report.payload())
         try:
             self.outbox.add(report.event_id, report.payload(), state=state, provider=provider_name,
                             exception_type=report.exception_type, removed=dict(report.removed))

@@ -120,7 +120,8 @@ class ConsentRequest:
                 if email is not None:
                     changes["email"] = email or None
                 self.warning = _persist(self.sink.store, changes)
-                decision = _consent.decide(self.sink.store, self.environment)
+                decision = _consent.decide(self.sink.store, self.environment,
+                                           destination=self.destination)
                 if decision.send:
                     self._send(errors, decision)
                 else:

@@ -88,12 +88,19 @@ class NotebookPrompt:
         self.email = widgets.Text(value=request.default_email or "", placeholder="you@example.com",
                                   description="Email (optional):",
                                   style={"description_width": "initial"})
+        from .. import wording
+
+        local = request.keeps_locally  # no destination: the buttons say "keep", never "send"
+        once, always, deny, _show = wording.choices(local)
         self.buttons = {
-            ONCE: widgets.Button(description="Send this error", button_style="primary"),
-            ALWAYS: widgets.Button(description="Always send errors", button_style="success"),
-            DENY: widgets.Button(description="Don't send"),
-            "show": widgets.Button(description="Show the report", icon="eye"),
+            ONCE: widgets.Button(description=once if local else wording.BUTTON_ONCE,
+                                 button_style="primary"),
+            ALWAYS: widgets.Button(description=always if local else wording.BUTTON_ALWAYS,
+                                   button_style="success"),
+            DENY: widgets.Button(description=deny if local else wording.BUTTON_DENY),
+            "show": widgets.Button(description=wording.BUTTON_SHOW, icon="eye"),
         }
+        question = wording.QUESTION_LOCAL if local else QUESTION
         for name, button in self.buttons.items():
             button.on_click(self._handler(name))
         self.message = widgets.HTML("")
@@ -101,7 +108,7 @@ class NotebookPrompt:
         kind = html.escape(request.exception_type or "an error")
         self.widget = widgets.VBox([
             widgets.HTML(f"<b>{_rotating_light()} {TITLE}</b><br>Crawl4AI hit an error "
-                         f"(<code>{kind}</code>). <b>{QUESTION}</b>"),
+                         f"(<code>{kind}</code>). <b>{html.escape(question)}</b>"),
             widgets.HTML(f"<small>{html.escape(WHAT)} Choosing does not re-run anything: this "
                          "error is kept in memory until you answer.</small>"),
             self.email,
@@ -135,7 +142,10 @@ class NotebookPrompt:
             return False
         if not self.request.resolve(choice, email if choice in (ONCE, ALWAYS) else None):
             return False
-        self.close(DONE.get(choice, ""))
+        from .. import wording
+
+        self.close(wording.answered(choice, wording.NOTEBOOK_COMMANDS, self.request.keeps_locally)
+                   if self.request.keeps_locally else DONE.get(choice, ""))
         return True
 
     def show_report(self) -> None:
