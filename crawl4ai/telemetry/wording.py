@@ -41,6 +41,8 @@ CHOICE_ONCE = "Send this error only"
 CHOICE_ALWAYS = "Always send errors"
 CHOICE_DENY = "Don't send"
 CHOICE_SHOW = "Show me the exact report first"
+#: The dashboard's choice between errors (the prompt's CHOICE_ONCE is about the error at hand).
+CHOICE_NEXT = "Send the next error only"
 #: With no destination nothing is sent: the same three answers, as what they really do.
 SELECT_LOCAL = "Keep a crash report on this machine?"
 QUESTION_LOCAL = ("Help improve Crawl4AI with anonymous crash reports? No destination is "
