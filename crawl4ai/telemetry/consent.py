@@ -301,7 +301,10 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
     email = env_email() or stored["email"]
     if killed:
         return Decision(False, False, stored["consent"], email, killed, "environment")
-    now = destination or current_destination(provider)
+    # Where reports would go matters only for a "yes" and for a question: not computed otherwise
+    # (a capture at interpreter shutdown must not import or look anything up).
+    yes = (_session.get("consent") if _session else stored["consent"]) in (ALWAYS, ONCE)
+    now = destination or (current_destination(provider) if yes else "")
     if _session:
         decision = _follow(_session["consent"], _session.get("destination"), env_email()
                            or _session.get("email") or email, "this process", env, now)
@@ -315,6 +318,8 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
                             "is stored)", "environment")
     else:
         decision = _default(NOT_SET, email, env)
+    if decision.ask and not now:
+        now = current_destination(provider)
     return decision._replace(destination=now)
 
 
