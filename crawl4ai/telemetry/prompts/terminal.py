@@ -24,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import sys
+import textwrap
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
+from .. import wording
 from .._debug import internal_error
 from .._text import printable
 
@@ -38,9 +40,7 @@ from ._request import (
     ALWAYS,
     DENY,
     DISMISS,
-    NO_REPORT,
     ONCE,
-    REPORT_CAPTION,
     ConsentRequest,
     current_request,
     open_request,
@@ -49,16 +49,13 @@ from ._request import (
 SHOW = "show"
 SURFACE = "terminal"
 
-TITLE = "Crawl4AI Error Detection"
-QUESTION = "Help improve Crawl4AI by sending anonymous crash reports?"
+# The words are crawl4ai.telemetry.wording's; this module lays them out for a terminal.
 CHOICES = (
-    ("Send this error only", ONCE),
-    ("Always send errors", ALWAYS),
-    ("Don't send", DENY),
-    ("Show me the exact report first", SHOW),
+    (wording.CHOICE_ONCE, ONCE),
+    (wording.CHOICE_ALWAYS, ALWAYS),
+    (wording.CHOICE_DENY, DENY),
+    (wording.CHOICE_SHOW, SHOW),
 )
-EMAIL_QUESTION = "Email for follow-up (optional, Enter to skip):"
-INVALID_EMAIL = "That is not a valid email address (or leave it empty)"
 
 _task: asyncio.Task[Any] | None = None
 _exit_hook_registered = False
@@ -248,7 +245,7 @@ def _choice_question() -> Any:
 
     choices = [questionary.Choice(title, value=value, shortcut_key=str(i))
                for i, (title, value) in enumerate(CHOICES, 1)]
-    return questionary.select("Send a crash report?", choices=choices, use_shortcuts=True,
+    return questionary.select(wording.SELECT, choices=choices, use_shortcuts=True,
                               use_arrow_keys=True, qmark="?")
 
 
@@ -259,9 +256,9 @@ def _email_question(default: str | None) -> Any:
 
     def validate(text: str) -> bool | str:
         text = text.strip()
-        return True if not text or is_valid_email(text) else INVALID_EMAIL
+        return True if not text or is_valid_email(text) else wording.INVALID_EMAIL
 
-    return questionary.text(EMAIL_QUESTION, default=default or "", validate=validate, qmark="?")
+    return questionary.text(wording.EMAIL_QUESTION, default=default or "", validate=validate, qmark="?")
 
 
 def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bool = False) -> None:
@@ -276,20 +273,11 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
         return
     if quiet:
         return
-    tick = _glyph("✓", "*")
-    lines = {
-        ONCE: f"{tick} Thank you: this report will be sent. You will be asked again in a later "
-              "run (always: `crwl telemetry enable`).",
-        ALWAYS: f"{tick} Thank you: crash reports are on. Turn them off any time: "
-                "`crwl telemetry disable`.",
-        DENY: f"{tick} No crash reports will be sent. Change this any time: "
-              "`crwl telemetry enable`.",
-        DISMISS: "Nothing was sent and nothing was saved. You will be asked again in a later run "
-                 "(or decide now: `crwl telemetry enable` / `crwl telemetry disable`).",
-    }
-    message = lines.get(answer, "")
+    message = wording.answered(answer, wording.TERMINAL_COMMANDS)
+    if answer != DISMISS:
+        message = f"{_glyph('✓', '*')} {message}"
     if request.warning:
-        message += f"\nNote: {request.warning}."
+        message += "\n" + wording.NOT_SAVED.format(warning=request.warning)
     _say(message)
 
 
@@ -312,16 +300,13 @@ def _say(text: str) -> None:
 
 
 def _header(request: ConsentRequest) -> str:
-    kind = request.exception_type or "an error"
+    kind = request.exception_type or wording.AN_ERROR
     return "\n".join((
         "",
-        f"{_glyph('🚨', '!!')} {TITLE}",
-        f"   Crawl4AI hit an error ({kind}).",
-        f"   {QUESTION}",
-        "   A report holds the error type and stack trace (your own code's frames are reduced to",
-        "   placeholders), the Crawl4AI, Python and OS versions, the environment type, and your",
-        "   email only if you give one. Never URLs, crawled content, headers, cookies, keys, your",
-        "   file paths, variables or your source code.",
+        f"{_glyph('🚨', '!!')} {wording.TITLE}",
+        f"   {wording.HIT.format(kind=kind)}",
+        f"   {wording.QUESTION}",
+        textwrap.fill(wording.WHAT, width=92, initial_indent="   ", subsequent_indent="   "),
         "",
     ))
 
@@ -329,6 +314,7 @@ def _header(request: ConsentRequest) -> str:
 def _report_text(request: ConsentRequest) -> str:
     shown = request.shown_report()
     if shown is None:
-        return f"({NO_REPORT})"
+        return f"({wording.NO_REPORT})"
     body, removed = shown
-    return "\n".join(("", f"--- {REPORT_CAPTION} ---", body, f"--- Removed before sending: {removed} ---", ""))
+    return "\n".join(("", f"--- {wording.REPORT_CAPTION} ---", body,
+                      f"--- {wording.REMOVED.format(removed=removed)} ---", ""))
