@@ -45,6 +45,13 @@ def no_runtime_provider():
     providers.use(None)
 
 
+def fail(kind: type[Exception] = RuntimeError, message: str = "boom") -> None:
+    try:
+        raise kind(message)
+    except kind as exc:
+        telemetry.capture_exception(exc)
+
+
 def consent_always(monkeypatch):
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
@@ -113,10 +120,7 @@ def test_a_send_event_provider_keeps_working_and_a_false_keeps_the_report(home, 
 
     provider = Refusing()
     telemetry.use_provider(provider)
-    try:
-        raise KeyError("missing")
-    except KeyError as exc:
-        telemetry.capture_exception(exc)
+    fail(KeyError, "missing")
     assert telemetry.flush(10)
     [event] = provider.events
     assert event["exception"]["values"][-1]["type"] == "KeyError"
@@ -143,16 +147,10 @@ def test_a_runtime_provider_obeys_consent_like_any_destination(home, monkeypatch
     for consent in ("not_set", "denied"):
         if consent == "denied":
             telemetry.disable()
-        try:
-            raise RuntimeError(consent)
-        except RuntimeError as exc:
-            telemetry.capture_exception(exc)
+        fail(RuntimeError, consent)
     monkeypatch.setenv("CRAWL4AI_TELEMETRY", "0")
     telemetry.enable()
-    try:
-        raise RuntimeError("env off")
-    except RuntimeError as exc:
-        telemetry.capture_exception(exc)
+    fail(RuntimeError, "env off")
     assert telemetry.flush(10)
     assert provider.events == []
 
