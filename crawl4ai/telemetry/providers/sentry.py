@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from .. import settings
@@ -192,7 +193,41 @@ def install_global_integrations(
         ],
         **options,
     )
+    _keep_thread_tracebacks_plain()
     return True
+
+
+def _keep_thread_tracebacks_plain() -> None:
+    """Sentry's threading integration wraps ``Thread.run``, so an uncaught error's traceback would
+    show four sentry_sdk frames plain Python never prints. The host's output must stay byte for
+    byte its own: the threading excepthook is handed the traceback without them."""
+    previous = threading.excepthook
+
+    def excepthook(args: Any) -> None:
+        exc, original = args.exc_value, args.exc_traceback
+        tb = _without_sentry_frames(original)
+        # Python prints the exception's own traceback: show it the plain one while printing.
+        if isinstance(exc, BaseException):
+            exc.__traceback__ = tb
+        try:
+            previous(threading.ExceptHookArgs([args.exc_type, exc, tb, args.thread]))
+        finally:
+            if isinstance(exc, BaseException):
+                exc.__traceback__ = original
+
+    threading.excepthook = excepthook
+
+
+def _without_sentry_frames(tb: TracebackType | None) -> TracebackType | None:
+    kept = []
+    while tb is not None:
+        if not str(tb.tb_frame.f_globals.get("__name__") or "").startswith("sentry_sdk"):
+            kept.append(tb)
+        tb = tb.tb_next
+    rebuilt = None
+    for entry in reversed(kept):  # new objects: the exception's own traceback stays untouched
+        rebuilt = TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return rebuilt
 
 
 def enable_asyncio_in_running_loop() -> None:

@@ -1,0 +1,116 @@
+"""The host never hangs: not at shutdown, not after fork, not on a slow or hung server."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.hardening.watchdog import hung, run_guarded
+
+FORK_ONLY = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+
+SHUTDOWN_CAPTURE = """
+from crawl4ai import telemetry
+
+try:
+    raise RuntimeError("an earlier report in this run")
+except RuntimeError as exc:
+    telemetry.capture_exception(exc)
+telemetry.flush(10)
+
+
+class Late:
+    def __del__(self):
+        try:
+            raise ValueError("captured while the interpreter shuts down")
+        except ValueError as exc:
+            telemetry.capture_exception(exc)
+
+
+late = Late()  # collected during interpreter shutdown
+print("main done", flush=True)
+"""
+
+
+def _outbox_reports(home) -> list[dict]:
+    folder = home / ".crawl4ai" / "telemetry" / "outbox"
+    if not folder.exists():
+        return []
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))
+            if not p.name.endswith(".meta.json")]
+
+
+def _types(reports: list[dict]) -> list[str]:
+    return sorted(r["exception"]["values"][-1]["type"] for r in reports)
+
+
+def test_a_capture_at_interpreter_shutdown_never_hangs(home):
+    result = run_guarded(SHUTDOWN_CAPTURE, home, bound=20, CRAWL4AI_DOCKER="true")
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "main done" in result.stdout
+    # Degraded, not lost: kept in the outbox synchronously (local only: no DSN is configured).
+    assert _types(_outbox_reports(home)) == ["RuntimeError", "ValueError"]
+
+
+def test_a_capture_at_shutdown_with_a_hung_server_is_kept_within_the_bound(home):
+    from tests.support.sentry_server import SentryServer
+
+    with SentryServer(mode="hang") as server:
+        result = run_guarded(SHUTDOWN_CAPTURE.replace("telemetry.flush(10)", ""), home, bound=20,
+                             CRAWL4AI_DOCKER="true", CRAWL4AI_SENTRY_DSN=server.dsn)
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "ValueError" in _types(_outbox_reports(home))
+
+
+FORK_WHILE_BUSY = """
+import faulthandler, os, sys, time
+from crawl4ai import telemetry
+
+try:
+    raise RuntimeError("the parent's error: its worker starts importing")
+except RuntimeError as exc:
+    telemetry.capture_exception(exc)
+
+CHILD = '''
+faulthandler.dump_traceback_later(20, exit=True)  # a child stuck on a copied import lock
+from crawl4ai.telemetry import report, outbox, scrub, build
+from crawl4ai.telemetry.providers import create
+import sentry_sdk, sentry_sdk.transport
+try:
+    raise KeyError("the child's own error")
+except KeyError as exc:
+    telemetry.capture_exception(exc)
+assert telemetry.flush(10), "the child's report was never handled"
+'''
+pids = []
+deadline = time.monotonic() + 2.0
+while time.monotonic() < deadline and len(pids) < 12:  # forks land while the worker imports
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            exec(CHILD, {"telemetry": telemetry, "faulthandler": faulthandler})
+        except BaseException as e:
+            print("child failed:", type(e).__name__, e, file=sys.stderr, flush=True)
+            status = 1
+        sys.stderr.flush()
+        os._exit(status)
+    pids.append(pid)
+    time.sleep(0.02)
+failures = sum(os.waitpid(pid, 0)[1] != 0 for pid in pids)
+print("children", len(pids), "failed", failures, flush=True)
+"""
+
+
+@FORK_ONLY
+def test_fork_while_the_worker_is_busy_never_leaves_half_imported_modules(home, sentry_server):
+    result = run_guarded(FORK_WHILE_BUSY, home, bound=90, CRAWL4AI_DOCKER="true",
+                         CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "failed 0" in result.stdout, result.stdout + result.stderr
+    assert "partially initialized" not in result.stderr

@@ -1,0 +1,89 @@
+"""No report that passed the gate is lost: kept at exit whatever the server does, delivered later."""
+
+from __future__ import annotations
+
+import json
+
+from tests.hardening.watchdog import hung, run_guarded
+from tests.support.sentry_server import SentryServer
+
+TEN_DISTINCT_ERRORS = """
+import atexit, json, time
+marks = {}
+atexit.register(lambda: print(json.dumps({"exit_wait": time.monotonic() - marks["end"]})))
+from crawl4ai import telemetry
+
+for i in range(10):
+    kind = type(f"Distinct{i}", (RuntimeError,), {})
+    try:
+        raise kind(f"error number {i}")
+    except RuntimeError as exc:
+        telemetry.capture_exception(exc)
+marks["end"] = time.monotonic()
+"""
+
+
+def _outbox(home) -> dict[str, dict]:
+    folder = home / ".crawl4ai" / "telemetry" / "outbox"
+    return {p.name[: -len(".meta.json")]: json.loads(p.read_text())
+            for p in folder.glob("*.meta.json")} if folder.exists() else {}
+
+
+def _ten_pending_behind_a_hung_server(home) -> None:
+    with SentryServer(mode="hang") as server:
+        result = run_guarded(TEN_DISTINCT_ERRORS, home, bound=30, CRAWL4AI_DOCKER="true",
+                             CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="1")
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    exit_wait = json.loads(result.stdout.strip().splitlines()[-1])["exit_wait"]
+    assert exit_wait < 1.0 + 1.5  # the bound, plus slack for a loaded machine
+    states = [meta["state"] for meta in _outbox(home).values()]
+    assert states == ["pending"] * 10, states
+
+
+def test_ten_distinct_errors_behind_a_hung_server_all_reach_the_outbox(home):
+    _ten_pending_behind_a_hung_server(home)
+
+
+def _delivered_by(code: str, home, **env: str) -> tuple[int, dict[str, dict]]:
+    with SentryServer() as server:
+        result = run_guarded(code, home, bound=30, CRAWL4AI_DOCKER="true",
+                             CRAWL4AI_SENTRY_DSN=server.dsn, **env)
+        assert not hung(result), result.stderr
+        assert result.returncode == 0, result.stderr
+        events = server.wait_for_events(10, timeout=5)
+    return len(events), _outbox(home)
+
+
+def test_crwl_telemetry_status_delivers_what_is_pending(home):
+    _ten_pending_behind_a_hung_server(home)
+    count, outbox = _delivered_by(
+        "import sys; sys.argv = ['crwl', 'status']\n"
+        "from crawl4ai.telemetry.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n", home)
+    assert count == 10
+    assert {meta["state"] for meta in outbox.values()} == {"sent"}
+
+
+def test_a_plain_later_run_delivers_what_is_pending_off_the_callers_thread(home):
+    _ten_pending_behind_a_hung_server(home)
+    count, outbox = _delivered_by(
+        """
+        import threading
+        from crawl4ai import AsyncWebCrawler
+        crawler = AsyncWebCrawler()  # a run that has no error of its own
+        assert threading.current_thread() is threading.main_thread()
+        """, home)
+    assert count == 10
+    assert {meta["state"] for meta in outbox.values()} == {"sent"}
+
+
+def test_pending_reports_stay_put_after_the_user_says_no(home):
+    _ten_pending_behind_a_hung_server(home)
+    count, outbox = _delivered_by(
+        "from crawl4ai.telemetry import consent\n"
+        "consent.ConsentStore().update(consent='denied')\n"
+        "from crawl4ai import AsyncWebCrawler\nAsyncWebCrawler()\n", home)
+    assert count == 0
+    assert {meta["state"] for meta in outbox.values()} == {"pending"}
