@@ -20,8 +20,19 @@ setup:
         touch {{venv}}/.setup-stamp; \
     fi
 
+# Debian's Chromium for the real-browser crawls (tests/crawl4ai/browser.py). Idempotent and quick
+# when present; as root it installs with apt (`apt-get update` only if the package is unknown).
+# Elsewhere it says how, and those tests skip with that reason.
+chromium:
+    if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then exit 0; fi; \
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+        echo "chromium: not installed (as root: apt-get install chromium); browser tests will skip"; exit 0; fi; \
+    export DEBIAN_FRONTEND=noninteractive; \
+    apt-cache show chromium >/dev/null 2>&1 || apt-get update -qq; \
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
 # The whole test suite (what CI runs).
-test *ARGS: setup
+test *ARGS: setup chromium
     {{py}} -m pytest -n 2 --dist loadgroup {{ARGS}}
 
 # A real crawl4ai crawl whose internal failure is captured, redacted and shown.

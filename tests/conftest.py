@@ -71,3 +71,34 @@ def read_config(home: Path) -> dict[str, Any]:
     import json
 
     return json.loads((home / ".crawl4ai" / "config.json").read_text())
+
+
+# -- the labelled crawls' table (tests/crawl4ai): recall, false positives, duplicates ---------------
+
+_labelled: dict[str, dict[str, Any]] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "labelled" and isinstance(value, dict):
+            _labelled[f"{report.nodeid}:{value['subsystem']}"] = value
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _labelled:
+        return
+    rows: dict[str, list[int]] = {}
+    for value in _labelled.values():
+        row = rows.setdefault(value["subsystem"], [0, 0, 0, 0, 0])  # bugs, found, dup, quiet, fp
+        if value["label"] == "bug":
+            row[0] += 1
+            row[1] += value["reports"] >= 1
+            row[2] += max(0, value["reports"] - 1)
+        else:
+            row[3] += 1
+            row[4] += value["reports"] > 0
+    write = terminalreporter.write_line
+    write("")
+    write(f"{'labelled crawls':<16} {'bugs':>5} {'found':>6} {'dup':>4} {'not bugs':>9} {'reported':>9}")
+    for subsystem, (bugs, found, dup, quiet, fp) in sorted(rows.items()):
+        write(f"{subsystem:<16} {bugs:>5} {found:>6} {dup:>4} {quiet:>9} {fp:>9}")

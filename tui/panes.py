@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,19 +18,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static, TextArea
 
-from crawl4ai.telemetry import api, reports
+from crawl4ai.telemetry import api, reports, wording
 from crawl4ai.telemetry.cli import headline, status_rows
 
 from .screens import ConfirmScreen, ReportScreen, export_issue
 from .text import home_as_tilde, report_text, safe
 
-# The dashboard's choices, as (radio id, label). The same calls as `crwl telemetry enable
-# [--once] | disable`.
+# The dashboard's choices, as (radio id, label): the prompts' words, and the same calls as
+# `crwl telemetry enable [--once] | disable`.
 CHOICES = (
-    ("always", "Always send"),
-    ("once", "Next error only"),
-    ("denied", "Off"),
+    ("always", wording.CHOICE_ALWAYS),
+    ("once", wording.CHOICE_NEXT),
+    ("denied", wording.CHOICE_DENY),
 )
+STATE_LABELS = {"local": "kept locally"}
 PLAYGROUND_EXAMPLE = (
     "Failed to crawl https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef "
     "saved to /home/bob/crawls/out.md"
@@ -67,6 +69,7 @@ class StatusPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="headline")
+        yield Static(id="where-reports-go")
         yield Static(id="status-rows")
         with Horizontal(id="choice-row"):
             yield Label("Your choice:", classes="field-label")
@@ -79,6 +82,7 @@ class StatusPane(Pane):
             yield Button("Save", id="save-email")
             yield Button("Remove", id="remove-email")
         yield Static(id="status-message")
+        yield Static(Text(wording.WHAT), id="what-a-report-holds", classes="intro")
 
     def on_mount(self) -> None:
         self.refresh_data()
@@ -87,12 +91,14 @@ class StatusPane(Pane):
         result = result or api.status()
         self.query_one("#headline", Static).update(
             Text(f"Crawl4AI telemetry is {headline(result)}", style="bold"))
-        width = max(len(label) for label, _ in status_rows(result)) + 2
-        lines = Text()
+        self.query_one("#where-reports-go", Static).update(safe(wording.where_reports_go(
+            result.get("destination"), bool(result.get("keeps_locally")))))
+        rows = Table.grid(padding=(0, 1))
+        rows.add_column(style="bold", no_wrap=True)
+        rows.add_column(ratio=1)
         for label, value in status_rows(result):
-            lines.append(f"{label + ':':<{width}}", style="bold")
-            lines.append(safe(home_as_tilde(str(value))) + "\n")
-        self.query_one("#status-rows", Static).update(lines)
+            rows.add_row(f"{label}:", safe(home_as_tilde(str(value))))
+        self.query_one("#status-rows", Static).update(rows)
         stored = result.get("consent")
         with self.prevent(RadioSet.Changed, RadioButton.Changed):
             for choice_id, _ in CHOICES:
@@ -146,7 +152,7 @@ class ReportsPane(Pane):
 
     def compose(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Time", "Exception", "Where in crawl4ai.", "Version", "State")
+        table.add_columns("Time", "State", "Exception", "Version", "Where in crawl4ai.")
         yield table
         yield Static(id="reports-message")
 
@@ -157,9 +163,9 @@ class ReportsPane(Pane):
         table = self.query_one(DataTable)
         table.clear()
         for row in reports.list_reports():
-            table.add_row(_when(row.created), safe(row.exception_type or "?"),
-                          safe(_short_where(row.where)), safe(row.crawl4ai_version or "?"), row.state,
-                          key=row.event_id)
+            table.add_row(_when(row.created), STATE_LABELS.get(row.state, row.state),
+                          safe(row.exception_type or "?"), safe(row.crawl4ai_version or "?"),
+                          safe(_short_where(row.where)), key=row.event_id)
         if not table.row_count:
             self._say("The local outbox is empty: no error has been captured on this machine.")
 
@@ -277,28 +283,31 @@ class PlaygroundPane(Pane):
 
 
 class CountersPane(Pane):
-    """Errors seen, reported, deduplicated and dropped, and the reports kept per kind."""
+    """Errors seen, reported, deduplicated and dropped per kind, in this and past runs."""
+
+    COLUMNS = ("Kind", "Seen", "Reported", "Dedup.", "Dropped", "Not consented")
 
     def compose(self) -> ComposeResult:
+        yield Static(id="counters-since", classes="intro")
         yield DataTable(id="counters-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        counts = reports.counters()
+        runs = api.counters()["all_runs"]
+        since = f" since {str(runs['since'])[:10]}" if runs.get("since") else ""
+        self.query_one("#counters-since", Static).update(safe(
+            f"Errors telemetry saw in {runs['runs']} run(s){since}, this one included."))
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_columns("Counter", "Kind", "Count")
-        for name, value in sorted(counts["this_run"].items()):
-            table.add_row(f"this run: {name}", "", str(value))
-        for kind, value in sorted(counts["rate_limited_kinds"].items()):
-            table.add_row("this run: rate limited", safe(kind), str(value))
-        for kind, states in counts["outbox_by_kind"].items():
-            for state, value in sorted(states.items()):
-                table.add_row(f"outbox: {state}", safe(kind), str(value))
+        table.add_columns(*self.COLUMNS)
+        for kind, c in sorted(runs["kinds"].items(), key=lambda item: -item[1].get("seen", 0)):
+            table.add_row(safe(kind), *(str(n) for n in (
+                c.get("seen", 0), c.get("reported", 0), c.get("deduplicated", 0),
+                c.get("rate_limited", 0) + c.get("queue_full", 0), c.get("not_consented", 0))))
         if not table.row_count:
-            table.add_row("no error seen yet", "", "0")
+            table.add_row("no error seen yet", "0", "0", "0", "0", "0")
 
 
 __all__ = ["CountersPane", "PlaygroundPane", "ReportsPane", "SamplePane", "StatusPane"]

@@ -230,6 +230,11 @@ def _resolved(call: Any, ref: str) -> Any:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _id_or(ref: str | None, flag: bool, flag_name: str) -> None:
+    if (ref is None) != flag:
+        raise typer.BadParameter(f"give a report ID or {flag_name}, one of the two")
+
+
 def _when(timestamp: float) -> str:
     import time
 
@@ -286,8 +291,7 @@ def send(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Send one report now, or every pending one (--pending). Exit 1 if one was not delivered."""
-    if (ref is None) == (not pending):
-        raise typer.BadParameter("give a report ID or --pending, not both")
+    _id_or(ref, pending, "--pending")
     reports = _reports()
     outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
     if as_json:
@@ -308,13 +312,11 @@ def delete(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Delete one report from the local outbox, or all of them (--all)."""
-    if (ref is None) == (not everything):
-        raise typer.BadParameter("give a report ID or --all, not both")
+    _id_or(ref, everything, "--all")
     reports = _reports()
-    deleted = [_resolved(reports.delete, ref)] if ref else None
-    count = reports.clear() if everything else 1
+    count = reports.clear() if everything else len([_resolved(reports.delete, ref)])
     if as_json:
-        return _dump({"deleted": count, "ids": deleted})
+        return _dump({"deleted": count})
     typer.echo(f"Deleted {count} report(s).")
 
 

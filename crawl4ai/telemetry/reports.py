@@ -25,7 +25,6 @@ import os
 import re
 import time
 import traceback
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -373,19 +372,3 @@ def redact(text: str) -> Redaction:
     values = (report.event.get("exception") or {}).get("values") or [{}]
     return Redaction(printable(str(values[-1].get("value") or ""), multiline=True),
                      dict(report.removed))
-
-
-# -- counters --------------------------------------------------------------------------------
-
-
-def counters() -> dict[str, Any]:
-    """Errors seen, reported, deduplicated and dropped: this process, and per kind in the outbox."""
-    stats = get_pipeline().stats
-    by_kind: dict[str, Counter[str]] = {}
-    for row in list_reports():
-        by_kind.setdefault(row.exception_type or "?", Counter())[row.state] += 1
-    return {
-        "this_run": {k: int(v) for k, v in stats.items() if v},
-        "rate_limited_kinds": dict(get_pipeline().rate_limited_kinds),
-        "outbox_by_kind": {kind: dict(states) for kind, states in sorted(by_kind.items())},
-    }

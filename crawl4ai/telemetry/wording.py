@@ -41,6 +41,8 @@ CHOICE_ONCE = "Send this error only"
 CHOICE_ALWAYS = "Always send errors"
 CHOICE_DENY = "Don't send"
 CHOICE_SHOW = "Show me the exact report first"
+#: The dashboard's choice between errors (the prompt's CHOICE_ONCE is about the error at hand).
+CHOICE_NEXT = "Send the next error only"
 #: Shorter labels where choices are buttons.
 BUTTON_ONCE = "Send this error"
 BUTTON_ALWAYS = "Always send errors"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 import types
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from tests.crawl4ai.browser import Chromium, find_chromium
 from tests.crawl4ai.crawling import Reports, Site
 from tests.support.bugsink import Bugsink
 
@@ -51,3 +53,25 @@ def bugsink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bugsink]:
     """A real Bugsink on 127.0.0.1 (SQLite in a temporary folder), started once per session."""
     with Bugsink(tmp_path_factory.mktemp("bugsink")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """One real Chromium per test process (browser tests share an xdist group: one in all)."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("no Chromium on this machine (`just chromium` installs Debian's as root)")
+    browser = Chromium(executable)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def labelled(reports: Reports, record_property: Any) -> Iterator[Any]:
+    """``labelled(subsystem, label)`` with label "bug", "operational" or "user": after the test,
+    how many reports it made is recorded for the session's table (tests/conftest.py)."""
+    labels: list[tuple[str, str]] = []
+    yield lambda subsystem, label: labels.append((subsystem, label))
+    for subsystem, label in labels:
+        record_property("labelled", {"subsystem": subsystem, "label": label,
+                                     "reports": len(reports.events())})

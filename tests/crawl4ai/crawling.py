@@ -8,11 +8,16 @@ crawl4ai bugs without editing crawl4ai (an unknown charset, an image width of ``
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import textwrap
 import threading
 import time
 import types
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,6 +40,10 @@ ROUTES: dict[str, tuple[int, str, bytes]] = {
     "/ok": (200, "text/html", page("<a href='/ok/a'>a</a> <a href='/ok/b'>b</a>")),
     "/ok/a": (200, "text/html", page("<a href='/ok'>home</a>")),
     "/ok/b": (200, "text/html", page("<a href='/ok'>home</a>")),
+    # Fits one screen: crawl4ai's screenshot takes its simple path.
+    "/short": (200, "text/html", ("<html><head><title>Short</title></head><body>" + "".join(
+        f"<p>Short page {i}: a few plain words about crawling.</p>" for i in range(8))
+        + "</body></html>").encode()),
     "/404": (404, "text/html", page(title="Not found")),
     "/500": (500, "text/html", page(title="Server error")),
     # crawl4ai decodes with whatever charset the server names: an unknown one is a LookupError
@@ -66,6 +75,17 @@ class Site:
                 status, content_type, body = routes.get(path, (404, "text/html", page(title="?")))
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802 - an LLM provider that refuses the key
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.dumps({"error": {"message": "Incorrect API key provided",
+                                             "type": "invalid_request_error",
+                                             "code": "invalid_api_key"}}).encode()
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -133,7 +153,7 @@ def new_crawler(strategy: Any = None) -> Any:
 def run_config(**kwargs: Any) -> Any:
     from crawl4ai import CacheMode, CrawlerRunConfig
 
-    return CrawlerRunConfig(cache_mode=CacheMode.BYPASS, verbose=False, **kwargs)
+    return CrawlerRunConfig(**{"cache_mode": CacheMode.BYPASS, "verbose": False, **kwargs})
 
 
 def crawl4ai_helper(module: types.ModuleType, source: str, name: str) -> Any:
@@ -142,3 +162,38 @@ def crawl4ai_helper(module: types.ModuleType, source: str, name: str) -> Any:
     namespace: dict[str, Any] = {"__name__": module.__name__, "__builtins__": __builtins__}
     exec(compile(source, module.__file__, "exec"), namespace)  # noqa: S102
     return namespace[name]
+
+
+def recompiled(func: Any, old: str, new: str) -> Any:
+    """``func`` with the one line holding ``old`` changed to hold ``new``, compiled under its own
+    file name, line numbers and module globals: as far as any traceback can tell, crawl4ai's
+    real function with a bug in that line."""
+    lines, first = inspect.getsourcelines(func)
+    source = textwrap.dedent("".join(lines))
+    assert source.count(old) == 1, f"{old!r} is not one place in {func.__qualname__}"
+    source = source.replace(old, new)
+    owner = func.__qualname__.rpartition(".")[0]
+    if owner:  # a method: compiled in a class of the same name, so every qualified name matches
+        source = f"class {owner}:\n" + textwrap.indent(source, "    ")
+        first -= 1
+    tree = ast.parse(source)
+    ast.increment_lineno(tree, first - 1)
+    namespace: dict[str, Any] = {}
+    exec(compile(tree, func.__code__.co_filename, "exec"), func.__globals__, namespace)  # noqa: S102
+    return vars(namespace[owner])[func.__name__] if owner else namespace[func.__name__]
+
+
+@contextmanager
+def bug_in(integration: types.ModuleType, owner: Any, name: str, old: str, new: str) -> Iterator[None]:
+    """A one-line bug in ``owner.name`` (a method or a module function) for the duration; the
+    capture table is re-installed around it, so the broken function is what gets wrapped."""
+    integration.uninstall()
+    original = owner.__dict__[name]
+    setattr(owner, name, recompiled(original, old, new))
+    integration.install()
+    try:
+        yield
+    finally:
+        integration.uninstall()
+        setattr(owner, name, original)
+        integration.install()

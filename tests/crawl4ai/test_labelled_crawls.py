@@ -32,7 +32,8 @@ async def test_site_failures_are_seen_and_not_reported(site, reports, label):
     assert reports.events() == []
 
 
-async def test_refused_connection_is_not_reported(reports, refused_url):
+async def test_refused_connection_is_not_reported(reports, refused_url, labelled):
+    labelled("http strategy", "operational")
     async with new_crawler() as crawler:
         result = await crawler.arun(refused_url, config=run_config())
     assert not result.success and "Connection failed" in result.error_message
@@ -76,7 +77,8 @@ async def test_a_good_page_sees_nothing(site, reports):
     assert reports.events() == []
 
 
-async def test_bad_input_rejected_on_purpose_is_not_a_bug(reports):
+async def test_bad_input_rejected_on_purpose_is_not_a_bug(reports, labelled):
+    labelled("http strategy", "user")
     async with new_crawler() as crawler:
         result = await crawler.arun("ftp://files.example/x", config=run_config())
         assert not result.success and "Unsupported URL scheme" in result.error_message
@@ -86,7 +88,8 @@ async def test_bad_input_rejected_on_purpose_is_not_a_bug(reports):
     assert reports.events() == []
 
 
-async def test_unknown_charset_bug_in_the_http_strategy_is_reported_once(site, reports):
+async def test_unknown_charset_bug_in_the_http_strategy_is_reported_once(site, reports, labelled):
+    labelled("http strategy", "bug")
     async with new_crawler() as crawler:
         result = await crawler.arun(site.url("/charset"), config=run_config())
     assert not result.success and "unknown encoding" in result.error_message
@@ -102,7 +105,8 @@ async def test_unknown_charset_bug_in_the_http_strategy_is_reported_once(site, r
     assert reports.verdicts() == {"crawl4ai_bug": 1}
 
 
-async def test_scraper_bug_hidden_in_a_successful_result_is_reported(site, reports):
+async def test_scraper_bug_hidden_in_a_successful_result_is_reported(site, reports, labelled):
+    labelled("scraper", "bug")
     async with new_crawler() as crawler:
         result = await crawler.arun(site.url("/image"), config=run_config())
     assert result.success  # crawl4ai logs the error and drops the image
@@ -235,7 +239,8 @@ async def test_error_in_a_users_hook_is_not_reported(site, reports):
     assert reports.events() == []
 
 
-async def test_error_in_a_users_extraction_strategy_is_not_reported(site, reports):
+async def test_error_in_a_users_extraction_strategy_is_not_reported(site, reports, labelled):
+    labelled("extraction", "user")
     from crawl4ai.extraction_strategy import ExtractionStrategy
 
     class MyExtraction(ExtractionStrategy):

@@ -40,3 +40,31 @@ async def test_no_url_or_page_content_reaches_the_server(site, reports, sentry_s
     for secret in (*URL_SECRETS, CONTENT_SECRET, CHARSET_SECRET, "127.0.0.1", str(site.port), str(home)):
         assert secret.encode() not in raw, secret
     assert reports.verdicts() == {"crawl4ai_bug": 3}
+
+
+async def test_swallowed_bugs_carry_no_key_prompt_or_page_to_the_server(site, reports, sentry_server, monkeypatch, integration):
+    """The new capture points (an LLM call, a content filter) see exceptions whose messages quote
+    the API key, the prompt and the page; the server gets none of it."""
+    import crawl4ai.utils as utils
+    from crawl4ai.content_filter_strategy import PruningContentFilter
+    from crawl4ai.markdown_generation_strategy import DefaultMarkdownGenerator
+
+    from tests.crawl4ai.crawling import bug_in
+    from tests.crawl4ai.test_subsystems import llm_extraction
+
+    monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    with bug_in(integration, utils, "aperform_completion_with_backoff", "if json_response:",
+                "if json_response or {}[api_token + prompt_with_variables[-3000:]]:"), \
+         bug_in(integration, PruningContentFilter, "filter_content", 'body = soup.find("body")',
+                'body = {}[str(soup)[-2000:]]'):
+        async with new_crawler() as crawler:
+            result = await crawler.arun(site.url("/ok"), config=run_config(
+                extraction_strategy=llm_extraction(site.url("/v1")),
+                markdown_generator=DefaultMarkdownGenerator(content_filter=PruningContentFilter())))
+    assert result.success
+    assert len(reports.events()) == 2
+    events = sentry_server.wait_for_events(2)
+    assert {e["exception"]["values"][-1]["mechanism"]["type"] for e in events} == {"llm", "content_filter"}
+    raw = b"".join(sentry_server.raw_bodies())
+    for secret in ("sk-test-LLM-KEY-0000", CONTENT_SECRET, "List the paragraphs", "127.0.0.1", str(site.port)):
+        assert secret.encode() not in raw, secret

@@ -103,3 +103,42 @@ async def test_crawlers_created_before_activation_are_covered(site, integration,
     events = reports.events()
     assert sorted((last_exception(e)["type"], last_exception(e)["mechanism"]["type"]) for e in events) == [
         ("LookupError", "crawl"), ("TypeError", "deep_crawl")]
+
+
+async def test_every_subsystem_gives_the_same_result_with_and_without_the_add_on(site, integration, reports):
+    """Markdown with citations, a content filter, CSS extraction and chunking run through the
+    capture table's wrappers (and a user's strategy through an extension-point wrapper)."""
+    from crawl4ai.chunking_strategy import ChunkingStrategy
+    from crawl4ai.content_filter_strategy import PruningContentFilter
+    from crawl4ai.extraction_strategy import JsonCssExtractionStrategy, RegexExtractionStrategy
+    from crawl4ai.markdown_generation_strategy import DefaultMarkdownGenerator
+
+    from tests.crawl4ai.test_subsystems import SCHEMA
+
+    class Halves(ChunkingStrategy):
+        def chunk(self, text):
+            return [text[: len(text) // 2], text[len(text) // 2:]]
+
+    configs = [
+        run_config(markdown_generator=DefaultMarkdownGenerator(content_filter=PruningContentFilter()),
+                   extraction_strategy=JsonCssExtractionStrategy(SCHEMA)),
+        run_config(extraction_strategy=RegexExtractionStrategy(
+            pattern=RegexExtractionStrategy.Email, input_format="markdown"), chunking_strategy=Halves()),
+    ]
+
+    async def crawl():
+        out = []
+        async with new_crawler() as crawler:
+            for config in configs:
+                result = await crawler.arun(site.url("/ok"), config=config)
+                out.append((result.success, result.extracted_content, result.markdown.raw_markdown,
+                            result.markdown.references_markdown, result.markdown.fit_markdown))
+        return out
+
+    with_add_on = await crawl()
+    integration.uninstall()
+    without = await crawl()
+    integration.install()
+    assert with_add_on == without
+    assert all(success for success, *_ in with_add_on)
+    assert reports.verdicts() == {}

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static, TextArea
 
 from crawl4ai.telemetry import outbox as _outbox
 from crawl4ai.telemetry import reports
+from tests.conftest import run_python
 from tests.tui.conftest import SECRET_TOKEN, SECRET_URL, capture_reports, config_file
 
 SIZE = (80, 24)
@@ -130,7 +131,7 @@ async def test_outside_text_is_never_markup_nor_control_characters(home):
     meta.write_text(json.dumps(record))
     app = TelemetryDashboard(initial_tab="reports")
     async with app.run_test(size=SIZE):
-        cell = app.query_one("#reports-table", DataTable).get_row_at(0)[1]
+        cell = app.query_one("#reports-table", DataTable).get_row_at(0)[2]
     assert str(cell) == "[bold red]Forged\\x1b[2J\\x1b]52;c;aGk=\\x07"
 
 
@@ -143,3 +144,27 @@ async def test_help_screen_opens_and_closes_with_the_keyboard(home):
         assert type(app.screen).__name__ == "Screen"
         await pilot.press("4", "escape", "2")
         assert app.query_one("TabbedContent").active == "reports"
+
+
+async def test_counters_show_errors_of_past_runs_per_kind(home):
+    past_run = run_python("""
+        from crawl4ai import telemetry
+        telemetry.enable()
+        for n in range(4):
+            try:
+                raise KeyError(n)
+            except KeyError as exc:
+                telemetry.capture_exception(exc)
+                telemetry.capture_exception(exc)  # the same error again: deduplicated
+        telemetry.flush(10)
+    """, home)
+    assert past_run.returncode == 0, past_run.stderr
+    app = TelemetryDashboard(initial_tab="counters")
+    async with app.run_test(size=SIZE):
+        table = app.query_one("#counters-table", DataTable)
+        rows = {str(table.get_row_at(i)[0]): [str(c) for c in table.get_row_at(i)[1:]]
+                for i in range(table.row_count)}
+        assert "in 2 run(s)" in shown(app, "#counters-since")  # that run and this one
+    seen, reported, deduplicated, dropped, not_consented = map(int, rows["KeyError"])
+    assert (seen, deduplicated, not_consented) == (8, 4, 0)
+    assert reported + dropped == 4 and reported >= 3  # the rate limiter's burst is 3

@@ -1,0 +1,123 @@
+"""``crwl``, a process we own: the ``crwl telemetry`` verbs mounted into crwl's click group, and
+the process-wide handlers for uncaught errors (main thread, threads, asyncio tasks).
+
+In a user's own script no process-wide handler is installed (we own no user's process); there
+the capture table's wrappers are the only capture points.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from ..._debug import internal_error
+from ...settings import kill_switch
+from . import state
+from .points import CAPTURE_POINTS, PROCESS_MECHANISMS
+
+TELEMETRY_COMMAND = "telemetry"
+_MAIN = next(p for p in CAPTURE_POINTS if p.kind == "crwl_main")
+
+
+def _telemetry_command() -> Any:
+    """A thin click command on crwl's own click group that hands its arguments to the Typer app
+    (Typer ≥ 0.26 vendors its own click, so the app itself cannot be mounted)."""
+    import click
+
+    @click.command(
+        TELEMETRY_COMMAND,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                          "allow_interspersed_args": False, "help_option_names": []},
+        add_help_option=False,
+        short_help="Crash reports: see what is sent and decide (status, enable, disable).",
+    )
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_context
+    def telemetry(ctx: Any, args: tuple[str, ...]) -> None:
+        """Crash reports for Crawl4AI: status, enable [--email E] [--once], disable."""
+        from ...cli import run
+
+        ctx.exit(run(list(args), prog_name="crwl telemetry"))
+
+    return telemetry
+
+
+def mount_cli(cli_module: Any = None) -> bool:
+    """Add ``telemetry`` to crwl's click group (crwl's ``main()`` treats an unknown first word as
+    a URL, so the verb must be a real command) and wrap ``main`` for the process handlers.
+
+    The command is mounted even while telemetry is off by env: it changes no crawl and it is how
+    a person sees that telemetry is off."""
+    module = cli_module if cli_module is not None else sys.modules.get("crawl4ai.cli")
+    group = getattr(module, "cli", None)
+    if not isinstance(getattr(group, "commands", None), dict) or not hasattr(group, "add_command"):
+        return False
+    try:
+        if TELEMETRY_COMMAND not in group.commands:
+            group.add_command(_telemetry_command())
+        if not kill_switch():
+            from .installer import patch_point
+
+            with state.lock:
+                patch_point(module, _MAIN)
+        return True
+    except Exception:
+        internal_error("mounting crwl telemetry")
+        return False
+
+
+def _capture_uncaught(exc: BaseException, mechanism: str) -> None:
+    from .wrappers import seen
+
+    if mechanism not in PROCESS_MECHANISMS:
+        mechanism = "excepthook"
+    seen(exc, mechanism, handled=False)
+
+
+def _install_plain_hooks() -> bool:
+    """Without sentry-sdk: chain ``sys.excepthook`` and ``threading.excepthook``."""
+    previous_hook = sys.excepthook
+    previous_thread_hook = threading.excepthook
+
+    def excepthook(exc_type: Any, exc: Any, tb: Any) -> None:
+        _capture_uncaught(exc, "excepthook")
+        previous_hook(exc_type, exc, tb)
+
+    def thread_excepthook(args: Any) -> None:
+        _capture_uncaught(args.exc_value, "threading")
+        previous_thread_hook(args)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+    return True
+
+
+def install_process_handlers() -> bool:
+    """Watch uncaught errors of this whole process (threads and asyncio tasks included).
+
+    For processes we own only (``crwl``). Nothing is installed while telemetry is off by env,
+    when the stored choice says no or nobody could be asked (no import of sentry-sdk for
+    nothing), or when the host already runs its own Sentry client."""
+    if kill_switch():
+        return False
+    with state.lock:
+        if state.process_owned:
+            return True
+        try:
+            from ...consent import decide
+            from ...pipeline import get_pipeline
+
+            decision = decide(get_pipeline().store)
+            if not (decision.send or decision.ask):
+                return False
+            try:
+                from ...providers.sentry import install_global_integrations
+            except ImportError:
+                state.process_owned = _install_plain_hooks()
+                return state.process_owned
+            state.process_owned = bool(install_global_integrations(_capture_uncaught))
+            state.asyncio_per_loop = state.process_owned
+        except Exception:
+            internal_error("process handlers")
+        return state.process_owned

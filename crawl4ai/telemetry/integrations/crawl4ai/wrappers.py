@@ -1,0 +1,269 @@
+"""The wrappers the capture table's ``kind`` column names, and :func:`seen`, where they report.
+
+Transparency is the rule for every wrapper: it returns what the wrapped call returns and
+re-raises the very exception it caught, with its own frame taken out of the traceback, so
+results, exceptions and printed tracebacks are what they would be without the add-on.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
+
+from ..._debug import internal_error
+from ...ownership import owner_of_class
+from ...settings import kill_switch
+from . import state
+from .classification import BUG, verdict_of
+from .points import CapturePoint
+from .provenance import new_crawl, record_user_return
+
+MARK = "__crawl4ai_telemetry_wrapped__"
+
+
+def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | None = None,
+         protocol: tuple[str, ...] = ()) -> None:
+    """A capture point saw ``exc``: report it if it is a crawl4ai bug. Never raises."""
+    if not isinstance(exc, Exception) or not state.watching() or kill_switch():
+        return
+    if protocol and type(exc).__name__ in protocol:
+        return
+    try:
+        verdict, original = verdict_of(exc)
+        if verdict != BUG:
+            return
+        from ...pipeline import get_pipeline
+
+        context: dict[str, Any] = {"operation": mechanism}
+        if component:
+            context["component"] = component
+        get_pipeline().capture(original, context, mechanism=mechanism, handled=handled)
+    except Exception:
+        internal_error(f"crawl4ai integration ({mechanism})")
+
+
+def hide_frame(exc: BaseException, code: CodeType) -> None:
+    """Take the wrapper's own entry out of the traceback before re-raising."""
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code is code:
+        try:
+            exc.__traceback__ = tb.tb_next
+        except Exception:
+            pass
+
+
+def crawl4ai_class_name(obj: Any) -> str | None:
+    """The first crawl4ai class of ``obj`` (never a name from the user's code)."""
+    for cls in type(obj).__mro__:
+        if owner_of_class(cls).crawl4ai:
+            return cls.__name__
+    return None
+
+
+def _component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
+    if point.owner is None:
+        return None
+    return (crawl4ai_class_name(args[0]) if args else None) or point.owner
+
+
+def wrap_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    """What escapes ``func`` is seen; a returned async generator is watched as it is iterated."""
+    if inspect.iscoroutinefunction(func):
+        return _wrap_async_call(func, point)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BaseException as exc:
+            seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
+                 protocol=point.protocol)
+            hide_frame(exc, wrapper.__code__)
+            raise
+
+    setattr(wrapper, MARK, func)
+    return wrapper
+
+
+def _wrap_async_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if point.adopt:
+            state.adopt(args[0] if args else None)
+            state.adopt(kwargs.get("crawler"))
+        state.enable_asyncio_for_loop()
+        if point.starts_crawl:
+            new_crawl()
+        try:
+            result = await func(*args, **kwargs)
+        except BaseException as exc:
+            seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
+                 protocol=point.protocol)
+            hide_frame(exc, wrapper.__code__)
+            raise
+        if inspect.isasyncgen(result):  # stream=True: the failures come while iterating
+            return _watch_stream(result, point, _component(point, args))
+        return result
+
+    setattr(wrapper, MARK, func)
+    return wrapper
+
+
+async def _watch_stream(stream: Any, point: CapturePoint, component: str | None) -> Any:
+    """The results of a streaming crawl (``arun_many``/deep crawl with ``stream=True``), item
+    for item; what the stream raises is seen like what the call itself raises."""
+    try:
+        async for item in stream:
+            yield item
+    except Exception as exc:
+        seen(exc, point.mechanism, handled=point.handled, component=component)
+        hide_frame(exc, _watch_stream.__code__)
+        raise
+    finally:
+        await stream.aclose()
+
+
+def wrap_while_handling(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    """crawl4ai calls ``func`` inside an ``except`` block (a logger, ``get_error_context``): the
+    exception being handled is seen before ``func`` runs."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            seen(exc, point.mechanism, handled=point.handled, component=_logged_component(point, args))
+        try:
+            return func(*args, **kwargs)
+        except BaseException as error:
+            hide_frame(error, wrapper.__code__)
+            raise
+
+    setattr(wrapper, MARK, func)
+    return wrapper
+
+
+def _logged_component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
+    """For a logger, the crawl4ai class whose code was running (the logger says nothing)."""
+    if point.owner is None:
+        return "AsyncWebCrawler"
+    frame = sys._getframe(2)
+    hops = 0
+    while frame is not None and hops < 5:
+        owner = frame.f_locals.get("self")
+        if owner is not None and owner is not (args[0] if args else None):
+            name = crawl4ai_class_name(owner)
+            if name:
+                return name
+        frame = frame.f_back
+        hops += 1
+    return _component(point, args)
+
+
+def wrap_log_level(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    """``_log(level, …)`` of the scraping strategy: an ``"error"`` logged while handling an
+    exception (a link, an image, the metadata failed; the page still comes back)."""
+
+    @functools.wraps(func)
+    def wrapper(self: Any, level: Any, *args: Any, **kwargs: Any) -> Any:
+        if level == "error":
+            exc = sys.exc_info()[1]
+            if exc is not None:
+                seen(exc, point.mechanism, handled=point.handled, component=crawl4ai_class_name(self))
+        return func(self, level, *args, **kwargs)
+
+    setattr(wrapper, MARK, func)
+    return wrapper
+
+
+def wrap_init(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    """The crawler's ``__init__``: what escapes is seen; then the new crawler is adopted."""
+
+    @functools.wraps(func)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            func(self, *args, **kwargs)
+        except BaseException as exc:
+            seen(exc, point.mechanism, handled=point.handled, component=point.owner)
+            hide_frame(exc, __init__.__code__)
+            raise
+        state.adopt(self)
+
+    setattr(__init__, MARK, func)
+    return __init__
+
+
+def wrap_crwl_main(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
+    """``crwl``'s entry point: the process is ours, so uncaught errors are watched too."""
+
+    @functools.wraps(func)
+    def crwl_main(*args: Any, **kwargs: Any) -> Any:
+        from .crwl import TELEMETRY_COMMAND, install_process_handlers
+
+        if sys.argv[1:2] != [TELEMETRY_COMMAND]:
+            install_process_handlers()
+        try:
+            return func(*args, **kwargs)
+        except BaseException as exc:
+            hide_frame(exc, crwl_main.__code__)
+            raise
+
+    setattr(crwl_main, MARK, func)
+    return crwl_main
+
+
+WRAPPERS: dict[str, Callable[[Callable[..., Any], CapturePoint], Callable[..., Any]]] = {
+    "call": wrap_call,
+    "while_handling": wrap_while_handling,
+    "log_level": wrap_log_level,
+    "init": wrap_init,
+    "crwl_main": wrap_crwl_main,
+}
+
+
+def wrap(func: Any, point: CapturePoint) -> Any:
+    """``func`` wrapped as ``point`` says; a property gets its getter wrapped."""
+    if isinstance(func, property):
+        return property(wrap(func.fget, point), func.fset, func.fdel, func.__doc__)
+    return WRAPPERS[point.kind](func, point)
+
+
+def is_wrapped(func: Any) -> bool:
+    if isinstance(func, property):
+        return hasattr(func.fget, MARK)
+    return hasattr(func, MARK)
+
+
+def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[..., Any]:
+    """A user's override of an extension point: its return value is checked against the base
+    method's annotation (:func:`.provenance.record_user_return`); nothing else changes."""
+
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def async_override(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = await func(*args, **kwargs)
+            except BaseException as exc:
+                hide_frame(exc, async_override.__code__)
+                raise
+            record_user_return(result, expected)
+            return result
+
+        setattr(async_override, MARK, func)
+        return async_override
+
+    @functools.wraps(func)
+    def override(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            hide_frame(exc, override.__code__)
+            raise
+        record_user_return(result, expected)
+        return result
+
+    setattr(override, MARK, func)
+    return override
