@@ -35,15 +35,13 @@ class Worker:
 
     def submit(self, handler: Callable[[Any], Any], item: Any = None) -> bool:
         """Queue ``handler(item)``; False (nothing queued) when the queue is full."""
-        # Start first: Thread.start() waits until the thread runs, and an idle thread gets there
-        # at once, while one that already found work would keep the caller waiting.
-        self.start()
         with self.lock:
             if len(self._queue) >= self.limit:
                 return False
             self._queue.append((handler, item))
             self._pending += 1
             self.lock.notify()
+        self.start()
         return True
 
     def start(self) -> None:
