@@ -21,6 +21,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 # A lock is held for a few file operations; waiting longer means something is wrong.
 LOCK_TIMEOUT = 10.0
@@ -152,13 +153,17 @@ def write_private(path: str, data: bytes, *, durable: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX + os.path.basename(path) + ".",
                                suffix=TEMP_SUFFIX)
     try:
-        with os.fdopen(fd, "wb") as f:
+        # Plain os calls (os.fdopen imports io): this also runs at interpreter shutdown.
+        try:
             if hasattr(os, "fchmod"):
-                os.fchmod(f.fileno(), 0o600)
-            f.write(data)
+                os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
             if durable:
-                f.flush()
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -167,14 +172,25 @@ def write_private(path: str, data: bytes, *, durable: bool = False) -> None:
 
 
 
+_imported: dict[str, Any] = {}
+
+
+def _filelock() -> Any:
+    # Imported on first use, then kept: a lock taken at interpreter shutdown cannot import.
+    if "filelock" not in _imported:
+        import filelock
+
+        _imported["filelock"] = filelock
+    return _imported["filelock"]
+
+
 @contextlib.contextmanager
 def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive lock ``path`` (its folder must already be checked as ours).
 
     A lock file that is a link is refused; waiting longer than ``timeout`` raises
     :class:`UnsafePath` (an OSError), so no caller waits for ever."""
-    import filelock
-
+    filelock = _filelock()
     if os.path.islink(path):
         raise UnsafePath(f"{path} is a symbolic link")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)

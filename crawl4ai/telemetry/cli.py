@@ -74,6 +74,7 @@ def _root(ctx: typer.Context) -> None:
 
     Without a command, shows the status."""
     if ctx.invoked_subcommand is None:
+        _deliver_pending()
         if _on_a_terminal() and _open_dashboard():
             return
         _print_status(_api().status())
@@ -130,11 +131,18 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show whether reports are sent, why, where to, and what is in the local outbox."""
+    _deliver_pending()
     result = _api().status()
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
     else:
         _print_status(result)
+
+
+def _deliver_pending() -> None:
+    # Looking at the state is a moment to send what earlier runs left pending (if allowed),
+    # on the worker; exit waits for it within its bound.
+    _api().get_pipeline().deliver_pending()
 
 
 def headline(result: dict[str, Any]) -> str:

@@ -192,8 +192,9 @@ for i in range(int(sys.argv[1])):
 """
 
 
+@pytest.mark.timeout(300)
 def test_the_cap_holds_across_processes_and_leaves_no_orphans(home):
-    per_process, processes = 40, 8
+    per_process, processes = 40, 6
     procs = [start_guarded(ADDER, home, bound=90, args=(str(per_process),)) for _ in range(processes)]
     for p in procs:
         _, err = p.communicate(timeout=120)

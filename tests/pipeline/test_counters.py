@@ -48,7 +48,7 @@ def test_counts_per_kind_add_up_over_runs(home, monkeypatch):
     keys = all_runs["kinds"]["KeyError"]
     # Per run: 10 seen + 10 deduplicated; the rate limit lets 3 through and drops 7.
     assert keys == {"seen": 40, "deduplicated": 20, "reported": 6, "rate_limited": 14,
-                    "queue_full": 0, "not_consented": 0}
+                    "queue_full": 0, "not_consented": 0, "lost_at_exit": 0}
     assert "SiteSpecificError" not in json.dumps(all_runs)
     assert all_runs["kinds"]["<user code>(ValueError)"]["reported"] == 2
 

@@ -53,6 +53,7 @@ class Pipeline:
         self.prompter: Any = None
         self._prompter_resolved = False
         self._atexit_registered = False
+        self._pending_requested = False
 
     # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
 
@@ -62,9 +63,7 @@ class Pipeline:
             occurrences = self.filters.admit(exc)
             if not occurrences:
                 return
-            if not self._atexit_registered:
-                self._atexit_registered = True
-                atexit.register(self._at_exit)
+            self._register_exit()
             decision = _consent.decide(self.store)
             capture = Capture(exc, context, mechanism=mechanism, handled=handled,
                               occurrences=occurrences)
@@ -82,10 +81,29 @@ class Pipeline:
         if decision is None or not decision.send:
             counts.not_consented += 1
             return False
-        if not self.worker.submit(self.delivery.process, (capture, decision)):
-            counts.queue_full += 1
-            return False
-        return True
+        if self.worker.submit(self.delivery.process, (capture, decision)):
+            return True
+        if self.worker.closed:
+            return self._keep_now(capture, decision)
+        counts.queue_full += 1
+        return False
+
+    def _keep_now(self, capture: Capture, decision: _consent.Decision) -> bool:
+        """Exit began, so no worker will run again: keep the report in the outbox on this
+        thread (``pending``: a later run delivers it), or count it lost. Never wait."""
+        try:
+            kept = self.delivery.keep((capture, decision))
+            if kept is None or kept.stored:
+                return kept is not None
+        except Exception:
+            internal_error("keeping a report at exit")
+        self.counters.of(capture.kind).lost_at_exit += 1
+        return False
+
+    def _register_exit(self) -> None:
+        if not self._atexit_registered:
+            self._atexit_registered = True
+            atexit.register(self._at_exit)
 
     def _ask(self, capture: Capture, decision: _consent.Decision) -> None:
         if not self._prompter_resolved:
@@ -128,6 +146,21 @@ class Pipeline:
             internal_error("resend")
             return False
 
+    def deliver_pending(self) -> bool:
+        """Deliver what earlier runs left ``pending``, on the worker (exit waits for it within
+        its bound), if sending is allowed now: for a run with no error of its own, ``crwl
+        telemetry status`` and the dashboard. Once per process; False when telemetry is off by
+        env, it was already asked for, or the worker refused."""
+        try:
+            if self._pending_requested or settings.kill_switch():
+                return False
+            self._pending_requested = True
+            self._register_exit()
+            return self.worker.submit(self.delivery.deliver_pending)
+        except Exception:
+            internal_error("deliver pending")
+            return False
+
     @property
     def outbox(self) -> Any:
         return self.delivery.outbox
@@ -166,6 +199,23 @@ class Pipeline:
                 internal_error("provider flush")
         return True
 
+    def _keep_unstarted(self) -> None:
+        """Reports still queued when exit's wait ended (a hung server held the worker): keep
+        them in the outbox as ``pending`` for a later run, within a second bound."""
+        import time
+
+        deadline = time.monotonic() + settings.exit_timeout()
+        unstarted = self.worker.drain()
+        self.delivery.wait_kept(settings.exit_timeout())  # the one the worker may be building
+        for handler, item in unstarted:
+            if handler != self.delivery.process:
+                continue  # a retry or a re-send: that report is in the outbox already
+            capture, decision = item
+            if time.monotonic() < deadline:
+                self._keep_now(capture, decision)
+            else:
+                self.counters.of(capture.kind).lost_at_exit += 1
+
     def _worker_failed(self) -> None:
         self.counters.errors += 1
 
@@ -178,6 +228,8 @@ class Pipeline:
     def _at_exit(self) -> None:
         if self.worker.pending:
             self.flush(settings.exit_timeout())
+        self.worker.close()  # from now on a capture is kept on its own thread (see decide)
+        self._keep_unstarted()
         try:
             self.counters.save()
         except Exception:

@@ -14,6 +14,8 @@ from typing import Any
 
 from .. import environment as _environment
 
+_builder: dict[str, Any] = {}
+
 
 class Capture:
     """One error on its way to a report. Frozen and slotted (a dataclass costs ~1 ms to define,
@@ -58,8 +60,11 @@ class Capture:
 
     def report(self, email: str | None = None) -> Any:
         """The exact scrubbed report of this capture (nothing is sent)."""
-        from ..report import build_report
+        build_report = _builder.get("build_report")
+        if build_report is None:  # imported once: at interpreter shutdown, imports fail
+            from ..report import build_report
 
+            _builder["build_report"] = build_report
         return build_report(self.exc, self.context, environment=self.environment, email=email,
                             mechanism=self.mechanism, handled=self.handled,
                             occurrences=self.occurrences, traceback=self.traceback)

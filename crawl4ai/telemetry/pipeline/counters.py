@@ -22,7 +22,8 @@ from typing import Any
 from .. import settings
 
 #: The counts kept per kind, in the order they are shown.
-FIELDS = ("seen", "reported", "deduplicated", "rate_limited", "queue_full", "not_consented")
+FIELDS = ("seen", "reported", "deduplicated", "rate_limited", "queue_full", "not_consented",
+          "lost_at_exit")
 #: Kinds kept in memory (then "<other kinds>") and in the file (the most seen first).
 MAX_KINDS = 256
 MAX_FILE_KINDS = 200
@@ -39,10 +40,11 @@ class KindCounts:
     def __init__(self) -> None:
         self.seen = self.reported = self.deduplicated = 0
         self.rate_limited = self.queue_full = self.not_consented = 0
+        self.lost_at_exit = 0  # consented, but neither sent nor kept before the process ended
 
     @property
     def dropped(self) -> int:
-        return self.rate_limited + self.queue_full
+        return self.rate_limited + self.queue_full + self.lost_at_exit
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in FIELDS}

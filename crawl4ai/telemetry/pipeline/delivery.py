@@ -11,13 +11,39 @@ once per run, with the same event id, so a server never stores one twice.
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+import time
+from typing import Any, NamedTuple
 
 from .. import consent as _consent
 from .. import providers as _providers
 from .._debug import internal_error
 from .capture import Capture
 from .counters import Counters
+
+_modules: dict[str, Any] = {}
+
+
+def _outbox_module() -> Any:
+    """The outbox module, imported once with what keeping a report needs (its lock, the report
+    builder), so keeping a report later needs no import statement: at interpreter shutdown,
+    imports fail."""
+    if not _modules:
+        import filelock  # noqa: F401 - the outbox's lock
+
+        from .. import outbox, report  # noqa: F401
+
+        _modules["outbox"] = outbox
+    return _modules["outbox"]
+
+
+class Kept(NamedTuple):
+    """A report written to the outbox (``stored`` False: it could not be) and where it goes."""
+
+    report: Any
+    provider: Any
+    stored: bool
+    to_send: bool
 
 
 class Delivery:
@@ -32,13 +58,14 @@ class Delivery:
         self._configured: Any = None
         self.provider_problem: str | None = None
         self._retried = False
+        self._prepared: set[int] = set()
+        self._keeping = threading.Condition()
+        self._in_keep = 0
 
     @property
     def outbox(self) -> Any:
         if self._outbox is None:
-            from ..outbox import LocalOutbox
-
-            self._outbox = LocalOutbox()
+            self._outbox = _outbox_module().LocalOutbox()
         return self._outbox
 
     @property
@@ -76,30 +103,70 @@ class Delivery:
     # -- one report --------------------------------------------------------------------------------
 
     def process(self, job: tuple[Capture, _consent.Decision]) -> None:
-        from ..outbox import LOCAL, PENDING
-
-        capture, decision = job
-        if decision.consume_once and not self.store.consume_once():
-            self.counters.once_already_used += 1
+        """The worker's job for one capture: keep it in the outbox, then send it."""
+        kept = self.keep(job)
+        if kept is None or not kept.to_send:
             return
-        report = capture.report(email=decision.email)
-        provider = self.provider
-        local_only = bool(getattr(provider, "keeps_locally", False))
-        stored = self._store(report, LOCAL if local_only else PENDING, provider.name)
-        self.counters.of(capture.kind).reported += 1
-        if local_only:
-            return
-        result = self._send(provider, report.event)
-        if stored:
-            self._record(report.event_id, result)
-        if not self._retried and not decision.consume_once:
+        result = self._send(kept.provider, kept.report.event)
+        if kept.stored:
+            self._record(kept.report.event_id, result)
+        if not self._retried and not job[1].consume_once:
             self._retried = True
-            self.retry_pending(provider)
+            self.retry_pending(kept.provider)
 
-    def retry_pending(self, provider: Any = None) -> None:
-        """Deliver the reports earlier runs could not (same event id: never stored twice)."""
-        for entry in self.outbox.claim_retries():
-            self.deliver_stored(entry.event_id, provider)
+    def keep(self, job: tuple[Capture, _consent.Decision]) -> Kept | None:
+        """Build the report and write it to the outbox (``pending``, or ``local`` for a provider
+        that keeps reports here): the part no consented capture may skip, so at exit it runs on
+        the caller's thread. None when a "send the next report only" was already used."""
+        capture, decision = job
+        with self._keeping:
+            self._in_keep += 1
+        try:
+            outbox = _outbox_module()
+            if decision.consume_once and not self.store.consume_once():
+                self.counters.once_already_used += 1
+                return None
+            report = capture.report(email=decision.email)
+            provider = self.provider
+            local_only = bool(getattr(provider, "keeps_locally", False))
+            stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
+                                 provider.name)
+            self.counters.of(capture.kind).reported += 1
+            return Kept(report, provider, stored, to_send=not local_only)
+        finally:
+            with self._keeping:
+                self._in_keep -= 1
+                self._keeping.notify_all()
+
+    def wait_kept(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` s until no report is half kept (the worker may be building
+        one when exit comes); True when none is."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._keeping:
+            while self._in_keep:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._keeping.wait(remaining)
+        return True
+
+    def retry_pending(self, provider: Any = None) -> int:
+        """Deliver what earlier runs could not (each claimed, so two processes never both send
+        it; same event id, so a server never stores it twice). Returns how many were accepted."""
+        provider = provider or self.provider
+        if getattr(provider, "keeps_locally", False):
+            return 0
+        return sum(self.deliver_stored(entry.event_id, provider)
+                   for entry in self.outbox.claim_retries())
+
+    def deliver_pending(self, _: Any = None) -> None:
+        """The worker's job for a run that has no error of its own (or ``status``): deliver what
+        is pending when sending is allowed now. A "send the next report only" is kept for the
+        next report, not spent on old ones."""
+        decision = _consent.decide(self.store)
+        if decision.send and not decision.consume_once:
+            self._retried = True
+            self.retry_pending()
 
     def deliver_stored(self, event_id: str, provider: Any = None) -> bool:
         """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome."""
@@ -126,6 +193,11 @@ class Delivery:
 
     def _send(self, provider: Any, event: dict[str, Any]) -> _providers.DeliveryResult:
         try:
+            if id(provider) not in self._prepared:
+                prepare = getattr(provider, "prepare", None)
+                if prepare is not None:
+                    prepare()  # e.g. sentry-sdk imported now, before any lock of the sender
+                self._prepared.add(id(provider))
             result = provider.deliver(event)
         except Exception:
             internal_error(f"provider {getattr(provider, 'name', '?')}")

@@ -23,8 +23,40 @@ _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
 IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
+#: Class names that mean "cancelled", in any library (asyncio and concurrent.futures use the first).
+CANCELLATIONS = frozenset({"CancelledError", "Cancelled"})
+_GROUP_DEPTH = 8
+_PLAIN, _CANCELLATION, _GROUP = 0, 1, 2
+_class_kinds: dict[type, int] = {}  # a storm asks about the same few classes: look once
+
+
 def ignored(exc: BaseException) -> bool:
-    return isinstance(exc, IGNORED) or type(exc).__name__ == "CancelledError"
+    return isinstance(exc, IGNORED) or is_cancellation(exc)
+
+
+def is_cancellation(exc: BaseException, depth: int = 0) -> bool:
+    """A cancellation is never a crash: a class named as one anywhere in its bases (a library's
+    own subclass of ``asyncio.CancelledError`` included), or an exception group holding nothing
+    but cancellations. Asks no module to be imported."""
+    kind = _class_kind(type(exc))
+    if kind != _GROUP:
+        return kind == _CANCELLATION
+    members = getattr(exc, "exceptions", None)
+    if not isinstance(members, tuple) or not members or depth >= _GROUP_DEPTH:
+        return False
+    return all(isinstance(m, BaseException) and is_cancellation(m, depth + 1) for m in members)
+
+
+def _class_kind(cls: type) -> int:
+    kind = _class_kinds.get(cls)
+    if kind is None:
+        names = {c.__name__ for c in cls.__mro__}
+        # BaseExceptionGroup on 3.11+, and the ``exceptiongroup`` backport's class before.
+        kind = (_CANCELLATION if names & CANCELLATIONS
+                else _GROUP if "BaseExceptionGroup" in names else _PLAIN)
+        if len(_class_kinds) < 1024:
+            _class_kinds[cls] = kind
+    return kind
 
 
 def mark_seen(exc: BaseException) -> bool:

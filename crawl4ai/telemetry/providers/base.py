@@ -132,6 +132,11 @@ class TelemetryProvider:
         return self.send_exception(scrubbed_exception(event),
                                    dict(context) if isinstance(context, dict) else None) is not False
 
+    def prepare(self) -> None:
+        """Import and set up what delivering needs, without sending anything. Called on the
+        worker before the first delivery, so the imports happen there, up front, and not on a
+        sender thread of the provider's own in the middle of a send."""
+
     def destination(self) -> str:
         """Where reports go, for ``status`` and for binding consent to it: a stable, short
         string (a host name, never a key)."""

@@ -101,6 +101,9 @@ class SentryProvider(TelemetryProvider):
             )
         return self._client
 
+    def prepare(self) -> None:
+        self._get_client()  # imports sentry_sdk and its transport
+
     def send_event(self, event: dict[str, Any]) -> bool:
         return self.deliver(event).accepted
 

@@ -191,9 +191,21 @@ def wrap_init(func: Callable[..., Any], point: CapturePoint) -> Callable[..., An
             hide_frame(exc, __init__.__code__)
             raise
         state.adopt(self)
+        _deliver_pending()
 
     setattr(__init__, MARK, func)
     return __init__
+
+
+def _deliver_pending() -> None:
+    """A run that crawls delivers what earlier runs left pending (once, on the worker): a
+    report kept at exit must not wait for the next error to leave."""
+    try:
+        from ...pipeline import get_pipeline
+
+        get_pipeline().deliver_pending()
+    except Exception:
+        internal_error("delivering pending reports")
 
 
 def wrap_crwl_main(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
