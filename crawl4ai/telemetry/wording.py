@@ -96,8 +96,9 @@ def where_reports_go(destination: str | None, keeps_locally: bool) -> str:
     return f"Reports will be sent to {destination}, after being kept in the local outbox."
 
 
-def report_caption(keeps_locally: bool) -> str:
-    return REPORT_CAPTION_LOCAL if keeps_locally else REPORT_CAPTION
+def report_caption(destination: str | None, keeps_locally: bool) -> str:
+    """The caption over the report shown before choosing, true for the destination in force."""
+    return REPORT_CAPTION_LOCAL if keeps_locally or not destination else REPORT_CAPTION
 
 
 # -- after the answer -----------------------------------------------------------------------------

@@ -45,6 +45,13 @@ def no_runtime_provider():
     providers.use(None)
 
 
+def fail(kind: type[Exception] = RuntimeError, message: str = "boom") -> None:
+    try:
+        raise kind(message)
+    except kind as exc:
+        telemetry.capture_exception(exc)
+
+
 def consent_always(monkeypatch):
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
@@ -142,16 +149,10 @@ def test_a_runtime_provider_obeys_consent_like_any_destination(home, monkeypatch
     for consent in ("not_set", "denied"):
         if consent == "denied":
             telemetry.disable()
-        try:
-            raise RuntimeError(consent)
-        except RuntimeError as exc:
-            telemetry.capture_exception(exc)
+        fail(RuntimeError, consent)
     monkeypatch.setenv("CRAWL4AI_TELEMETRY", "0")
     telemetry.enable()
-    try:
-        raise RuntimeError("env off")
-    except RuntimeError as exc:
-        telemetry.capture_exception(exc)
+    fail(RuntimeError, "env off")
     assert telemetry.flush(10)
     assert provider.events == []
 

@@ -120,6 +120,12 @@ class Pipeline:
             return
         self.prompter(self, capture, decision)
 
+    def destination(self) -> tuple[str, bool]:
+        """Where a report would go now, and whether it stays on this machine (what a consent
+        surface may promise; see :func:`crawl4ai.telemetry.wording.where_reports_go`)."""
+        provider, _problem = self.delivery.current_provider()
+        return provider.destination(), bool(getattr(provider, "keeps_locally", False))
+
     def ready(self) -> None:
         """Start the delivery thread now: an answer that only comes at exit could not."""
         self.worker.start()

@@ -24,6 +24,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
+from .. import wording
 from .._debug import internal_error
 
 if TYPE_CHECKING:
@@ -37,9 +38,6 @@ ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
 MAX_HELD = 10
 
 
-REPORT_CAPTION = ("The exact report that would be sent (its id and time are set when it is sent; "
-                  "your email is added only if you give one)")
-NO_REPORT = "The report could not be built, so nothing would be sent."
 
 
 class ConsentRequest:
@@ -93,7 +91,7 @@ class ConsentRequest:
             return None
         removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
         return (json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True),
-                removed or "nothing")
+                removed or wording.REMOVED_NOTHING)
 
     # -- answers ----------------------------------------------------------------------------------
 

@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import sys
+import textwrap
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
+from .. import wording
 from .._debug import internal_error
 from .._text import printable
 
@@ -43,7 +45,6 @@ from ._request import (
     ALWAYS,
     DENY,
     DISMISS,
-    NO_REPORT,
     ONCE,
     ConsentRequest,
     current_request,
@@ -281,8 +282,6 @@ def _close_running_app(request: ConsentRequest) -> None:
 def _choice_question(keeps_locally: bool = False) -> Any:
     import questionary
 
-    from .. import wording
-
     titles = wording.choices(keeps_locally)
     choices = [questionary.Choice(title, value=value, shortcut_key=str(i))
                for i, (title, value) in enumerate(zip(titles, (ONCE, ALWAYS, DENY, SHOW), strict=True), 1)]
@@ -294,7 +293,6 @@ def _choice_question(keeps_locally: bool = False) -> Any:
 def _email_question(default: str | None) -> Any:
     import questionary
 
-    from .. import wording
     from ..consent import is_valid_email
 
     def validate(text: str) -> bool | str:
@@ -334,15 +332,13 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
         return
     if quiet:
         return
-    from .. import wording
-
     tick = "" if answer == DISMISS else _glyph("✓", "*") + " "
     message = tick + wording.answered(answer, wording.TERMINAL_COMMANDS, request.keeps_locally)
     if unanswered:
         message = (f"No answer within {EXIT_QUESTION_SECONDS:.0f} s: the question closed. "
                    + message)
     if request.warning:
-        message += f"\nNote: {request.warning}."
+        message += "\n" + wording.NOT_SAVED.format(warning=request.warning)
     _say(message)
 
 
@@ -365,14 +361,11 @@ def _say(text: str) -> None:
 
 
 def _wrapped(text: str) -> list[str]:
-    import textwrap
 
     return textwrap.wrap(text, width=90, initial_indent="   ", subsequent_indent="   ")
 
 
 def _header(request: ConsentRequest, idle_limit: float | None = None) -> str:
-    from .. import wording
-
     kind = request.exception_type or "an error"
     closing = (f"   Your program has ended. Without a key press this question closes in "
                f"{idle_limit:.0f} s, and nothing is sent." if idle_limit else None)
@@ -390,10 +383,8 @@ def _header(request: ConsentRequest, idle_limit: float | None = None) -> str:
 def _report_text(request: ConsentRequest) -> str:
     shown = request.shown_report()
     if shown is None:
-        return f"({NO_REPORT})"
+        return f"({wording.NO_REPORT})"
     body, removed = shown
-    from .. import wording
-
     caption = wording.report_caption(request.keeps_locally)
     return "\n".join(("", f"--- {caption} ---", body, f"--- Removed before sending: {removed} ---",
                       ""))
