@@ -45,7 +45,6 @@ def test_the_section_shows_both_shapes_the_entry_point_and_the_runtime_call():
 
 def test_the_examples_run_as_written_and_receive_scrubbed_reports(home, monkeypatch, capsys):
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
-    telemetry.enable()
     namespace: dict = {}
     shape_one, shape_two, runtime = blocks("python")
     exec(shape_one, namespace)  # noqa: S102 - the docs' own code
@@ -58,6 +57,7 @@ def test_the_examples_run_as_written_and_receive_scrubbed_reports(home, monkeypa
 
     namespace["CustomProvider"] = Watched
     exec(runtime, namespace)  # noqa: S102 - telemetry.use_provider(CustomProvider())
+    telemetry.enable()  # a "yes" is bound to its receiver: given once the provider is in use
     secret = canary("tok")
     try:
         raise ValueError(f"login failed for https://example.com/?key={secret}")
@@ -73,6 +73,7 @@ def test_the_examples_run_as_written_and_receive_scrubbed_reports(home, monkeypa
     exec(shape_two, namespace)  # noqa: S102
     shown = telemetry.use_provider(namespace["MyServiceProvider"]())
     assert shown["destination"] == "my service at collector.example.com"
+    telemetry.enable()  # another receiver: a "yes" does not carry over, so agree again
     try:
         raise KeyError("k")
     except KeyError as exc:

@@ -36,10 +36,13 @@ def test_both_prompts_say_the_same_sentences(request_):
     shown = {"terminal": flat(terminal._header(request_) + terminal._report_text(request_)),
              "notebook": flat(notebook.snippet(request_))}
     for surface, text in shown.items():
-        for sentence in (wording.TITLE, wording.QUESTION, wording.WHAT,
+        # A memory provider delivers nowhere: both surfaces use the "kept locally" question.
+        question = wording.QUESTION_LOCAL if request_.keeps_locally else wording.QUESTION
+        for sentence in (wording.TITLE, question, wording.WHAT,
                          wording.HIT.format(kind="KeyError")):
             assert flat(sentence).strip() in text.replace("`", ""), (surface, sentence)
-        assert wording.REPORT_CAPTION in text or wording.REPORT_CAPTION + "." in text
+        caption = wording.report_caption(request_.destination, request_.keeps_locally)
+        assert caption in text or caption + "." in text
 
 
 @pytest.mark.parametrize("answer", ["once", "always", "deny", "dismiss"])

@@ -150,19 +150,22 @@ class NotebookPrompt:
 def snippet(request: ConsentRequest) -> str:
     """The Markdown shown without ipywidgets: the question and the exact calls to answer it."""
     kind = request.exception_type or wording.AN_ERROR
+    local = request.keeps_locally  # no destination: say "keep", never "send"
+    question = wording.QUESTION_LOCAL if local else wording.QUESTION
+    once, always, deny, _show = (choice.lower() for choice in wording.choices(local))
     return "\n".join((
         f"### {_rotating_light()} {wording.TITLE}",
         "",
-        f"{wording.HIT.format(kind=f'`{kind}`')} **{wording.QUESTION}**",
+        f"{wording.HIT.format(kind=f'`{kind}`')} **{question}**",
         "",
         f"{wording.WHAT} {wording.SNIPPET_INTRO}",
         "",
         "```python",
         "import crawl4ai.telemetry",
-        "crawl4ai.telemetry.enable(once=True)                # send this error only",
-        "crawl4ai.telemetry.enable()                         # always send errors",
+        f"crawl4ai.telemetry.enable(once=True)                # {once}",
+        f"crawl4ai.telemetry.enable()                         # {always}",
         'crawl4ai.telemetry.enable(email="you@example.com")  # always, with an email for follow-up',
-        "crawl4ai.telemetry.disable()                        # don't send",
+        f"crawl4ai.telemetry.disable()                        # {deny}",
         "```",
         "",
         _report_html(request, summary=True),
@@ -176,7 +179,7 @@ def _report_html(request: ConsentRequest, summary: bool = False) -> str:
     if shown is None:
         return f"<i>{wording.NO_REPORT}</i>"
     body, removed = shown
-    caption = wording.REPORT_CAPTION + "."
+    caption = wording.report_caption(request.destination, request.keeps_locally) + "."
     block = (f"<pre style='max-height:24em;overflow:auto'>{html.escape(body)}</pre>"
              f"<small>{html.escape(wording.REMOVED.format(removed=removed))}</small>")
     if summary:

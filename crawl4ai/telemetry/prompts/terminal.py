@@ -385,6 +385,6 @@ def _report_text(request: ConsentRequest) -> str:
     if shown is None:
         return f"({wording.NO_REPORT})"
     body, removed = shown
-    caption = wording.report_caption(request.keeps_locally)
+    caption = wording.report_caption(request.destination, request.keeps_locally)
     return "\n".join(("", f"--- {caption} ---", body, f"--- Removed before sending: {removed} ---",
                       ""))
