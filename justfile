@@ -7,7 +7,9 @@ py := venv + "/bin/python"
 # Importing crawl4ai's CLI loads litellm, which otherwise tries the internet.
 export LITELLM_LOCAL_MODEL_COST_MAP := "True"
 
-default: test
+# `just` alone lists the recipes.
+default:
+    @{{just_executable()}} --list --justfile {{justfile()}}
 
 # Create .venv and install the add-on (editable) with everything the tests need.
 setup:
@@ -35,9 +37,14 @@ chromium:
 test *ARGS: setup chromium
     {{py}} -m pytest -n 2 --dist loadgroup {{ARGS}}
 
-# A real crawl4ai crawl whose internal failure is captured, redacted and shown.
-demo: setup
-    {{py}} -m crawl4ai.telemetry.demo
+# (The demo has its own light venv: the add-on and what it needs, not the test stack.)
+# A real crawl4ai crawl whose internal failure is captured, redacted and shown (light venv).
+demo:
+    test -x .venv-demo/bin/python || python3 -m venv .venv-demo
+    if [ ! -f .venv-demo/.setup-stamp ] || [ pyproject.toml -nt .venv-demo/.setup-stamp ]; then \
+        .venv-demo/bin/python -m pip install -q -e . && touch .venv-demo/.setup-stamp; \
+    fi
+    .venv-demo/bin/python -m crawl4ai.telemetry.demo
 
 # Ratio-printing benchmarks.
 bench: setup

@@ -16,8 +16,9 @@ from crawl4ai.telemetry.settings import names
 from tests.support.sentry_server import SentryServer
 
 # Variables that change telemetry's behaviour (the settings module's list); none may leak in from
-# the machine or CI.
-TELEMETRY_VARS = names()
+# the machine or CI. PROMPT_TOOLKIT_NO_CPR would hide a prompt that waits for the terminal's reply
+# to a cursor-position request.
+TELEMETRY_VARS = (*names(), "PROMPT_TOOLKIT_NO_CPR")
 
 
 @pytest.fixture(autouse=True)

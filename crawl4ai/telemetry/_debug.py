@@ -25,6 +25,20 @@ def internal_error(where: str) -> None:
         pass
 
 
+def show_report(event_id: str, state: str, payload: bytes) -> None:
+    """In debug mode, print a report as it was just kept (redacted, the exact stored bytes), like
+    ``NEXT_TELEMETRY_DEBUG``: a person sees every report the moment it is captured."""
+    if not debug_enabled():
+        return
+    try:
+        from ._text import printable
+
+        text = printable(payload.decode("utf-8", "replace"), multiline=True)
+        sys.stderr.write(f"[crawl4ai.telemetry] report {event_id} ({state}):\n{text}\n")
+    except Exception:
+        pass
+
+
 def debug(message: str) -> None:
     if debug_enabled():
         try:

@@ -16,24 +16,19 @@ from .pipeline import get_pipeline
 
 
 def _persist(**changes: Any) -> str | None:
-    """Write the choice; on failure keep it for this process and say why."""
-    store = get_pipeline().store
-    try:
-        store.update(**changes)
-    except _consent.ConfigError as e:
-        stored = store.load()
-        _consent.set_session_choice(
-            changes.get("consent", stored["consent"]), changes.get("email", stored["email"])
-        )
-        message = f"{e}; the choice holds for this process only"
-        warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=3)
-        return message
-    _consent.set_session_choice(None)
-    return None
+    """Write the choice; on failure keep it for this process and say why (a warning)."""
+    problem = _consent.save_choice(get_pipeline().store, **changes)
+    if problem is None:
+        return None
+    message = f"{problem}; the choice holds for this process only"
+    # _persist <- api.enable/disable/clear_email <- the public wrapper <- the caller's line.
+    warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=4)
+    return message
 
 
 def enable(email: str | None = None, always: bool = True, once: bool = False) -> dict[str, Any]:
-    changes: dict[str, Any] = {"consent": _consent.ONCE if once or not always else _consent.ALWAYS}
+    consent = _consent.ONCE if once or not always else _consent.ALWAYS
+    changes = _consent.binding(consent, get_pipeline().delivery.chosen_at_runtime())
     if email is not None:
         email = email.strip()
         if not _consent.is_valid_email(email):
@@ -70,26 +65,23 @@ def counters() -> dict[str, Any]:
     return {"this_run": this_run, "all_runs": pipeline.counters.all_runs()}
 
 
-def _overrides() -> list[str]:
-    overrides = []
-    killed = settings.kill_switch()
-    if killed:
-        overrides.append(killed)
-    elif settings.forces_on():
-        overrides.append("CRAWL4AI_TELEMETRY=1 turns telemetry on for this process")
-    if settings.email():
-        overrides.append("CRAWL4AI_TELEMETRY_EMAIL sets the email for this process")
-    return overrides
-
-
 def status(warning: str | None = None) -> dict[str, Any]:
+    """The effective state: whether reports are made and sent, where to, why, and where each value
+    came from (``sources``: "file", "environment", "default", "this process", "runtime")."""
     from .providers import sentry_available
 
     pipeline = get_pipeline()
     env = _environment.detect()
-    decision = _consent.decide(pipeline.store, env)
+    runtime = pipeline.delivery.chosen_at_runtime()
+    decision = _consent.decide(pipeline.store, env, provider=runtime)
     provider, provider_problem = pipeline.delivery.current_provider()
-    problems = settings.problems() + ([provider_problem] if provider_problem else [])
+    stored = pipeline.store.load()
+    problems = [*settings.problems(), *stored["problems"]]
+    problems += [p for p in (provider_problem, _delivery_problem(provider)) if p]
+    if decision.source == "this process" and not warning:
+        # Not saved earlier (e.g. a read-only home): say so on every status, not only once.
+        warning = ("your choice is not saved (the settings file could not be written); it holds "
+                   "for this process only")
     try:
         outbox = pipeline.outbox.summary()
     except Exception:
@@ -102,10 +94,16 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "provider": provider.name,
         "destination": provider.destination(),
         "keeps_locally": bool(provider.keeps_locally),
+        # "enabled": reports are made; "sends": they also leave this machine.
+        "sends": decision.send and not provider.keeps_locally,
+        "asks_again": decision.keep_locally,
+        "destination_id": decision.destination,
+        "agreed_destination": stored["destination"],
         "reason": decision.reason,
         "source": decision.source,
+        "sources": _sources(decision, stored, runtime),
         "will_ask": decision.ask,
-        "overrides": _overrides(),
+        "overrides": _overrides(decision),
         "problems": problems,
         "config_path": pipeline.store.path,
         "config_problem": pipeline.store.problem,
@@ -118,3 +116,49 @@ def status(warning: str | None = None) -> dict[str, Any]:
     if warning:
         result["warning"] = warning
     return result
+
+
+def _delivery_problem(provider: Any) -> str | None:
+    """Why the provider in use cannot deliver (then reports are kept on this machine)."""
+    from .providers import configured_dsn, sentry_available
+
+    if provider.name == "sentry" and not getattr(provider, "dsn", ""):
+        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN): reports are kept locally"
+    if configured_dsn() and not sentry_available() and provider.name != "sentry":
+        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed (pip install "
+                "'crawl4ai-telemetry[sentry]'): reports are kept locally")
+    return None
+
+
+def _sources(decision: _consent.Decision, stored: dict[str, Any],
+             provider: Any) -> dict[str, str]:
+    """Where each value shown by ``status`` really came from."""
+    if settings.email():
+        email = "environment"
+    elif decision.email and decision.source == "this process":
+        email = "this process"
+    else:
+        email = "file" if stored["email"] else "default"
+    if provider is not None:  # handed in at runtime (use_provider, or the pipeline's own)
+        destination = "runtime"
+    elif settings.read("CRAWL4AI_TELEMETRY_PROVIDER").raw or settings.read(
+            "CRAWL4AI_SENTRY_DSN").raw:
+        destination = "environment"
+    else:
+        destination = "default"
+    consent = decision.source
+    if consent == "environment" and not decision.send:  # off by env: show the stored consent
+        consent = "file" if stored["consent"] != _consent.NOT_SET else "default"
+    return {"consent": consent, "email": email, "destination": destination}
+
+
+def _overrides(decision: _consent.Decision) -> list[str]:
+    overrides = []
+    if decision.source == "environment":
+        overrides.append(decision.reason)
+    elif settings.forces_on():
+        overrides.append("CRAWL4AI_TELEMETRY=1 is ignored: a choice is stored, and the variable "
+                         "only turns telemetry on where none is")
+    if settings.email():
+        overrides.append("CRAWL4AI_TELEMETRY_EMAIL sets the email for this process")
+    return overrides

@@ -4,7 +4,9 @@
     crwl telemetry enable [--email E]    send every error report (optionally with an email)
     crwl telemetry enable --once         send the next error report only, then ask again
     crwl telemetry disable               send nothing (reports still waiting are withheld)
+    crwl telemetry disable --forget-email   ...and remove the stored email too
     crwl telemetry forget-email          remove the stored email, keep the consent
+    crwl telemetry -h | --help | --version
     crwl telemetry dashboard             the Textual dashboard (also: no verb, on a terminal)
     crwl telemetry reports | show ID | send [ID|--pending] | delete ID|--all | preview
                                          the reports in the local outbox (each with --json)
@@ -28,12 +30,30 @@ import typer
 
 from ._text import printable
 
+DOCS_URL = "https://docs.crawl4ai.com/core/telemetry/"
+
+
+def _epilog() -> str:
+    """The environment variables (from the one settings table) and where the docs are."""
+    from .settings import SETTINGS
+
+    # "\b" keeps Click from re-wrapping the list into one paragraph.
+    lines = ["\b", "Environment variables:"]
+    lines += [f"  {s.name}: {s.meaning}" for s in SETTINGS]
+    return "\n".join(lines) + f"\n\nDocs: {DOCS_URL} (docs/md_v2/core/telemetry.md)"
+
+
 app = typer.Typer(
     name="telemetry",
-    help="Crash reports for Crawl4AI: see what is sent and decide whether it is.",
+    help="Crash reports for Crawl4AI: see what is sent and decide whether it is.\n\n"
+         "Without a command, shows the status (on a terminal, in the dashboard).",
+    epilog=_epilog(),
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain Click-style help, like crwl's own: options never show a "<bool>" type column.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 EXIT_OK, EXIT_NOT_SAVED, EXIT_BAD_INPUT = 0, 1, 2
@@ -68,11 +88,23 @@ def _echo_effect(result: dict[str, Any]) -> None:
         typer.echo(f"Note: {printable(override)}.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from ._version import __version__
+
+        typer.echo(f"crawl4ai-telemetry {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
     """Crash reports for Crawl4AI: see what is sent and decide whether it is.
 
-    Without a command, shows the status."""
+    Without a command, shows the status (on a terminal, in the dashboard)."""
     if ctx.invoked_subcommand is None:
         _deliver_pending()
         if _on_a_terminal() and _open_dashboard():
@@ -83,7 +115,8 @@ def _root(ctx: typer.Context) -> None:
 @app.command()
 def enable(
     email: Optional[str] = typer.Option(  # noqa: UP045 - Typer reads the annotation at runtime
-        None, "--email", help="An email the maintainers may use to follow up (syntax-checked only)."
+        None, "--email", metavar="EMAIL",
+        help="An email the maintainers may use to follow up (syntax-checked only).",
     ),
     once: bool = typer.Option(False, "--once", help="Send the next error report only, then ask again."),
 ) -> None:
@@ -93,23 +126,44 @@ def enable(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="'--email'") from None
     _fail_if_not_saved(result)
-    if once:
-        typer.echo("Crash reports are on for the next error only; after it you will be asked again.")
-    else:
-        typer.echo("Crash reports are on: every Crawl4AI error will be reported.")
+    typer.echo(printable(_enabled_line(result, once)))
     typer.echo(f"Email: {result['email'] or 'none'}")
     _echo_effect(result)
 
 
+def _enabled_line(result: dict[str, Any], once: bool) -> str:
+    """What ``enable`` really did: never a send promised where no destination exists."""
+    scope = "the next Crawl4AI error only" if once else "every Crawl4AI error"
+    if result["sends"]:
+        return f"Crash reports are on: {scope} will be reported to {result['destination']}."
+    return (f"Crash reports are on: a redacted report of {scope} is kept on this machine. No "
+            "destination is configured, so nothing is sent; read the reports with "
+            "`crwl telemetry status` or the dashboard, and paste one into an issue if you like.")
+
+
 @app.command()
-def disable() -> None:
-    """Send nothing. Reports still waiting to be sent are withheld."""
-    result = _quietly(_api().disable)
+def disable(
+    forget_email: bool = typer.Option(False, "--forget-email",
+                                      help="Also remove the stored email."),
+) -> None:
+    """Send nothing. Reports still waiting to be sent are withheld.
+
+    The stored email is kept (for when you enable again) unless --forget-email is given."""
+    api = _api()
+    had_email = bool(api.get_pipeline().store.load()["email"])
+    result = _quietly(api.disable)
     _fail_if_not_saved(result)
+    if forget_email:
+        _fail_if_not_saved(_quietly(api.clear_email))
     typer.echo("Crash reports are off: nothing will be sent.")
     withheld = (result.get("outbox") or {}).get("counts", {}).get("withheld", 0)
     if withheld:
         typer.echo(f"Withheld reports kept locally: {withheld} (never sent).")
+    if forget_email:
+        typer.echo("The stored email was removed." if had_email else "No email was stored.")
+    elif had_email:
+        typer.echo("Your email is still stored (for when you enable again); remove it with "
+                   "`crwl telemetry disable --forget-email`.")
     for override in result.get("overrides") or ():
         typer.echo(f"Note: {printable(override)}.")
 
@@ -146,13 +200,19 @@ def _deliver_pending() -> None:
 
 
 def headline(result: dict[str, Any]) -> str:
+    if result.get("asks_again") and not result["enabled"]:
+        return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
+                "machine")
     if result["enabled"]:
-        if result["consent"] == "once" and result["source"] == "stored":
-            return "ON for the next error only"
-        return "ON"
+        scope = (" for the next error only" if result["consent"] == "once"
+                 and result["source"] == "file" else "")
+        if result["sends"]:
+            return f"ON{scope}: reports are sent to {result['destination']}"
+        return (f"ON{scope}, kept on this machine: no destination is configured, nothing is "
+                "sent")
     if result.get("will_ask"):
         return "OFF until you choose (you will be asked on the first error)"
-    return "OFF"
+    return "OFF: nothing is sent"
 
 
 def _outbox_line(outbox: dict[str, Any]) -> str:
@@ -170,20 +230,29 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
 
 def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """The status as (label, value) rows: printed here, shown by the dashboard."""
+    sources = result.get("sources") or {}
     rows = [
         ("Why", result["reason"]),
-        ("Consent", f"{result['consent']} ({result['source']})"),
-        ("Email", result["email"] or "none"),
+        ("Reports go to", f"{result['destination']} ({sources.get('destination', 'default')})"),
+    ]
+    agreed = result.get("agreed_destination")
+    if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
+                                                                                  "always"):
+        from .consent import describe_destination
+
+        rows.append(("Agreed for", describe_destination(agreed)))
+    rows += [
+        ("Consent", f"{result['consent']} ({sources.get('consent', result['source'])})"),
+        ("Email", f"{result['email']} ({sources.get('email')})" if result["email"] else "none"),
         ("Environment", result["environment"]),
-        ("Reports go to", result["destination"]),
         ("sentry-sdk", "installed" if result["sentry_sdk_installed"]
          else "not installed (pip install 'crawl4ai-telemetry[sentry]')"),
         ("Settings file", result["config_path"]),
     ]
     if result.get("config_problem"):
         rows.append(("Settings problem", f"{result['config_problem']}: read as not_set"))
-    for override in result.get("overrides") or ():
-        rows.append(("Override", override))
+    rows += [("Problem", problem) for problem in result.get("problems") or ()]
+    rows += [("Override", override) for override in result.get("overrides") or ()]
     rows.append(("Local outbox", _outbox_line(result.get("outbox") or {})))
     stats = {k: v for k, v in (result.get("pipeline") or {}).items() if v}
     if stats:
@@ -195,7 +264,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _print_status(result: dict[str, Any]) -> None:
     rows = status_rows(result)
-    typer.echo(f"Crawl4AI telemetry: {headline(result)}")
+    typer.echo(f"Crawl4AI telemetry: {printable(headline(result))}")
     width = max(len(label) for label, _ in rows) + 1
     for label, value in rows:
         # Values quote what we did not write (env values, paths, outbox fields): never raw.

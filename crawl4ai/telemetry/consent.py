@@ -65,14 +65,32 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
     return data, None
 
 
+#: The consent value a settings file holds that is none of :data:`CONSENT_VALUES`: read as off.
+UNRECOGNISED = "unrecognised"
+
+
 def _normalise(section: Any) -> dict[str, Any]:
+    """The section as the decision reads it. A value that is not recognised never reads as "on":
+    an unknown consent reads as :data:`UNRECOGNISED` (off), an invalid email as none, and each is
+    listed under ``"problems"`` for ``status``."""
     if not isinstance(section, dict):
-        return {"consent": NOT_SET, "email": None}
-    consent = section.get("consent")
+        return {"consent": NOT_SET, "email": None, "destination": None, "problems": []}
+    consent = section.get("consent", NOT_SET)
     email = section.get("email")
+    destination = section.get("destination")
+    problems = []
+    if consent not in CONSENT_VALUES:
+        problems.append(f"the settings file's consent {consent!r} is not recognised (expected "
+                        f"{', '.join(CONSENT_VALUES)}); read as off")
+        consent = UNRECOGNISED
+    if email is not None and not (isinstance(email, str) and is_valid_email(email)):
+        problems.append(f"the settings file's email {email!r} is not a valid address; not used")
+        email = None
     return {
-        "consent": consent if consent in CONSENT_VALUES else NOT_SET,
-        "email": email if isinstance(email, str) and is_valid_email(email) else None,
+        "consent": consent,
+        "email": email,
+        "destination": destination if isinstance(destination, str) else None,
+        "problems": problems,
     }
 
 
@@ -82,7 +100,7 @@ class ConsentStore:
     def __init__(self, path: str | None = None) -> None:
         self._explicit_path = path
         self._cache_key: tuple[str, int, int, int] | None = None
-        self._cache: dict[str, Any] = {"consent": NOT_SET, "email": None}
+        self._cache: dict[str, Any] = _normalise(None)
         self.problem: str | None = None
 
     @property
@@ -90,7 +108,8 @@ class ConsentStore:
         return self._explicit_path or config_path()
 
     def load(self) -> dict[str, Any]:
-        """``{"consent", "email"}``; cached until the file changes (one ``stat`` per call)."""
+        """``{"consent", "email", "destination", "problems"}``; cached until the file changes (one
+        ``stat`` per call)."""
         path = self.path
         try:
             st = os.stat(path)
@@ -176,8 +195,12 @@ class Decision(NamedTuple):
     consent: str
     email: str | None
     reason: str
-    source: str  # "env", "session", "stored" or "default"
+    source: str  # where the consent came from: "environment", "file", "this process", "default"
     consume_once: bool = False
+    #: Send nowhere, keep the report in the local outbox (a consent given for another destination).
+    keep_locally: bool = False
+    #: Where a report would go now (:func:`current_destination`): what a "yes" is bound to.
+    destination: str = ""
 
 
 # The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.
@@ -185,47 +208,148 @@ env_kill_switch = settings.kill_switch
 env_forces_on = settings.forces_on
 env_email = settings.email
 
+#: The destination of "nowhere": reports stay in the local outbox on this machine.
+LOCAL_ONLY = "local"
+
+
+def current_destination(provider: Any = None) -> str:
+    """Who would receive a report now, as stored beside a consent (never a key): ``"local"`` when
+    nothing leaves this machine, ``"sentry:<host>"`` for a DSN, the provider's name for
+    any other provider. ``provider``: the provider object in use, if there is one yet (it may have
+    been set at runtime); otherwise the one the environment selects."""
+    if provider is not None:
+        name = getattr(provider, "name", "custom")
+        dsn = getattr(provider, "dsn", None) if name == "sentry" else None
+    else:
+        from . import providers
+
+        name = providers.selected_name()
+        dsn = providers.configured_dsn() if name == "sentry" else None
+    if name == "local" or getattr(provider, "keeps_locally", False):
+        return LOCAL_ONLY
+    if name == "sentry":
+        from .providers import sentry_available
+
+        return f"sentry:{_dsn_receiver(dsn)}" if dsn and sentry_available() else LOCAL_ONLY
+    return name
+
+
+def _dsn_receiver(dsn: str) -> str:
+    # The host is the receiver (for sentry.io it names the organisation): a new port or project
+    # on the same host is the same receiver, another host is not.
+    from urllib.parse import urlsplit
+
+    return (urlsplit(dsn).hostname or "?").lower()
+
+
+def describe_destination(destination: str | None) -> str:
+    """A destination identity in words, for ``status`` and the prompts."""
+    if not destination:
+        return "no destination recorded"
+    if destination == LOCAL_ONLY:
+        return "this machine only (the local outbox)"
+    kind, _, where = destination.partition(":")
+    return f"Sentry at {where}" if kind == "sentry" else f"the {destination!r} provider"
+
+
+def binding(consent: str, provider: Any = None) -> dict[str, Any]:
+    """The changes that store ``consent`` bound to the destination in use now."""
+    changes: dict[str, Any] = {"consent": consent}
+    if consent in (ONCE, ALWAYS):
+        changes["destination"] = current_destination(provider)
+    return changes
+
 
 # A choice that holds for this process only: made when the file could not be written, or by a
 # prompt whose answer is "this error only" before it is consumed.
 _session: dict[str, Any] = {}
 
 
-def set_session_choice(consent: str | None, email: str | None = None) -> None:
+def set_session_choice(consent: str | None, email: str | None = None,
+                       destination: str | None = None) -> None:
     _session.clear()
     if consent is not None:
-        _session.update(consent=consent, email=email)
+        _session.update(consent=consent, email=email, destination=destination)
 
 
-def decide(store: ConsentStore, env: str | None = None) -> Decision:
-    """The one place that says whether an error may be sent now, may be asked about, or not."""
+def save_choice(store: ConsentStore, **changes: Any) -> str | None:
+    """Store a person's choice. When the file cannot be written, the choice holds for this process
+    instead, and the reason is returned (None when it was saved)."""
+    try:
+        store.update(**changes)
+    except ConfigError as e:
+        stored = store.load()
+        set_session_choice(changes.get("consent", stored["consent"]),
+                           changes.get("email", stored["email"]),
+                           changes.get("destination", stored["destination"]))
+        return str(e)
+    set_session_choice(None)
+    return None
+
+
+def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
+           destination: str | None = None) -> Decision:
+    """The one place that says whether an error may be sent now, may be asked about, or not.
+
+    In order: the environment's "off" wins over everything; a choice made for this process; the
+    stored choice (a "no" stays a "no", whatever the environment says; a "yes" holds only for the
+    destination it was given for); ``CRAWL4AI_TELEMETRY=1`` where nothing is stored; then the
+    environment's default (on in Crawl4AI's own server, ask where someone can answer, else off).
+    ``destination``: decide for this destination (a prompt's) instead of the one in use now."""
     killed = env_kill_switch()
     stored = store.load()
     email = env_email() or stored["email"]
     if killed:
-        return Decision(False, False, stored["consent"], email, killed, "env")
-    if env_forces_on():
-        return Decision(
-            True, False, stored["consent"], email,
-            "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process", "env",
-        )
+        return Decision(False, False, stored["consent"], email, killed, "environment")
+    # Where reports would go matters only for a "yes" and for a question: not computed otherwise
+    # (a capture at interpreter shutdown must not import or look anything up).
+    yes = (_session.get("consent") if _session else stored["consent"]) in (ALWAYS, ONCE)
+    now = destination or (current_destination(provider) if yes else "")
     if _session:
-        consent = _session["consent"]
-        email = env_email() or _session.get("email") or email
-        return Decision(
-            consent in (ALWAYS, ONCE), False, consent, email,
-            f"consent '{consent}' chosen for this process (not saved)", "session",
-        )
-    consent = stored["consent"]
-    if consent == DENIED:
-        return Decision(False, False, consent, email, "you chose not to send reports", "stored")
-    if consent == ALWAYS:
-        return Decision(True, False, consent, email, "you chose to always send reports", "stored")
-    if consent == ONCE:
-        return Decision(
-            True, False, consent, email, "you chose to send the next report only", "stored",
-            consume_once=True,
-        )
+        decision = _follow(_session["consent"], _session.get("destination"), env_email()
+                           or _session.get("email") or email, "this process", env, now)
+    elif stored["consent"] == UNRECOGNISED:
+        decision = Decision(False, False, UNRECOGNISED, email, stored["problems"][0], "file")
+    elif stored["consent"] != NOT_SET:
+        decision = _follow(stored["consent"], stored["destination"], email, "file", env, now)
+    elif env_forces_on():
+        decision = Decision(True, False, NOT_SET, email,
+                            "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process (nothing "
+                            "is stored)", "environment")
+    else:
+        decision = _default(NOT_SET, email, env)
+    if decision.ask and not now:
+        now = current_destination(provider)
+    return decision._replace(destination=now)
+
+
+_CHOSE = {
+    DENIED: "you chose not to report errors",
+    ALWAYS: "you agreed to report every error",
+    ONCE: "you agreed to report the next error only",
+}
+
+
+def _follow(consent: str, agreed: str | None, email: str | None, source: str, env: str | None,
+            now: str) -> Decision:
+    """A person's choice; a "yes" holds only for the destination it was given for."""
+    reason = _CHOSE.get(consent, f"consent {consent!r}")
+    if source == "this process":
+        reason += " (for this process; not saved)"
+    if consent not in (ALWAYS, ONCE):
+        return Decision(False, False, consent, email, reason, source)
+    if agreed == now or now == LOCAL_ONLY:
+        return Decision(True, False, consent, email, reason, source, consume_once=consent == ONCE)
+    # Given for another receiver (or before consent was bound to one): it does not carry over.
+    default = _default(NOT_SET, email, env)
+    changed = (f"you agreed to send to {describe_destination(agreed)}; reports would now go to "
+               f"{describe_destination(now)}, so they are kept on this machine until you agree "
+               "again")
+    return Decision(False, default.ask, consent, email, changed, source, keep_locally=True)
+
+
+def _default(consent: str, email: str | None, env: str | None) -> Decision:
+    """Nobody has chosen: the environment decides (never "on" outside Crawl4AI's own server)."""
     env = env or environment.detect()
     if env in environment.OPT_OUT_ENVIRONMENTS:
         return Decision(

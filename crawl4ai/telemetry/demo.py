@@ -22,6 +22,8 @@ from typing import Any
 
 _SANDBOXED = "--in-sandbox"
 _SESSION_TOKEN = "demo-session-9f8e7d6c5b4a"
+# The CLI through this very interpreter: printed advice that works without an activated venv.
+_COMMAND = f"{sys.executable} -m crawl4ai.telemetry"
 _TEXT = "<p>Order #4711 for Jane Doe, 12 Example Street. Card ending 4242.</p>" * 20
 
 
@@ -137,9 +139,12 @@ def _demo() -> int:
    - Not in the report: the URL (nor its session token {_SESSION_TOKEN!r}), the page, its
      headers, host names, IP addresses, your paths or user name, local variables, source lines.
      In it: the exception type, crawl4ai's frames, versions, OS and environment type.
-   - For real: `crwl telemetry status`, then `crwl telemetry enable` (or `--once`), or
-     `crwl telemetry disable`. Reports go to the DSN in CRAWL4AI_SENTRY_DSN, if any; either way
-     they are kept first in ~/.crawl4ai/telemetry/outbox/ for you to read.""")
+   - For real, in this environment (it works as printed, no activated venv needed):
+       {_COMMAND} status
+       {_COMMAND} enable        (or: enable --once, or: disable)
+     With the environment activated, `crwl telemetry status` is the same. Reports go to the DSN
+     in CRAWL4AI_SENTRY_DSN, if any; with none (the default) they are only kept, in
+     ~/.crawl4ai/telemetry/outbox/, for you to read.""")
     return 0 if len(entries) == 1 else 1
 
 

@@ -93,13 +93,18 @@ def parse_flag(text: str) -> tuple[bool | None, bool]:
 
 
 def is_valid_email(email: str) -> bool:
-    """Syntax only: telemetry never looks an address up."""
-    import re
-
+    """Syntax only, by the maintained ``email-validator`` (RFC 5321/5322 and internationalised
+    addresses): telemetry never looks an address or its domain up (no DNS)."""
     email = email.strip() if isinstance(email, str) else ""
-    return (0 < len(email) <= 254
-            and re.match(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$",
-                         email) is not None)
+    if not 0 < len(email) <= 254:
+        return False
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def _email(text: str) -> tuple[str | None, bool]:
@@ -176,7 +181,8 @@ SETTINGS: tuple[Setting, ...] = (
             "(telemetry.install() still works)",
             expected=_FLAG_WORDS),
     Setting("CRAWL4AI_TELEMETRY_DEBUG", parse_flag, False,
-            "1 prints telemetry's own internal errors to stderr instead of swallowing them",
+            "1 prints each report to stderr as it is kept (redacted, the exact stored bytes), "
+            "and telemetry's own internal errors instead of swallowing them",
             unrecognised=True, expected=_FLAG_WORDS),
     Setting("CRAWL4AI_DOCKER", parse_flag, False,
             "set by Crawl4AI's own Docker image: reports are on there unless turned off",

@@ -43,6 +43,23 @@ CHOICE_DENY = "Don't send"
 CHOICE_SHOW = "Show me the exact report first"
 #: The dashboard's choice between errors (the prompt's CHOICE_ONCE is about the error at hand).
 CHOICE_NEXT = "Send the next error only"
+#: With no destination nothing is sent: the same three answers, as what they really do.
+SELECT_LOCAL = "Keep a crash report on this machine?"
+QUESTION_LOCAL = ("Help improve Crawl4AI with anonymous crash reports? No destination is "
+                  "configured, so a report is only kept on this machine: you can read it and "
+                  "paste it into an issue.")
+CHOICE_ONCE_LOCAL = "Keep this error's report"
+CHOICE_ALWAYS_LOCAL = "Always keep reports"
+CHOICE_DENY_LOCAL = "Don't keep reports"
+
+
+def choices(keeps_locally: bool) -> tuple[str, str, str, str]:
+    """The labels of once / always / deny / show, true for the destination in force."""
+    if keeps_locally:
+        return CHOICE_ONCE_LOCAL, CHOICE_ALWAYS_LOCAL, CHOICE_DENY_LOCAL, CHOICE_SHOW
+    return CHOICE_ONCE, CHOICE_ALWAYS, CHOICE_DENY, CHOICE_SHOW
+
+
 #: Shorter labels where choices are buttons.
 BUTTON_ONCE = "Send this error"
 BUTTON_ALWAYS = "Always send errors"
@@ -79,8 +96,9 @@ def where_reports_go(destination: str | None, keeps_locally: bool) -> str:
     return f"Reports will be sent to {destination}, after being kept in the local outbox."
 
 
-def report_caption(keeps_locally: bool) -> str:
-    return REPORT_CAPTION_LOCAL if keeps_locally else REPORT_CAPTION
+def report_caption(destination: str | None, keeps_locally: bool) -> str:
+    """The caption over the report shown before choosing, true for the destination in force."""
+    return REPORT_CAPTION_LOCAL if keeps_locally or not destination else REPORT_CAPTION
 
 
 # -- after the answer -----------------------------------------------------------------------------
@@ -93,8 +111,8 @@ NOTEBOOK_COMMANDS = {"enable": "<code>crawl4ai.telemetry.enable()</code>",
 _ANSWERED = {
     "once": "Thank you: this report will be {sent}. You will be asked again in a later run "
             "(always: {enable}).",
-    "always": "Thank you: crash reports are on. Turn them off any time: {disable}.",
-    "deny": "No crash reports will be sent. Change this any time: {enable}.",
+    "always": "Thank you: crash reports are on{where}. Turn them off any time: {disable}.",
+    "deny": "No crash reports will be {sent}. Change this any time: {enable}.",
     "dismiss": "Nothing was sent and nothing was saved. You will be asked again in a later run "
                "(or decide now: {enable} / {disable}).",
 }
@@ -103,7 +121,11 @@ _ANSWERED = {
 def answered(answer: str, commands: dict[str, str], keeps_locally: bool = False) -> str:
     """What the person is told after ``answer`` (``once``/``always``/``deny``/``dismiss``)."""
     text = _ANSWERED.get(answer, "")
-    return text.format(sent="kept on this machine" if keeps_locally else "sent", **commands)
+    where = (" (kept on this machine: read them with `crwl telemetry reports`, export one as an "
+             "issue from `crwl telemetry dashboard`)" if keeps_locally else "")
+    sent = "kept on this machine" if keeps_locally and answer == "once" else (
+        "kept or sent" if keeps_locally else "sent")
+    return text.format(sent=sent, where=where, **commands)
 
 
 #: ``{warning}``: why the choice could not be saved.

@@ -15,9 +15,9 @@ import pexpect
 
 from tests.conftest import child_env
 
-# What a person's terminal looks like: a real TERM; the cursor-position query prompt_toolkit sends
-# is not answered by pexpect, so it is switched off instead of waited for.
-TERMINAL = {"TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "COLUMNS": "160", "LINES": "50"}
+# What a person's terminal looks like: a real TERM, and (like many IDE consoles and multiplexers)
+# no reply to cursor-position requests: pexpect answers nothing, and no variable hides that.
+TERMINAL = {"TERM": "xterm-256color", "COLUMNS": "160", "LINES": "50"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
 
 HEADER = "Crawl4AI Error Detection"

@@ -58,20 +58,20 @@ def test_status_json_is_the_python_apis_status(capsys):
 
 def test_enable_with_email_then_forget_email_keeps_the_consent(capsys, home):
     code, out, _ = run(capsys, "enable", "--email", "me@example.org")
-    assert code == 0 and "every Crawl4AI error will be reported" in out
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert code == 0 and "every Crawl4AI error is kept on this machine" in out
+    assert stored(home) == {"consent": "always", "email": "me@example.org", "destination": "local"}
     code, out, _ = run(capsys, "status")
     assert out.startswith("Crawl4AI telemetry: ON") and "me@example.org" in out
     code, out, _ = run(capsys, "forget-email")
     assert code == 0 and "removed" in out
-    assert stored(home) == {"consent": "always", "email": None}
+    assert stored(home) == {"consent": "always", "email": None, "destination": "local"}
     code, out, _ = run(capsys, "forget-email")
     assert code == 0 and "No email was stored" in out
 
 
 def test_enable_once_is_the_next_error_only(capsys, home):
     code, out, _ = run(capsys, "enable", "--once")
-    assert code == 0 and "next error only" in out
+    assert code == 0 and "next Crawl4AI error only" in out
     assert stored(home)["consent"] == "once"
     _, out, _ = run(capsys, "status")
     assert out.startswith("Crawl4AI telemetry: ON for the next error only")
@@ -136,7 +136,7 @@ def test_status_says_when_sentry_sdk_is_missing(capsys, monkeypatch, sentry_serv
     monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # an import of it now fails
     _, out, _ = run(capsys, "status")
     assert "sentry-sdk:    not installed" in out or "not installed (pip install" in out
-    assert "local outbox only (sentry-sdk is not installed" in out
+    assert "sentry-sdk is not installed" in out and "local outbox only" in out
 
 
 def test_status_counts_the_local_outbox(capsys, home):
@@ -162,7 +162,7 @@ def test_module_entry_point_end_to_end(home):
     module = [sys.executable, "-m", "crawl4ai.telemetry"]
     done = run_command([*module, "enable", "--email", "me@example.org"], home)
     assert done.returncode == 0, done.stderr
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert stored(home) == {"consent": "always", "email": "me@example.org", "destination": "local"}
     bad = run_command([*module, "enable", "--email", "bad@"], home)
     assert bad.returncode == 2 and "not a valid email address" in bad.stderr
     status = run_command([*module, "status", "--json"], home, DO_NOT_TRACK="1")
@@ -183,8 +183,46 @@ def test_real_crwl_telemetry_verbs_end_to_end(home):
     crwl = str(BIN / "crwl")
     done = run_command([crwl, "telemetry", "enable", "--email", "me@example.org"], home)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "every Crawl4AI error will be reported" in done.stdout
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert "every Crawl4AI error is kept on this machine" in done.stdout
+    assert stored(home) == {"consent": "always", "email": "me@example.org", "destination": "local"}
     bad = run_command([crwl, "telemetry", "enable", "--email", "bad@"], home)
     assert bad.returncode == 2 and "not a valid email address" in bad.stderr
     assert "crwl telemetry enable" in bad.stderr  # the usage line names the real command
+
+
+# -- help that fits the ecosystem ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_help_lists_the_verbs_the_environment_variables_and_the_docs(capsys, flag):
+    from crawl4ai.telemetry.settings import SETTINGS
+
+    code, out, _ = run(capsys, flag)
+    assert code == 0
+    assert "Without a command, shows the status" in out
+    for verb in ("enable", "disable", "status", "forget-email"):
+        assert verb in out
+    for setting in SETTINGS:
+        assert setting.name in out
+    assert cli.DOCS_URL in out
+    for verb in ("enable", "disable", "status"):
+        _, sub, _ = run(capsys, verb, flag)
+        assert "<bool>" not in sub and "<str>" not in sub
+    assert "<bool>" not in out
+
+
+def test_version(capsys):
+    from crawl4ai.telemetry._version import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"crawl4ai-telemetry {__version__}"
+
+
+def test_disable_keeps_the_email_unless_told_to_forget_it(capsys, home):
+    run(capsys, "enable", "--email", "me@example.org")
+    code, out, _ = run(capsys, "disable")
+    assert code == 0 and "email is still stored" in out and "--forget-email" in out
+    assert stored(home)["email"] == "me@example.org"
+    code, out, _ = run(capsys, "disable", "--forget-email")
+    assert code == 0 and "The stored email was removed" in out
+    assert stored(home)["email"] is None and stored(home)["consent"] == "denied"

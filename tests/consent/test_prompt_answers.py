@@ -36,7 +36,9 @@ def error(kind=ValueError, message="boom"):
 
 
 def ask_decision(store):
-    return consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    # What the pipeline decides for its MemoryProvider: a "yes" is bound to it.
+    return consent.Decision(False, True, consent.NOT_SET, None, "ask", "default",
+                            destination="memory")
 
 
 def open_request(pipeline, exc=None):
@@ -72,7 +74,7 @@ def test_always_stores_the_choice_and_sends_every_waiting_error(pipeline, home):
     open_request(pipeline, error(TypeError))
     request.resolve(prompts.ALWAYS, "")
     assert sorted(sent_types(pipeline)) == ["KeyError", "TypeError", "ValueError"]
-    assert stored(home) == {"consent": "always", "email": None}
+    assert stored(home) == {"consent": "always", "email": None, "destination": "memory"}
 
 
 def test_dont_send_and_dismiss_send_nothing_and_only_dont_send_is_stored(pipeline, home):

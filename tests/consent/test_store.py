@@ -63,11 +63,13 @@ def test_corrupt_file_reads_as_not_set_and_is_kept_aside_on_write(home, content)
     assert read_config(home)["telemetry"]["consent"] == "always"
 
 
-def test_unknown_consent_value_reads_as_not_set(home):
+def test_unknown_consent_value_reads_as_off_and_is_shown(home):
     path = config_file(home)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"telemetry": {"consent": "yes please", "email": 42}}))
-    assert ConsentStore().load() == {"consent": "not_set", "email": None}
+    loaded = ConsentStore().load()
+    assert loaded["consent"] == "unrecognised" and loaded["email"] is None
+    assert len(loaded["problems"]) == 2
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
@@ -86,7 +88,7 @@ def test_unwritable_config_keeps_choice_for_this_process(home, monkeypatch):
     with pytest.warns(RuntimeWarning, match="this process only"):
         status = telemetry.enable()
     assert status["enabled"] is True
-    assert status["source"] == "session"
+    assert status["source"] == "this process"
     assert "cannot write" in status["warning"]
     with pytest.raises(ConfigError):
         ConsentStore().update(consent="denied")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+import pexpect
 import pytest
 
 from tests.conftest import read_config
@@ -23,6 +24,7 @@ from tests.consent.pty_session import (
     SYNC_SCRIPT,
     choose,
     finish,
+    screen_text,
     spawn,
 )
 
@@ -63,7 +65,8 @@ def test_always_with_email_sends_this_and_later_errors_and_stores_the_choice(hom
     assert len(events) == 2
     assert all(e["user"] == {"email": "me@example.org"} for e in events)
     assert all(e["environment"] == "cli" for e in events)
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert stored(home) == {"consent": "always", "email": "me@example.org",
+                            "destination": "sentry:127.0.0.1"}
     raw = b"".join(sentry_server.raw_bodies())
     assert not any(secret in raw for secret in SECRETS)
 
@@ -131,7 +134,8 @@ def test_an_invalid_email_is_refused_until_corrected(home, sentry_server):
     finish(child)
     [event] = sentry_server.wait_for_events(1)
     assert event["user"] == {"email": "fixed@example.org"}
-    assert stored(home) == {"consent": "always", "email": "fixed@example.org"}
+    assert stored(home) == {"consent": "always", "email": "fixed@example.org",
+                            "destination": "sentry:127.0.0.1"}
 
 
 @pytest.mark.parametrize("key", [CTRL_C, CTRL_D], ids=["ctrl-c", "ctrl-d"])
@@ -294,3 +298,112 @@ def test_other_threads_are_not_blocked_and_their_errors_wait_for_the_answer(home
     events = sentry_server.wait_for_events(3)
     kinds = sorted(e["exception"]["values"][-1]["type"] for e in events)
     assert kinds == ["KeyError", "TypeError", "ValueError"]
+
+
+# -- a terminal that never answers cursor-position requests (no PROMPT_TOOLKIT_NO_CPR) ----------
+
+# The reported case: a real crawl4ai crawl hits crawl4ai's own bug inside `asyncio.run`, the
+# question opens as a task, and the program ends before anyone answers.
+CRAWL_SCRIPT = """
+    import asyncio
+    from crawl4ai import AsyncWebCrawler, BrowserConfig, CacheMode, CrawlerRunConfig, HTTPCrawlerConfig
+    from crawl4ai.async_crawler_strategy import AsyncHTTPCrawlerStrategy
+    from tests.crawl4ai.crawling import Site
+
+    async def main(url):
+        strategy = AsyncHTTPCrawlerStrategy(browser_config=HTTPCrawlerConfig())
+        async with AsyncWebCrawler(config=BrowserConfig(verbose=False),
+                                   crawler_strategy=strategy) as crawler:
+            result = await crawler.arun(url, config=CrawlerRunConfig(
+                cache_mode=CacheMode.BYPASS, verbose=False))
+            print("CRAWLED", result.success, flush=True)
+
+    site = Site()
+    asyncio.run(main(site.url("/image")))
+    site.close()
+    print("PROGRAM DONE", flush=True)
+"""
+CURSOR_POSITION_REQUEST = "\x1b[6n"
+
+
+def raw_output(child):
+    return "".join(child.transcript)
+
+
+def spawn_crawl(home, sentry_server):
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return spawn(CRAWL_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn, PYTHONPATH=root,
+                 timeout=60)
+
+
+def test_the_prompt_never_asks_the_terminal_where_the_cursor_is(home, sentry_server):
+    child = spawn(SYNC_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+    choose(child, 3)
+    out = finish(child)
+    assert "DONE" in out
+    assert CURSOR_POSITION_REQUEST not in raw_output(child)
+    assert "cursor position requests" not in out  # prompt_toolkit's warning after waiting
+
+
+def test_an_unanswered_question_at_exit_closes_within_its_bound_and_sends_nothing(
+        home, sentry_server):
+    import time
+
+    from crawl4ai.telemetry.prompts.terminal import EXIT_QUESTION_SECONDS
+
+    child = spawn_crawl(home, sentry_server)
+    child.expect_exact("PROGRAM DONE")
+    child.expect_exact(f"closes in {EXIT_QUESTION_SECONDS:.0f} s")
+    asked = time.monotonic()
+    child.expect_exact("Use shortcuts")
+    # Nobody answers. The bound is documented; the slack only absorbs a loaded machine.
+    child.expect(pexpect.EOF, timeout=EXIT_QUESTION_SECONDS + 30)
+    waited = time.monotonic() - asked
+    child.close()
+    out = screen_text(child)
+    assert EXIT_QUESTION_SECONDS - 1 <= waited
+    assert "No answer within" in out and "Nothing was sent and nothing was saved" in out
+    assert child.exitstatus == 0
+    assert CURSOR_POSITION_REQUEST not in raw_output(child)
+    assert_nothing_sent(sentry_server, home)
+    assert stored(home) == {}
+
+
+@pytest.mark.parametrize("how", ["key", "signal"])
+def test_ctrl_c_at_the_exit_question_ends_the_program_at_once_and_sends_nothing(
+        home, sentry_server, how):
+    import signal
+    import time
+
+    child = spawn_crawl(home, sentry_server)
+    child.expect_exact("PROGRAM DONE")
+    child.expect_exact("Use shortcuts")
+    pressed = time.monotonic()
+    if how == "key":
+        child.send(CTRL_C)
+    else:
+        child.kill(signal.SIGINT)
+    child.expect(pexpect.EOF, timeout=15)
+    assert time.monotonic() - pressed < 15
+    child.close()
+    assert "Nothing was sent and nothing was saved" in screen_text(child)
+    assert_nothing_sent(sentry_server, home)
+    assert stored(home) == {}
+
+
+def test_with_no_destination_the_prompt_offers_to_keep_not_to_send(home):
+    child = spawn(SYNC_SCRIPT, home)  # no DSN: nothing can leave this machine
+    choose(child, 1)
+    child.expect_exact(EMAIL)
+    child.send(ENTER)
+    out = finish(child)
+    assert "Keep this error's report" in out
+    assert "kept on this machine" in out
+    for promise in ("will be sent", "Send this error", "Always send"):
+        assert promise not in out
+    metas = [n for n in outbox_files(home) if n.endswith(".meta.json")]
+    assert len(metas) == 1
+    meta = json.loads((home / ".crawl4ai" / "telemetry" / "outbox" / metas[0]).read_text())
+    assert meta["state"] == "local"

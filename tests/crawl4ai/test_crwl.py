@@ -30,7 +30,8 @@ def test_crwl_telemetry_enable_and_status(home):
     assert CRWL.exists()
     enabled = crwl(home, "telemetry", "enable", "--email", "dev@example.com")
     assert enabled.returncode == 0, enabled.stderr
-    assert read_config(home)["telemetry"] == {"consent": "always", "email": "dev@example.com"}
+    assert read_config(home)["telemetry"] == {"consent": "always", "email": "dev@example.com",
+                                              "destination": "local"}
     status = crwl(home, "telemetry", "status")
     assert status.returncode == 0, status.stderr
     assert "ON" in status.stdout and "dev@example.com" in status.stdout

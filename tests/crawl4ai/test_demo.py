@@ -27,3 +27,9 @@ def test_demo_shows_one_redacted_report_and_touches_nothing(home, sentry_server)
     assert not (home / ".crawl4ai" / "config.json").exists()
     assert not (home / ".crawl4ai" / "telemetry").exists()
     assert sentry_server.requests == []
+    # The printed advice works as printed (no "command not found" without an activated venv).
+    advice = [line.strip() for line in out.splitlines() if line.strip().endswith(" status")]
+    assert advice and advice[0].startswith(sys.executable)
+    done = subprocess.run(advice[0].split(), env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("Crawl4AI telemetry:"), done.stderr

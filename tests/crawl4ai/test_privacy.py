@@ -5,6 +5,7 @@ are searched for them."""
 
 from __future__ import annotations
 
+from crawl4ai import telemetry
 from tests.crawl4ai.crawling import (
     CHARSET_SECRET,
     CONTENT_SECRET,
@@ -21,6 +22,7 @@ async def test_no_url_or_page_content_reaches_the_server(site, reports, sentry_s
     import crawl4ai.utils as utils
 
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    telemetry.enable()  # consent is bound to where reports go: agree to this server
     # A helper bug whose message quotes the page it was given, URL and content included.
     monkeypatch.setattr(webcrawler, "preprocess_html_for_schema", crawl4ai_helper(utils, (
         "def preprocess_html_for_schema(html_content, text_threshold=100, max_size=300000):\n"

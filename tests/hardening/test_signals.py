@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from crawl4ai.telemetry.consent import ALWAYS, ConsentStore
+from crawl4ai.telemetry.consent import ALWAYS, ConsentStore, binding
 from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
 from crawl4ai.telemetry.providers.memory import MemoryProvider
 from tests.hardening.watchdog import hung, run_guarded
@@ -25,8 +25,9 @@ class Halted(StopCrawl):
 
 
 def _reported(*errors: BaseException) -> list[dict]:
-    ConsentStore().update(consent=ALWAYS)
     provider = MemoryProvider()
+    # A "yes" is bound to its receiver: agree to this very provider.
+    ConsentStore().update(**binding(ALWAYS, provider))
     pipeline = Pipeline(provider=provider)
     set_pipeline(pipeline)
     for error in errors:

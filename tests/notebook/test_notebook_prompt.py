@@ -79,7 +79,8 @@ def test_widget_always_with_email_sends_the_held_errors_after_a_late_click(home,
     assert all(e["environment"] == "jupyter" and e["user"] == {"email": "me@example.org"}
                for e in events)
     assert not any(secret in raw for raw in sentry_server.raw_bodies() for secret in SECRETS)
-    assert stored(home) == {"consent": "always", "email": "me@example.org"}
+    assert stored(home) == {"consent": "always", "email": "me@example.org",
+                            "destination": "sentry:127.0.0.1"}
 
 
 def test_colab_is_detected_an_invalid_email_is_refused_and_this_error_only_sends_one(

@@ -24,9 +24,13 @@ def fail_once(tag: str = "") -> None:
 
 
 def store_consent(home, consent: str, email: str | None = None, **others) -> bytes:
+    """A choice as a person's "yes" stores it: bound to where reports go now."""
+    from crawl4ai.telemetry.consent import current_destination
+
     path = home / ".crawl4ai" / "config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"telemetry": {"consent": consent, "email": email}, **others}
+    data = {"telemetry": {"consent": consent, "email": email,
+                          "destination": current_destination()}, **others}
     path.write_text(json.dumps(data))
     return path.read_bytes()
 
@@ -52,7 +56,14 @@ CASES = [
     pytest.param("always", {"CRAWL4AI_TELEMETRY": "false"}, 0, 0, id="always-env-false"),
     pytest.param("always", {"DO_NOT_TRACK": "1"}, 0, 0, id="always-do-not-track"),
     pytest.param("denied", {"CRAWL4AI_TELEMETRY_ENVIRONMENT": "library"}, 0, 0, id="denied"),
-    pytest.param("denied", {"CRAWL4AI_TELEMETRY": "1"}, 1, 1, id="denied-env-on-for-this-process"),
+    # A "no" stays a "no": the variable turns telemetry on only where nothing is stored.
+    pytest.param("denied", {"CRAWL4AI_TELEMETRY": "1"}, 0, 0, id="denied-beats-env-on"),
+    pytest.param("not_set", {"CRAWL4AI_TELEMETRY": "1"}, 1, 1, id="not_set-env-on-for-this-process"),
+    # Unrecognised values read as off, never as on.
+    pytest.param("always", {"CRAWL4AI_TELEMETRY": "maybe"}, 0, 0, id="always-env-unrecognised"),
+    pytest.param("ALWAYS", {"CRAWL4AI_TELEMETRY_ENVIRONMENT": "library"}, 0, 0,
+                 id="unrecognised-consent-in-file"),
+    pytest.param("ALWAYS", {"CRAWL4AI_TELEMETRY": "1"}, 0, 0, id="unrecognised-consent-env-on"),
 ]
 
 

@@ -45,6 +45,13 @@ def no_runtime_provider():
     providers.use(None)
 
 
+def fail(kind: type[Exception] = RuntimeError, message: str = "boom") -> None:
+    try:
+        raise kind(message)
+    except kind as exc:
+        telemetry.capture_exception(exc)
+
+
 def consent_always(monkeypatch):
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
     telemetry.enable()
@@ -67,9 +74,9 @@ def _blobs_of(exc: BaseException, context) -> dict[str, bytes]:
 
 
 def test_a_send_exception_only_provider_receives_a_scrubbed_stand_in(home, monkeypatch):
-    consent_always(monkeypatch)
     provider = SeedStyle()
     telemetry.use_provider(provider)
+    consent_always(monkeypatch)  # consent is bound to the provider in use: agree after choosing it
     host, token, user = canary("host"), "ghp_" + canary("tk") + "0123456789ABCDEF", canary("usr")
     url = f"https://{user}:pw@{host}.example.com/private?session={canary('q')}"
     path = str(home / canary("dir") / "notes.txt")
@@ -104,8 +111,6 @@ def canary_word(path: str) -> str:
 
 
 def test_a_send_event_provider_keeps_working_and_a_false_keeps_the_report(home, monkeypatch):
-    consent_always(monkeypatch)
-
     class Refusing(EventStyle):
         def send_event(self, event):
             super().send_event(event)
@@ -113,6 +118,7 @@ def test_a_send_event_provider_keeps_working_and_a_false_keeps_the_report(home, 
 
     provider = Refusing()
     telemetry.use_provider(provider)
+    consent_always(monkeypatch)  # consent is bound to the provider in use: agree after choosing it
     try:
         raise KeyError("missing")
     except KeyError as exc:
@@ -143,16 +149,10 @@ def test_a_runtime_provider_obeys_consent_like_any_destination(home, monkeypatch
     for consent in ("not_set", "denied"):
         if consent == "denied":
             telemetry.disable()
-        try:
-            raise RuntimeError(consent)
-        except RuntimeError as exc:
-            telemetry.capture_exception(exc)
+        fail(RuntimeError, consent)
     monkeypatch.setenv("CRAWL4AI_TELEMETRY", "0")
     telemetry.enable()
-    try:
-        raise RuntimeError("env off")
-    except RuntimeError as exc:
-        telemetry.capture_exception(exc)
+    fail(RuntimeError, "env off")
     assert telemetry.flush(10)
     assert provider.events == []
 

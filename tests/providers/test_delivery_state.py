@@ -32,10 +32,11 @@ def capture_disk_full() -> None:
         telemetry.capture_exception(exc)
 
 
-def test_failed_delivery_is_retried_on_a_later_run_and_never_duplicated(home):
-    telemetry.enable()
+def test_failed_delivery_is_retried_on_a_later_run_and_never_duplicated(home, monkeypatch):
     env = {"CRAWL4AI_TELEMETRY_ENVIRONMENT": "library"}
     with SentryServer(mode="error") as down:
+        monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", down.dsn)
+        telemetry.enable()  # bound to this host; the later server is on the same host
         r = run_python(CRASH, home, CRAWL4AI_SENTRY_DSN=down.dsn, **env)
         assert r.returncode == 0, r.stderr
         assert len(down.events()) == 1  # it was tried, and refused with a 500
@@ -103,9 +104,10 @@ def test_without_sentry_sdk_everything_degrades_to_local(home, sentry_server):
     assert sentry_server.requests == []
 
 
-def test_disable_withholds_reports_still_waiting(home):
-    telemetry.enable()
+def test_disable_withholds_reports_still_waiting(home, monkeypatch):
     with SentryServer(mode="error") as down:
+        monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", down.dsn)
+        telemetry.enable()
         r = run_python(CRASH, home, CRAWL4AI_SENTRY_DSN=down.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
         assert r.returncode == 0, r.stderr
     telemetry.disable()
@@ -120,9 +122,9 @@ def test_disable_withholds_reports_still_waiting(home):
 def test_a_kept_report_can_be_sent_again_as_it_is(home, monkeypatch):
     """The dashboard's "re-send": the same bytes and event id, on the worker, recorded."""
     monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
-    telemetry.enable()
     with SentryServer(mode="error") as down:
         monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", down.dsn)
+        telemetry.enable()
         capture_disk_full()
         assert telemetry.flush(10)
     [entry] = LocalOutbox().entries()

@@ -64,7 +64,7 @@ class Pipeline:
             if not occurrences:
                 return
             self._register_exit()
-            decision = _consent.decide(self.store)
+            decision = _consent.decide(self.store, provider=self.delivery.chosen_at_runtime())
             capture = Capture(exc, context, mechanism=mechanism, handled=handled,
                               occurrences=occurrences)
             if decision.ask:
@@ -78,7 +78,7 @@ class Pipeline:
         """Follow ``decision`` for ``capture``: queue it for delivery when it may be sent, else
         count it as not consented. True when queued. (The consent sink's one verb.)"""
         counts = self.counters.of(capture.kind)
-        if decision is None or not decision.send:
+        if decision is None or not (decision.send or decision.keep_locally):
             counts.not_consented += 1
             return False
         if self.worker.submit(self.delivery.process, (capture, decision)):
@@ -119,6 +119,12 @@ class Pipeline:
             self.decide(capture, None)
             return
         self.prompter(self, capture, decision)
+
+    def destination(self) -> tuple[str, bool]:
+        """Where a report would go now, and whether it stays on this machine (what a consent
+        surface may promise; see :func:`crawl4ai.telemetry.wording.where_reports_go`)."""
+        provider, _problem = self.delivery.current_provider()
+        return provider.destination(), bool(getattr(provider, "keeps_locally", False))
 
     def ready(self) -> None:
         """Start the delivery thread now: an answer that only comes at exit could not."""

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from .. import consent as _consent
 from .. import providers as _providers
-from .._debug import internal_error
+from .._debug import internal_error, show_report
 from .capture import Capture
 from .counters import Counters
 
@@ -90,6 +90,11 @@ class Delivery:
             return self._configured, self.provider_problem
         return _providers.resolve()
 
+    def chosen_at_runtime(self) -> Any:
+        """The provider handed in (at construction or with ``use_provider``), or None when the
+        configured one is used: a consent is bound to it (see :func:`consent.current_destination`)."""
+        return self._explicit if self._explicit is not None else _providers.runtime()
+
     def active_provider(self) -> Any:
         """The provider already in use, or None (flushing must not create one)."""
         if self._explicit is not None:
@@ -128,7 +133,8 @@ class Delivery:
                 return None
             report = capture.report(email=decision.email)
             provider = self.provider
-            local_only = bool(getattr(provider, "keeps_locally", False))
+            # A consent given for another destination keeps reports here until agreed again.
+            local_only = bool(getattr(provider, "keeps_locally", False)) or decision.keep_locally
             stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
                                  provider.name)
             self.counters.of(capture.kind).reported += 1
@@ -163,7 +169,7 @@ class Delivery:
         """The worker's job for a run that has no error of its own (or ``status``): deliver what
         is pending when sending is allowed now. A "send the next report only" is kept for the
         next report, not spent on old ones."""
-        decision = _consent.decide(self.store)
+        decision = _consent.decide(self.store, provider=self.chosen_at_runtime())
         if decision.send and not decision.consume_once:
             self._retried = True
             self.retry_pending()
@@ -183,6 +189,7 @@ class Delivery:
         return result.accepted
 
     def _store(self, report: Any, state: str, provider_name: str) -> bool:
+        show_report(report.event_id, state, report.payload())
         try:
             self.outbox.add(report.event_id, report.payload(), state=state, provider=provider_name,
                             exception_type=report.exception_type, removed=dict(report.removed))

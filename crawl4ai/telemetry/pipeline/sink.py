@@ -27,6 +27,10 @@ class ConsentSink(Protocol):
         """Send ``capture`` if ``decision`` allows it, else count it as not consented."""
         ...
 
+    def destination(self) -> tuple[str, bool]:
+        """Where a report would go now, and whether it stays on this machine."""
+        ...
+
     def ready(self) -> None:
         """Start the delivery thread now (an answer given at interpreter exit could not)."""
         ...

@@ -24,6 +24,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
+from .. import wording
 from .._debug import internal_error
 
 if TYPE_CHECKING:
@@ -37,9 +38,6 @@ ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
 MAX_HELD = 10
 
 
-REPORT_CAPTION = ("The exact report that would be sent (its id and time are set when it is sent; "
-                  "your email is added only if you give one)")
-NO_REPORT = "The report could not be built, so nothing would be sent."
 
 
 class ConsentRequest:
@@ -51,6 +49,9 @@ class ConsentRequest:
         self.surface = surface
         self.environment = capture.environment
         self.default_email = decision.email
+        #: Where a "yes" sends reports (what it is bound to); "local": nothing leaves the machine.
+        self.destination = decision.destination or _consent.current_destination()
+        self.keeps_locally = self.destination == _consent.LOCAL_ONLY
         self.answer: str | None = None
         self.warning: str | None = None
         self.done = threading.Event()
@@ -90,7 +91,7 @@ class ConsentRequest:
             return None
         removed = ", ".join(f"{kind}: {n}" for kind, n in sorted(report.removed.items()))
         return (json.dumps(report.event, indent=2, ensure_ascii=False, sort_keys=True),
-                removed or "nothing")
+                removed or wording.REMOVED_NOTHING)
 
     # -- answers ----------------------------------------------------------------------------------
 
@@ -113,11 +114,12 @@ class ConsentRequest:
                 self._send(errors[:1], decision)
                 self._count_unsent(errors[1:])
             elif answer == ALWAYS:
-                changes: dict[str, Any] = {"consent": _consent.ALWAYS}
+                changes = {"consent": _consent.ALWAYS, "destination": self.destination}
                 if email is not None:
                     changes["email"] = email or None
                 self.warning = _persist(self.sink.store, changes)
-                decision = _consent.decide(self.sink.store, self.environment)
+                decision = _consent.decide(self.sink.store, self.environment,
+                                           destination=self.destination)
                 if decision.send:
                     self._send(errors, decision)
                 else:
@@ -183,15 +185,8 @@ class ConsentRequest:
 
 def _persist(store: _consent.ConsentStore, changes: dict[str, Any]) -> str | None:
     """Store the choice; if the file cannot be written, keep it for this process and say why."""
-    try:
-        store.update(**changes)
-    except _consent.ConfigError as e:
-        stored = store.load()
-        _consent.set_session_choice(changes.get("consent", stored["consent"]),
-                                    changes.get("email", stored["email"]))
-        return f"{e}; your choice holds for this run only"
-    _consent.set_session_choice(None)
-    return None
+    problem = _consent.save_choice(store, **changes)
+    return None if problem is None else f"{problem}; your choice holds for this run only"
 
 
 # -- the process's single request ----------------------------------------------------------------

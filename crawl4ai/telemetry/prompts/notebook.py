@@ -22,31 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
 from .. import environment as _environment
+from .. import wording
 from .._debug import internal_error
 
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
     from ..pipeline.sink import ConsentSink
-from ._request import ALWAYS, DENY, NO_REPORT, ONCE, REPORT_CAPTION, ConsentRequest, open_request
+from ._request import ALWAYS, DENY, ONCE, ConsentRequest, open_request
 
 SURFACE = "notebook"
-TITLE = "Crawl4AI Error Detection"
-QUESTION = "Help improve Crawl4AI by sending anonymous crash reports?"
-WHAT = (
-    "A report holds the error type and stack trace (your own code's frames are reduced to "
-    "placeholders), the Crawl4AI, Python and OS versions, the environment type, and your email "
-    "only if you give one. Never URLs, crawled content, headers, cookies, keys, your file paths, "
-    "variables or your source code."
-)
-INVALID_EMAIL = "That is not a valid email address (or leave it empty)."
-DONE = {
-    ONCE: "Thank you: this report will be sent. You will be asked again in a later session.",
-    ALWAYS: "Thank you: crash reports are on. Turn them off any time with "
-            "<code>crawl4ai.telemetry.disable()</code>.",
-    DENY: "No crash reports will be sent. Change this any time with "
-          "<code>crawl4ai.telemetry.enable()</code>.",
-}
-
 _prompt: NotebookPrompt | None = None
 
 
@@ -85,25 +69,32 @@ class NotebookPrompt:
 
     def __init__(self, request: ConsentRequest, widgets: Any) -> None:
         self.request = request
-        self.email = widgets.Text(value=request.default_email or "", placeholder="you@example.com",
-                                  description="Email (optional):",
+        self.email = widgets.Text(value=request.default_email or "",
+                                  placeholder=wording.EMAIL_PLACEHOLDER,
+                                  description=wording.EMAIL_LABEL,
                                   style={"description_width": "initial"})
+        local = request.keeps_locally  # no destination: the buttons say "keep", never "send"
+        once, always, deny, _show = wording.choices(local)
         self.buttons = {
-            ONCE: widgets.Button(description="Send this error", button_style="primary"),
-            ALWAYS: widgets.Button(description="Always send errors", button_style="success"),
-            DENY: widgets.Button(description="Don't send"),
-            "show": widgets.Button(description="Show the report", icon="eye"),
+            ONCE: widgets.Button(description=once if local else wording.BUTTON_ONCE,
+                                 button_style="primary"),
+            ALWAYS: widgets.Button(description=always if local else wording.BUTTON_ALWAYS,
+                                   button_style="success"),
+            DENY: widgets.Button(description=deny if local else wording.BUTTON_DENY),
+            "show": widgets.Button(description=wording.BUTTON_SHOW, icon="eye"),
         }
+        question = wording.QUESTION_LOCAL if local else wording.QUESTION
         for name, button in self.buttons.items():
             button.on_click(self._handler(name))
         self.message = widgets.HTML("")
         self.report = widgets.HTML("")
-        kind = html.escape(request.exception_type or "an error")
+        kind = html.escape(request.exception_type or wording.AN_ERROR)
         self.widget = widgets.VBox([
-            widgets.HTML(f"<b>{_rotating_light()} {TITLE}</b><br>Crawl4AI hit an error "
-                         f"(<code>{kind}</code>). <b>{QUESTION}</b>"),
-            widgets.HTML(f"<small>{html.escape(WHAT)} Choosing does not re-run anything: this "
-                         "error is kept in memory until you answer.</small>"),
+            widgets.HTML(f"<b>{_rotating_light()} {wording.TITLE}</b><br>"
+                         f"{wording.HIT.format(kind=f'<code>{kind}</code>')} "
+                         f"<b>{html.escape(question)}</b>"),
+            widgets.HTML(f"<small>{html.escape(wording.WHAT)} "
+                         f"{html.escape(wording.KEPT_IN_MEMORY)}</small>"),
             self.email,
             widgets.HBox(list(self.buttons.values())),
             self.message,
@@ -131,11 +122,11 @@ class NotebookPrompt:
             return False
         email = self.email.value.strip()
         if email and not _consent.is_valid_email(email):
-            self.message.value = f"<span style='color:#b00020'>{INVALID_EMAIL}</span>"
+            self.message.value = f"<span style='color:#b00020'>{wording.INVALID_EMAIL}.</span>"
             return False
         if not self.request.resolve(choice, email if choice in (ONCE, ALWAYS) else None):
             return False
-        self.close(DONE.get(choice, ""))
+        self.close(wording.answered(choice, wording.NOTEBOOK_COMMANDS, self.request.keeps_locally))
         return True
 
     def show_report(self) -> None:
@@ -151,42 +142,46 @@ class NotebookPrompt:
                 button.disabled = True
         self.email.disabled = True
         warning = self.request.warning
-        note = f"<br><small>Note: {html.escape(warning)}.</small>" if warning else ""
+        note = (f"<br><small>{html.escape(wording.NOT_SAVED.format(warning=warning))}</small>"
+                if warning else "")
         self.message.value = f"{_check()} {text}{note}"
 
 
 def snippet(request: ConsentRequest) -> str:
     """The Markdown shown without ipywidgets: the question and the exact calls to answer it."""
-    kind = request.exception_type or "an error"
+    kind = request.exception_type or wording.AN_ERROR
+    local = request.keeps_locally  # no destination: say "keep", never "send"
+    question = wording.QUESTION_LOCAL if local else wording.QUESTION
+    once, always, deny, _show = (choice.lower() for choice in wording.choices(local))
     return "\n".join((
-        f"### {_rotating_light()} {TITLE}",
+        f"### {_rotating_light()} {wording.TITLE}",
         "",
-        f"Crawl4AI hit an error (`{kind}`). **{QUESTION}**",
+        f"{wording.HIT.format(kind=f'`{kind}`')} **{question}**",
         "",
-        f"{WHAT} This error is kept in memory until you answer by running one of these in a cell:",
+        f"{wording.WHAT} {wording.SNIPPET_INTRO}",
         "",
         "```python",
         "import crawl4ai.telemetry",
-        "crawl4ai.telemetry.enable(once=True)                # send this error only",
-        "crawl4ai.telemetry.enable()                         # always send errors",
+        f"crawl4ai.telemetry.enable(once=True)                # {once}",
+        f"crawl4ai.telemetry.enable()                         # {always}",
         'crawl4ai.telemetry.enable(email="you@example.com")  # always, with an email for follow-up',
-        "crawl4ai.telemetry.disable()                        # don't send",
+        f"crawl4ai.telemetry.disable()                        # {deny}",
         "```",
         "",
         _report_html(request, summary=True),
         "",
-        "(With `pip install ipywidgets` this question has buttons.)",
+        wording.WIDGETS_HINT,
     ))
 
 
 def _report_html(request: ConsentRequest, summary: bool = False) -> str:
     shown = request.shown_report()
     if shown is None:
-        return f"<i>{NO_REPORT}</i>"
+        return f"<i>{wording.NO_REPORT}</i>"
     body, removed = shown
-    caption = REPORT_CAPTION + "."
+    caption = wording.report_caption(request.destination, request.keeps_locally) + "."
     block = (f"<pre style='max-height:24em;overflow:auto'>{html.escape(body)}</pre>"
-             f"<small>Removed before sending: {html.escape(removed)}</small>")
+             f"<small>{html.escape(wording.REMOVED.format(removed=removed))}</small>")
     if summary:
         return f"<details><summary>{caption}</summary>{block}</details>"
     return f"<small>{caption}</small>{block}"
@@ -203,7 +198,8 @@ def _follow_choices_made_elsewhere(shell: Any, request: ConsentRequest) -> None:
                     return  # still nobody's choice
                 request.resolve_with(decision)
                 if _prompt is not None and _prompt.request is request:
-                    _prompt.close("Decided in code: " + html.escape(decision.reason) + ".")
+                    _prompt.close(html.escape(
+                        wording.DECIDED_ELSEWHERE.format(reason=decision.reason)))
             shell.events.unregister("post_run_cell", after_cell)
         except Exception:
             internal_error("notebook prompt watcher")

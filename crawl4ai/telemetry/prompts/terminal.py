@@ -13,7 +13,12 @@ How it runs:
 - Called from inside a running event loop: the prompt becomes a task on that loop
   (``Application.run_async``), so every other task keeps running; their output is printed above
   the prompt. If the program ends before the person answered (``asyncio.run`` cancels the task),
-  the same question is asked once more at interpreter exit, so the error is not silently lost.
+  the same question is asked once more at interpreter exit, so the error is not silently lost;
+  that last question closes by itself after :data:`EXIT_QUESTION_SECONDS` without a key press
+  (nothing sent, nothing stored), so an unattended terminal never keeps the program alive.
+- The prompt never waits for the terminal: cursor-position requests (CPR) are switched off in the
+  output we create, so a terminal that does not answer them (IDE consoles, some multiplexers)
+  shows the same prompt, and nothing ever waits on a reply that does not come.
 - Errors raised while the prompt is open are held for its answer (see :mod:`._request`).
 - Ctrl-C or Ctrl-D (EOF) at any step sends nothing and stores nothing; no second prompt appears in
   this process, and the next run asks again.
@@ -24,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import sys
+import textwrap
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import environment as _environment
+from .. import wording
 from .._debug import internal_error
 from .._text import printable
 
@@ -38,27 +45,19 @@ from ._request import (
     ALWAYS,
     DENY,
     DISMISS,
-    NO_REPORT,
     ONCE,
-    REPORT_CAPTION,
     ConsentRequest,
     current_request,
     open_request,
 )
 
 SHOW = "show"
+#: Not an answer: nobody pressed a key before the question closed itself (treated as dismissed).
+UNANSWERED = "unanswered"
 SURFACE = "terminal"
 
-TITLE = "Crawl4AI Error Detection"
-QUESTION = "Help improve Crawl4AI by sending anonymous crash reports?"
-CHOICES = (
-    ("Send this error only", ONCE),
-    ("Always send errors", ALWAYS),
-    ("Don't send", DENY),
-    ("Show me the exact report first", SHOW),
-)
-EMAIL_QUESTION = "Email for follow-up (optional, Enter to skip):"
-INVALID_EMAIL = "That is not a valid email address (or leave it empty)"
+#: At exit, an unanswered question closes after this many seconds without a key press.
+EXIT_QUESTION_SECONDS = 30.0
 
 _task: asyncio.Task[Any] | None = None
 _exit_hook_registered = False
@@ -109,15 +108,20 @@ def _preload() -> None:
 def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
     """Run the prompt on a helper thread with its own loop; wait for the answer.
 
-    At exit the prompt runs on the calling thread instead: newer Pythons refuse to start threads
-    during interpreter shutdown, and no loop of the program's is left to disturb."""
+    At exit the prompt runs on the calling thread instead (newer Pythons refuse to start threads
+    during interpreter shutdown, and no loop of the program's is left to disturb), and it closes
+    itself after :data:`EXIT_QUESTION_SECONDS` without a key press."""
     outcome: dict[str, Any] = {}
+    idle_limit = EXIT_QUESTION_SECONDS if at_exit else None
 
     def converse() -> None:
         try:
-            outcome["answer"] = asyncio.run(_converse(request, patch=not at_exit))
+            outcome["answer"] = asyncio.run(
+                _converse(request, patch=not at_exit, idle_limit=idle_limit))
         except (KeyboardInterrupt, EOFError):
             outcome["answer"] = (DISMISS, None)
+        except Unanswered:
+            outcome["answer"] = (UNANSWERED, None)
         except BaseException:
             internal_error("terminal prompt")
             outcome["answer"] = (DISMISS, None)
@@ -171,7 +175,9 @@ def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> No
 
 
 def _ask_at_exit() -> None:
-    """The program ended while its loop's prompt was unanswered: ask now, then deliver."""
+    """The program ended while its loop's prompt was unanswered: ask now (bounded), then deliver.
+
+    Ctrl-C, as a key or as a signal, ends it at once: nothing is sent, the exit goes on."""
     try:
         request = current_request()
         if request is None or request.surface != SURFACE or request.answer is not None:
@@ -182,7 +188,11 @@ def _ask_at_exit() -> None:
         if not _environment.can_prompt_in_terminal():
             request.resolve(DISMISS)
             return
-        _ask_blocking(request, at_exit=True)
+        try:
+            _ask_blocking(request, at_exit=True)
+        except KeyboardInterrupt:
+            _conclude(request, DISMISS, None)
+            return
         from .. import settings
 
         request.sink.flush(settings.exit_timeout())
@@ -193,21 +203,29 @@ def _ask_at_exit() -> None:
 # -- the conversation -----------------------------------------------------------------------------
 
 
-async def _converse(request: ConsentRequest, patch: bool = True) -> tuple[str, str | None]:
-    """Ask, show the report on request, ask for an email. KeyboardInterrupt/EOFError escape."""
-    _say(_header(request))
+class Unanswered(Exception):
+    """Nobody pressed a key for the question's idle limit."""
+
+
+async def _converse(request: ConsentRequest, patch: bool = True,
+                    idle_limit: float | None = None) -> tuple[str, str | None]:
+    """Ask, show the report on request, ask for an email. KeyboardInterrupt, EOFError and
+    :class:`Unanswered` escape."""
+    _say(_header(request, idle_limit))
     while True:
-        choice = await _run(request, _choice_question(), patch)
+        choice = await _run(request, _choice_question(request.keeps_locally), patch,
+                            idle_limit)
         if choice != SHOW:
             break
         _say(_report_text(request))
     if choice not in (ONCE, ALWAYS):
         return choice or DISMISS, None
-    email = await _run(request, _email_question(request.default_email), patch)
+    email = await _run(request, _email_question(request.default_email), patch, idle_limit)
     return choice, (email or "").strip()
 
 
-async def _run(request: ConsentRequest, question: Any, patch: bool = True) -> Any:
+async def _run(request: ConsentRequest, question: Any, patch: bool = True,
+               idle_limit: float | None = None) -> Any:
     from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
     from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -221,6 +239,7 @@ async def _run(request: ConsentRequest, question: Any, patch: bool = True) -> An
 
     app.key_bindings = merge_key_bindings([app.key_bindings, eof]) if app.key_bindings else eof
     request.app = app
+    watchdog = asyncio.ensure_future(_close_when_idle(app, idle_limit)) if idle_limit else None
     try:
         # Other tasks' and threads' output goes above the prompt instead of through it. The
         # host's loop keeps its own SIGINT and exception handlers.
@@ -230,6 +249,23 @@ async def _run(request: ConsentRequest, question: Any, patch: bool = True) -> An
             return await app.run_async(handle_sigint=False, set_exception_handler=False)
     finally:
         request.app = None
+        if watchdog is not None:
+            watchdog.cancel()
+
+
+async def _close_when_idle(app: Any, limit: float) -> None:
+    """End ``app`` with :class:`Unanswered` once no key was pressed for ``limit`` seconds."""
+    import time
+
+    last_key = [time.monotonic()]
+    app.key_processor.before_key_press += lambda _sender: last_key.__setitem__(0, time.monotonic())
+    while True:
+        remaining = last_key[0] + limit - time.monotonic()
+        if remaining <= 0:
+            if app.is_running:
+                app.exit(exception=Unanswered())
+            return
+        await asyncio.sleep(min(remaining, 1.0))
 
 
 def _close_running_app(request: ConsentRequest) -> None:
@@ -243,13 +279,15 @@ def _close_running_app(request: ConsentRequest) -> None:
         pass
 
 
-def _choice_question() -> Any:
+def _choice_question(keeps_locally: bool = False) -> Any:
     import questionary
 
+    titles = wording.choices(keeps_locally)
     choices = [questionary.Choice(title, value=value, shortcut_key=str(i))
-               for i, (title, value) in enumerate(CHOICES, 1)]
-    return questionary.select("Send a crash report?", choices=choices, use_shortcuts=True,
-                              use_arrow_keys=True, qmark="?")
+               for i, (title, value) in enumerate(zip(titles, (ONCE, ALWAYS, DENY, SHOW), strict=True), 1)]
+    select = wording.SELECT_LOCAL if keeps_locally else wording.SELECT
+    return questionary.select(select, choices=choices, use_shortcuts=True,
+                              use_arrow_keys=True, qmark="?", output=_output())
 
 
 def _email_question(default: str | None) -> Any:
@@ -259,12 +297,30 @@ def _email_question(default: str | None) -> Any:
 
     def validate(text: str) -> bool | str:
         text = text.strip()
-        return True if not text or is_valid_email(text) else INVALID_EMAIL
+        return True if not text or is_valid_email(text) else wording.INVALID_EMAIL
 
-    return questionary.text(EMAIL_QUESTION, default=default or "", validate=validate, qmark="?")
+    return questionary.text(wording.EMAIL_QUESTION, default=default or "", validate=validate, qmark="?",
+                            output=_output())
+
+
+def _output() -> Any:
+    """The terminal output for one question, with cursor-position requests switched off.
+
+    prompt_toolkit asks the terminal where the cursor is and, when no reply comes, waits and then
+    warns; some terminals never reply. The prompt needs no such reply (it only sizes menus), so it
+    never asks: nothing depends on the terminal answering."""
+    from prompt_toolkit.output import create_output
+
+    output = create_output()
+    if hasattr(output, "enable_cpr"):
+        output.enable_cpr = False
+    return output
 
 
 def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bool = False) -> None:
+    unanswered = answer == UNANSWERED
+    if unanswered:
+        answer = DISMISS
     try:
         try:
             if not request.resolve(answer, email):
@@ -276,20 +332,13 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
         return
     if quiet:
         return
-    tick = _glyph("✓", "*")
-    lines = {
-        ONCE: f"{tick} Thank you: this report will be sent. You will be asked again in a later "
-              "run (always: `crwl telemetry enable`).",
-        ALWAYS: f"{tick} Thank you: crash reports are on. Turn them off any time: "
-                "`crwl telemetry disable`.",
-        DENY: f"{tick} No crash reports will be sent. Change this any time: "
-              "`crwl telemetry enable`.",
-        DISMISS: "Nothing was sent and nothing was saved. You will be asked again in a later run "
-                 "(or decide now: `crwl telemetry enable` / `crwl telemetry disable`).",
-    }
-    message = lines.get(answer, "")
+    tick = "" if answer == DISMISS else _glyph("✓", "*") + " "
+    message = tick + wording.answered(answer, wording.TERMINAL_COMMANDS, request.keeps_locally)
+    if unanswered:
+        message = (f"No answer within {EXIT_QUESTION_SECONDS:.0f} s: the question closed. "
+                   + message)
     if request.warning:
-        message += f"\nNote: {request.warning}."
+        message += "\n" + wording.NOT_SAVED.format(warning=request.warning)
     _say(message)
 
 
@@ -311,24 +360,31 @@ def _say(text: str) -> None:
         pass
 
 
-def _header(request: ConsentRequest) -> str:
+def _wrapped(text: str) -> list[str]:
+
+    return textwrap.wrap(text, width=90, initial_indent="   ", subsequent_indent="   ")
+
+
+def _header(request: ConsentRequest, idle_limit: float | None = None) -> str:
     kind = request.exception_type or "an error"
-    return "\n".join((
+    closing = (f"   Your program has ended. Without a key press this question closes in "
+               f"{idle_limit:.0f} s, and nothing is sent." if idle_limit else None)
+    return "\n".join(line for line in (
         "",
-        f"{_glyph('🚨', '!!')} {TITLE}",
+        f"{_glyph('🚨', '!!')} {wording.TITLE}",
         f"   Crawl4AI hit an error ({kind}).",
-        f"   {QUESTION}",
-        "   A report holds the error type and stack trace (your own code's frames are reduced to",
-        "   placeholders), the Crawl4AI, Python and OS versions, the environment type, and your",
-        "   email only if you give one. Never URLs, crawled content, headers, cookies, keys, your",
-        "   file paths, variables or your source code.",
+        *_wrapped(wording.QUESTION_LOCAL if request.keeps_locally else wording.QUESTION),
+        *_wrapped(wording.WHAT),
+        closing,
         "",
-    ))
+    ) if line is not None)
 
 
 def _report_text(request: ConsentRequest) -> str:
     shown = request.shown_report()
     if shown is None:
-        return f"({NO_REPORT})"
+        return f"({wording.NO_REPORT})"
     body, removed = shown
-    return "\n".join(("", f"--- {REPORT_CAPTION} ---", body, f"--- Removed before sending: {removed} ---", ""))
+    caption = wording.report_caption(request.destination, request.keeps_locally)
+    return "\n".join(("", f"--- {caption} ---", body, f"--- Removed before sending: {removed} ---",
+                      ""))

@@ -25,7 +25,7 @@ from typing import Any
 from .. import settings
 from ..build import crawl4ai_version
 from ..scrub import scrub_event
-from . import configured_dsn
+from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider
 
 #: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
@@ -65,13 +65,16 @@ class SentryProvider(TelemetryProvider):
     def __init__(self, dsn: str | None = None, *,
                  delivery_timeout: float = settings.DELIVERY_TIMEOUT) -> None:
         self.dsn = dsn if dsn is not None else configured_dsn()
+        # Without a DSN (or sentry-sdk) nothing can be delivered: the outbox entry is all there
+        # is, kept locally, never "pending" forever.
+        self.keeps_locally = not (self.dsn and sentry_available())
         self.delivery_timeout = delivery_timeout
         self._client: Any = None
         self._lock = threading.Lock()
         self._waiters: dict[str, list[Any]] = {}
 
     def destination(self) -> str:
-        return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "nowhere (no DSN configured)"
+        return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "local outbox only (no DSN configured)"
 
     # The transport calls this from sentry's worker thread.
     def _on_result(self, envelope: Any, ok: bool, detail: str) -> None:

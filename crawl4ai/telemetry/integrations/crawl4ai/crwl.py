@@ -43,6 +43,20 @@ def _telemetry_command() -> Any:
     return telemetry
 
 
+#: Shown at the end of ``crwl --help`` (which is the ``crawl`` command's help) and ``crwl``'s own.
+CRWL_HELP_NOTE = ("Crash reports: `crwl telemetry status` shows whether Crawl4AI errors are "
+                  "reported and where; `crwl telemetry --help` lists the verbs.")
+
+
+def _mention_in_help(group: Any) -> None:
+    """Make ``crwl telemetry`` discoverable from ``crwl --help`` (crwl routes a bare ``--help``
+    to its ``crawl`` command, so the note goes there as well as on the group)."""
+    for command in (group, group.commands.get("crawl")):
+        if command is not None and CRWL_HELP_NOTE not in (command.epilog or ""):
+            command.epilog = f"{command.epilog}\n\n{CRWL_HELP_NOTE}" if command.epilog \
+                else CRWL_HELP_NOTE
+
+
 def mount_cli(cli_module: Any = None) -> bool:
     """Add ``telemetry`` to crwl's click group (crwl's ``main()`` treats an unknown first word as
     a URL, so the verb must be a real command) and wrap ``main`` for the process handlers.
@@ -56,6 +70,7 @@ def mount_cli(cli_module: Any = None) -> bool:
     try:
         if TELEMETRY_COMMAND not in group.commands:
             group.add_command(_telemetry_command())
+            _mention_in_help(group)
         if not kill_switch():
             from .installer import patch_point
 
