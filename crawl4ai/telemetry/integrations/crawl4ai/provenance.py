@@ -23,6 +23,7 @@ from __future__ import annotations
 import collections.abc
 import contextvars
 import inspect
+import sys
 import typing
 from types import TracebackType
 from typing import Any
@@ -297,7 +298,11 @@ def _holds_bad_return(frames: list[Any]) -> bool:
 
 def failed_calling_user_code(exc: BaseException) -> bool:
     """A ``TypeError`` raised by crawl4ai's call of a user's function itself (wrong signature):
-    the innermost frame is crawl4ai's, and the message starts with the user function's name."""
+    the innermost frame is crawl4ai's, and the message starts with the user function's name. Or an
+    ``AttributeError`` of a user's object that crawl4ai read (the object lacks what crawl4ai needs)."""
+    if isinstance(exc, AttributeError) and exc.__traceback__ is not None:
+        obj = getattr(exc, "obj", None)
+        return obj is not None and not isinstance(obj, type) and _is_user_class(type(obj))
     if not isinstance(exc, TypeError) or exc.__traceback__ is None:
         return False
     tb = exc.__traceback__
@@ -326,8 +331,17 @@ def _callables_near(frame: Any) -> list[Any]:
             for v in list(attrs.values())[:100]:
                 if isinstance(v, dict):
                     candidates.extend(list(v.values())[:100])
+        elif not isinstance(value, type) and not owner_of_class(type(value)).crawl4ai:
+            # A user's object handed to crawl4ai: its methods are what crawl4ai calls.
+            candidates.extend(list(vars(type(value)).values())[:100])
         out.extend(inspect.unwrap(c) if callable(c) else c for c in candidates if callable(c))
     return out
+
+
+def _is_user_class(cls: type) -> bool:
+    module = sys.modules.get(getattr(cls, "__module__", "") or "")
+    filename = getattr(module, "__file__", None)
+    return isinstance(filename, str) and owner_of_file(filename, cls.__module__).origin == USER
 
 
 def _is_user_function(func: Any) -> bool:
