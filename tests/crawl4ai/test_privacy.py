@@ -55,6 +55,7 @@ async def test_swallowed_bugs_carry_no_key_prompt_or_page_to_the_server(site, re
     from tests.crawl4ai.test_subsystems import llm_extraction
 
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    telemetry.enable()  # consent is bound to where reports go: agree to this server
     with bug_in(integration, utils, "aperform_completion_with_backoff", "if json_response:",
                 "if json_response or {}[api_token + prompt_with_variables[-3000:]]:"), \
          bug_in(integration, PruningContentFilter, "filter_content", 'body = soup.find("body")',
