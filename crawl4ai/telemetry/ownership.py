@@ -238,6 +238,16 @@ _index_lock = threading.Lock()
 _index_value: _Index | None = None
 
 
+def _new_lock_in_child() -> None:
+    # A fork while the parent's worker builds the index copies the lock held, with nobody left
+    # to release it: the child starts with a free one (and builds or reads the index itself).
+    global _index_lock
+    _index_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _index() -> _Index:
     global _index_value
     if _index_value is None:

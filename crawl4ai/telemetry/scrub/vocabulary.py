@@ -119,6 +119,14 @@ _file_cache: dict[tuple[str, int, int], Words] = {}
 _file_lock = threading.Lock()
 
 
+def _new_lock_in_child() -> None:
+    global _file_lock
+    _file_lock = threading.Lock()  # a fork may copy it held by the parent's worker
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def words_of_file(filename: str) -> Words:
     """The words of a Python source file, cached by path, size and modification time."""
     try:
