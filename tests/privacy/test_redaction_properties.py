@@ -101,10 +101,6 @@ def _embed(prefix: str, secret: str, suffix: str, sep: str = ": ") -> str:
 def _assert_static_kept(prefix: str, suffix: str, out: str, sep: str = ": ") -> None:
     """The words around the secret survive, and the secret became placeholders."""
     assert out.startswith(prefix + " "), out
-    # After a redacted key ("<email>: word"), the value is withheld as a secret by design: the
-    # allowlist treats "key: value" under an unknown key as a credential.
-    if out.endswith(sep + "<secret>") and not out.endswith(sep + suffix):
-        suffix = "<secret>"
     assert out.endswith(sep + suffix), out
     middle = out[len(prefix) + 1: len(out) - len(sep + suffix)]
     assert "<" in middle and ">" in middle, out
