@@ -13,7 +13,6 @@ and enforced by :mod:`crawl4ai.telemetry.scrub`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -42,7 +41,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_CO_COROUTINE = 0x80
 
 
 _pipeline_module: Any = None
@@ -80,52 +78,24 @@ def flush(timeout: float = 2.0) -> bool:
         return False
 
 
-def _context_of(func: Callable[..., Any], context: dict[str, Any]) -> dict[str, Any]:
-    ctx = {"function": getattr(func, "__qualname__", None), "module": getattr(func, "__module__", None)}
-    ctx.update(context)
-    return ctx
-
-
 def telemetry_decorator(func: F | None = None, /, **context: Any) -> Any:
     """Report exceptions escaping ``func`` (always re-raised). ``@telemetry_decorator`` or
-    ``@telemetry_decorator(operation="extract")``. Async functions are handled too."""
+    ``@telemetry_decorator(operation="extract")``. Coroutine functions, generators, async
+    generators, ``functools.partial`` objects, classmethods and staticmethods keep their shape
+    (see :mod:`._wrapping`)."""
 
     def decorate(f: F) -> F:
-        code = getattr(f, "__code__", None)
-        if code is not None and code.co_flags & _CO_COROUTINE:
-            return async_telemetry_decorator(f, **context)
-        ctx = _context_of(f, context)
+        from ._wrapping import wrap
 
-        @functools.wraps(f)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return f(*args, **kwargs)
-            except Exception as exc:
-                _capture(exc, ctx, "decorator")
-                raise
-
-        return wrapper  # type: ignore[return-value]
+        return wrap(f, context, _capture)  # type: ignore[no-any-return]
 
     return decorate(func) if func is not None else decorate
 
 
 def async_telemetry_decorator(func: F | None = None, /, **context: Any) -> Any:
-    """The async form of :func:`telemetry_decorator`."""
-
-    def decorate(f: F) -> F:
-        ctx = _context_of(f, context)
-
-        @functools.wraps(f)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await f(*args, **kwargs)
-            except Exception as exc:
-                _capture(exc, ctx, "decorator")
-                raise
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate(func) if func is not None else decorate
+    """The async form of :func:`telemetry_decorator` (the same decorator: the wrapper follows
+    what ``func`` really is, so it also fits a sync function or an async generator)."""
+    return telemetry_decorator(func, **context) if func is not None else telemetry_decorator(**context)
 
 
 class telemetry_context:  # noqa: N801 - a context manager named like the seed's function
