@@ -270,17 +270,13 @@ THREADS_SCRIPT = """
                 pass
         print("WORKER DONE", prompts.state(), flush=True)
 
-    started = threading.Event()
-    def first():
-        started.set()
-        try:
-            fail(ValueError)  # asks, and this thread waits for the answer
-        except ValueError:
-            print("MAIN GOES ON", flush=True)
-
     t = threading.Thread(target=worker)
-    m = threading.Thread(target=first)
-    m.start(); started.wait(); t.start(); t.join(); m.join()
+    t.start()
+    try:
+        fail(ValueError)  # asks (the main thread owns the terminal), and waits for the answer
+    except ValueError:
+        print("MAIN GOES ON", flush=True)
+    t.join()
     print("FLUSHED", telemetry.flush(10), flush=True)
 """
 

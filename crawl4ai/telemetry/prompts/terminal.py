@@ -7,10 +7,14 @@ optionally gives an email (syntax-checked only, never looked up).
 
 How it runs:
 
-- No event loop running in the calling thread: the prompt runs on a helper thread with its own
+- An error in another thread while the main thread lives: that thread goes on at once and the
+  question waits for the program's end (asked then, as below). The main thread may be reading
+  the terminal itself (``input()``, a REPL); a question opened beside it would take the
+  person's keys, and Ctrl-C would reach neither.
+- No event loop running in the main thread: the prompt runs on a helper thread with its own
   event loop and the caller waits for the answer (a plain script stops at its first error until
   the person has answered). The caller thread's own asyncio state is never touched.
-- Called from inside a running event loop: the prompt becomes a task on that loop
+- Called from inside the main thread's running event loop: the prompt becomes a task on that loop
   (``Application.run_async``), so every other task keeps running; their output is printed above
   the prompt. If the program ends before the person answered (``asyncio.run`` cancels the task),
   the same question is asked once more at interpreter exit, so the error is not silently lost;
@@ -75,11 +79,21 @@ def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    if loop is None:
+    if not _owns_the_terminal():
+        _ask_again_at_exit(request)
+    elif loop is not None:
+        _ask_in_loop(loop, request)
+    else:
         _preload()
         _ask_blocking(request)
-    else:
-        _ask_in_loop(loop, request)
+
+
+def _owns_the_terminal() -> bool:
+    """Only the main thread (or the last one left) asks at once. A question opened from another
+    thread races with the main thread's own reading of the terminal (``input()``, a REPL): the
+    person's keys would answer the wrong question and Ctrl-C would reach neither."""
+    main = threading.main_thread()
+    return threading.current_thread() is main or not main.is_alive()
 
 
 # -- the two ways of running the conversation ---------------------------------------------------
@@ -147,7 +161,7 @@ def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
 
 def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> None:
     """Run the prompt as a task of the caller's loop; the caller goes on at once."""
-    global _task, _exit_hook_registered
+    global _task
 
     async def converse() -> None:
         try:
@@ -163,6 +177,12 @@ def _ask_in_loop(loop: asyncio.AbstractEventLoop, request: ConsentRequest) -> No
         _conclude(request, answer, email)
 
     _task = loop.create_task(converse(), name="crawl4ai-telemetry-prompt")
+    _ask_again_at_exit(request)
+
+
+def _ask_again_at_exit(request: ConsentRequest) -> None:
+    """Make sure a question still open when the program ends is asked then (bounded)."""
+    global _exit_hook_registered
     try:
         # Start the delivery thread now: if the answer only comes at exit, a new thread may no
         # longer be startable then.
