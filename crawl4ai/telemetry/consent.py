@@ -74,7 +74,10 @@ def _normalise(section: Any) -> dict[str, Any]:
     an unknown consent reads as :data:`UNRECOGNISED` (off), an invalid email as none, and each is
     listed under ``"problems"`` for ``status``."""
     if not isinstance(section, dict):
-        return {"consent": NOT_SET, "email": None, "destination": None, "problems": []}
+        problems = [] if section is None else [
+            f"the settings file's {SECTION!r} value is not an object ({type(section).__name__}); "
+            "read as not set, and replaced by the next choice"]
+        return {"consent": NOT_SET, "email": None, "destination": None, "problems": problems}
     consent = section.get("consent", NOT_SET)
     email = section.get("email")
     destination = section.get("destination")
@@ -161,8 +164,7 @@ class ConsentStore:
             with self.lock():
                 data, problem = _read_json_object(path)
                 if problem and problem.startswith("corrupt"):
-                    stamp = time.strftime("%Y%m%d-%H%M%S")
-                    os.replace(path, f"{path}.corrupt-{stamp}")
+                    _keep_aside(path)
                 elif problem:
                     raise ConfigError(f"cannot read {path}: {problem}")
                 section = data.get(SECTION)
@@ -176,6 +178,18 @@ class ConsentStore:
             raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
         self._cache_key = None
         return self.load()
+
+
+def _keep_aside(path: str) -> str:
+    """Move a corrupt settings file to a new ``<name>.corrupt-<time>[-n]``: never over an earlier
+    one (two corruptions in one second would otherwise lose the first)."""
+    base = f"{path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+    for n in range(1000):
+        target = base if n == 0 else f"{base}-{n}"
+        if not os.path.lexists(target):
+            os.replace(path, target)  # under the settings lock: no writer of ours races here
+            return target
+    raise ConfigError(f"cannot keep the corrupt {path} aside: too many copies")
 
 
 def _atomic_write(path: str, data: dict[str, Any]) -> None:

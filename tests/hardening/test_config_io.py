@@ -85,3 +85,35 @@ def test_the_settings_lock_lives_in_the_telemetry_folder(home):
     folder = home / ".crawl4ai" / "telemetry"
     assert (folder / "config.lock").is_file()
     assert not (home / ".crawl4ai" / "config.json.lock").exists()
+
+
+def test_a_corrupt_file_kept_aside_never_replaces_an_earlier_copy(home):
+    import time
+
+    path = _config(home)
+    # Copies kept aside earlier, at every name the next minute's corruption could be given.
+    now = time.time()
+    earlier = [path.with_name(f"config.json.corrupt-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now + s))}")
+               for s in range(-1, 60)]
+    for copy in earlier:
+        copy.write_text("an earlier corrupt copy")
+    path.write_text('{"browser": {"headless": false}, oops')
+    telemetry.enable()
+    assert read_config(home)["telemetry"]["consent"] == "always"
+    assert all(copy.read_text() == "an earlier corrupt copy" for copy in earlier)
+    kept = [p for p in path.parent.glob("config.json.corrupt-*") if p not in earlier]
+    assert [p.read_text() for p in kept] == ['{"browser": {"headless": false}, oops']
+
+
+@pytest.mark.parametrize("section", [5, "always", ["always"], True])
+def test_a_telemetry_value_that_is_not_an_object_is_a_named_problem_and_others_survive(
+        home, section):
+    path = _config(home)
+    path.write_text(json.dumps({"browser": {"headless": False}, "telemetry": section}))
+    status = telemetry.status()
+    assert status["consent"] == "not_set" and not status["enabled"]
+    assert any("'telemetry' value is not an object" in p for p in status["problems"])
+    telemetry.disable()
+    assert read_config(home) == {"browser": {"headless": False},
+                                 "telemetry": {"consent": "denied"}}
+    assert telemetry.status()["problems"] == []
