@@ -425,7 +425,31 @@ def run(args: list[str], prog_name: str = "crwl telemetry") -> int:
     except typer.Abort:
         typer.echo("Aborted!", err=True)
         return 1
+    except OSError as e:  # the system refused (output full or closed, a file): say so in a line
+        return _system_error(e)
     return rv if isinstance(rv, int) else EXIT_OK
+
+
+def _system_error(error: OSError) -> int:
+    """One line on stderr instead of a traceback (``crwl telemetry status > /dev/full``); a
+    reader that went away (``| head``) ends it quietly, as other command-line tools do."""
+    import errno
+    import os
+
+    if error.errno != errno.EPIPE:
+        try:
+            typer.echo(f"Error: {printable(error.strerror or str(error))}"
+                       + (f": {printable(str(error.filename))}" if error.filename else ""), err=True)
+        except Exception:
+            pass
+    try:
+        sys.stdout.flush()
+    except Exception:  # what is still buffered cannot be written either: drop it at exit
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except Exception:
+            pass
+    return 1
 
 
 def main() -> None:

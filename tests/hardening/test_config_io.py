@@ -33,7 +33,7 @@ def test_a_fifo_settings_file_never_blocks_the_first_error(home):
             telemetry.capture_exception(exc)
         print("captured")
         print(telemetry.status()["config_problem"])
-        """, home, bound=20, CRAWL4AI_DOCKER="true")
+        """, home, bound=60, CRAWL4AI_DOCKER="true")
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr
     assert "captured" in result.stdout
@@ -52,7 +52,7 @@ def test_a_fifo_settings_file_is_never_replaced_by_a_choice(home):
             warnings.simplefilter("always")
             telemetry.enable()
         print(caught[0].message)
-        """, home, bound=20)
+        """, home, bound=60)
     assert not hung(result), result.stderr
     assert "not a regular file" in result.stdout
     assert path.is_fifo()

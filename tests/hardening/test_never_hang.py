@@ -47,7 +47,7 @@ def _types(reports: list[dict]) -> list[str]:
 
 
 def test_a_capture_at_interpreter_shutdown_never_hangs(home):
-    result = run_guarded(SHUTDOWN_CAPTURE, home, bound=20, CRAWL4AI_DOCKER="true")
+    result = run_guarded(SHUTDOWN_CAPTURE, home, bound=60, CRAWL4AI_DOCKER="true")
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr
     assert "main done" in result.stdout
@@ -79,7 +79,7 @@ def test_a_capture_after_exit_began_with_a_hung_server_is_kept_within_the_bound(
     from tests.support.sentry_server import SentryServer
 
     with SentryServer(mode="hang") as server:
-        result = run_guarded(LATE_AT_EXIT, home, bound=20, CRAWL4AI_DOCKER="true",
+        result = run_guarded(LATE_AT_EXIT, home, bound=60, CRAWL4AI_DOCKER="true",
                              CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="1")
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr

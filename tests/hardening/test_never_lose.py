@@ -31,7 +31,7 @@ def _outbox(home) -> dict[str, dict]:
 
 def _ten_pending_behind_a_hung_server(home) -> None:
     with SentryServer(mode="hang") as server:
-        result = run_guarded(TEN_DISTINCT_ERRORS, home, bound=30, CRAWL4AI_DOCKER="true",
+        result = run_guarded(TEN_DISTINCT_ERRORS, home, bound=90, CRAWL4AI_DOCKER="true",
                              CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="1")
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr
@@ -51,7 +51,7 @@ def _delivered_by(code: str, home, runs: int = 4, **env: str) -> tuple[int, dict
     its bound, so a slow machine may need more than one)."""
     with SentryServer() as server:
         for _ in range(runs):
-            result = run_guarded(code, home, bound=30, CRAWL4AI_DOCKER="true",
+            result = run_guarded(code, home, bound=90, CRAWL4AI_DOCKER="true",
                                  CRAWL4AI_SENTRY_DSN=server.dsn, **env)
             assert not hung(result), result.stderr
             assert result.returncode == 0, result.stderr

@@ -2,7 +2,9 @@
 
 Each program starts with ``faulthandler.dump_traceback_later``: if it is still running after
 ``bound`` seconds, every thread's stack is printed to stderr and the process exits, so a hang
-fails the test with the place it happened instead of a bare timeout.
+fails the test with the place it happened instead of a bare timeout. A bound detects a hang, not
+slowness: keep it generous (the first report of a fresh home builds the scrubber's code index,
+which takes many seconds on a loaded shared machine).
 """
 
 from __future__ import annotations
