@@ -90,9 +90,24 @@ def has_tty() -> bool:
         return False
 
 
+def in_foreground() -> bool:
+    """The terminal is this process's now: not a background job (``python crawl.py &``, or after
+    Ctrl-Z and ``bg``). The kernel stops a background job that reads or sets up its terminal
+    (SIGTTIN/SIGTTOU) until someone brings it back, so asking there would halt the program.
+    Asked live, never cached: a job moves between foreground and background."""
+    tcgetpgrp = getattr(os, "tcgetpgrp", None)
+    if tcgetpgrp is None:  # no job control (Windows)
+        return True
+    try:
+        return bool(tcgetpgrp(sys.stdin.fileno()) == os.getpgrp())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def can_prompt_in_terminal() -> bool:
-    """A terminal prompt may be shown: a TTY, not CI, not our server."""
-    return has_tty() and not is_ci() and detect() not in OPT_OUT_ENVIRONMENTS
+    """A terminal prompt may be shown: a TTY in the foreground, not CI, not our server."""
+    return (has_tty() and not is_ci() and detect() not in OPT_OUT_ENVIRONMENTS
+            and in_foreground())
 
 
 def _in_notebook_kernel() -> bool:

@@ -347,19 +347,19 @@ def test_an_unanswered_question_at_exit_closes_within_its_bound_and_sends_nothin
         home, sentry_server):
     import time
 
-    from crawl4ai.telemetry.prompts.terminal import EXIT_QUESTION_SECONDS
+    from crawl4ai.telemetry.prompts.terminal import UNANSWERED_SECONDS
 
     child = spawn_crawl(home, sentry_server)
     child.expect_exact("PROGRAM DONE")
-    child.expect_exact(f"closes in {EXIT_QUESTION_SECONDS:.0f} s")
+    child.expect_exact(f"closes in {UNANSWERED_SECONDS:.0f} s")
     asked = time.monotonic()
     child.expect_exact("Use shortcuts")
     # Nobody answers. The bound is documented; the slack only absorbs a loaded machine.
-    child.expect(pexpect.EOF, timeout=EXIT_QUESTION_SECONDS + 30)
+    child.expect(pexpect.EOF, timeout=UNANSWERED_SECONDS + 30)
     waited = time.monotonic() - asked
     child.close()
     out = screen_text(child)
-    assert EXIT_QUESTION_SECONDS - 1 <= waited
+    assert UNANSWERED_SECONDS - 1 <= waited
     assert "No answer within" in out and "Nothing was sent and nothing was saved" in out
     assert child.exitstatus == 0
     assert CURSOR_POSITION_REQUEST not in raw_output(child)

@@ -38,9 +38,9 @@ def test_the_docs_list_every_environment_variable_and_the_cli_help_does_too():
 
 
 def test_the_exit_bound_in_the_docs_is_the_products():
-    from crawl4ai.telemetry.prompts.terminal import EXIT_QUESTION_SECONDS
+    from crawl4ai.telemetry.prompts.terminal import UNANSWERED_SECONDS
 
-    assert f"at most {EXIT_QUESTION_SECONDS:.0f} seconds without a key press" in DOC
+    assert f"at most {UNANSWERED_SECONDS:.0f} seconds without a key press" in DOC
 
 
 def test_a_choice_that_could_not_be_saved_is_reported_by_every_status_and_warns_at_the_callers_line(

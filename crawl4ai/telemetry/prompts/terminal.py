@@ -13,12 +13,15 @@ How it runs:
   person's keys, and Ctrl-C would reach neither.
 - No event loop running in the main thread: the prompt runs on a helper thread with its own
   event loop and the caller waits for the answer (a plain script stops at its first error until
-  the person has answered). The caller thread's own asyncio state is never touched.
+  the person has answered). The caller thread's own asyncio state is never touched. Nobody may
+  be there (a long crawl left running in tmux, ``docker run -it``): without a key press for
+  :data:`UNANSWERED_SECONDS` the question closes (nothing sent, nothing stored) and the
+  program goes on.
 - Called from inside the main thread's running event loop: the prompt becomes a task on that loop
   (``Application.run_async``), so every other task keeps running; their output is printed above
   the prompt. If the program ends before the person answered (``asyncio.run`` cancels the task),
   the same question is asked once more at interpreter exit, so the error is not silently lost;
-  that last question closes by itself after :data:`EXIT_QUESTION_SECONDS` without a key press
+  that last question closes by itself after :data:`UNANSWERED_SECONDS` without a key press
   (nothing sent, nothing stored), so an unattended terminal never keeps the program alive.
 - The prompt never waits for the terminal: cursor-position requests (CPR) are switched off in the
   output we create, so a terminal that does not answer them (IDE consoles, some multiplexers)
@@ -60,8 +63,9 @@ SHOW = "show"
 UNANSWERED = "unanswered"
 SURFACE = "terminal"
 
-#: At exit, an unanswered question closes after this many seconds without a key press.
-EXIT_QUESTION_SECONDS = 30.0
+#: A question that waits (the program stopped at its first error, or it has ended) closes after
+#: this many seconds without a key press: nothing sent, nothing stored.
+UNANSWERED_SECONDS = 30.0
 
 _task: asyncio.Task[Any] | None = None
 _exit_hook_registered = False
@@ -120,18 +124,17 @@ def _preload() -> None:
 
 
 def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
-    """Run the prompt on a helper thread with its own loop; wait for the answer.
+    """Run the prompt on a helper thread with its own loop; wait for the answer, or for
+    :data:`UNANSWERED_SECONDS` without a key press (then the question closes by itself).
 
     At exit the prompt runs on the calling thread instead (newer Pythons refuse to start threads
-    during interpreter shutdown, and no loop of the program's is left to disturb), and it closes
-    itself after :data:`EXIT_QUESTION_SECONDS` without a key press."""
+    during interpreter shutdown, and no loop of the program's is left to disturb)."""
     outcome: dict[str, Any] = {}
-    idle_limit = EXIT_QUESTION_SECONDS if at_exit else None
 
     def converse() -> None:
         try:
-            outcome["answer"] = asyncio.run(
-                _converse(request, patch=not at_exit, idle_limit=idle_limit))
+            outcome["answer"] = asyncio.run(_converse(
+                request, patch=not at_exit, idle_limit=UNANSWERED_SECONDS, at_exit=at_exit))
         except (KeyboardInterrupt, EOFError):
             outcome["answer"] = (DISMISS, None)
         except Unanswered:
@@ -228,10 +231,11 @@ class Unanswered(Exception):
 
 
 async def _converse(request: ConsentRequest, patch: bool = True,
-                    idle_limit: float | None = None) -> tuple[str, str | None]:
+                    idle_limit: float | None = None,
+                    at_exit: bool = False) -> tuple[str, str | None]:
     """Ask, show the report on request, ask for an email. KeyboardInterrupt, EOFError and
     :class:`Unanswered` escape."""
-    _say(_header(request, idle_limit))
+    _say(_header(request, idle_limit, at_exit))
     while True:
         choice = await _run(request, _choice_question(request.keeps_locally), patch,
                             idle_limit)
@@ -355,7 +359,7 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
     tick = "" if answer == DISMISS else _glyph("✓", "*") + " "
     message = tick + wording.answered(answer, wording.TERMINAL_COMMANDS, request.keeps_locally)
     if unanswered:
-        message = (f"No answer within {EXIT_QUESTION_SECONDS:.0f} s: the question closed. "
+        message = (f"No answer within {UNANSWERED_SECONDS:.0f} s: the question closed. "
                    + message)
     if request.warning:
         message += "\n" + wording.NOT_SAVED.format(warning=request.warning)
@@ -385,10 +389,16 @@ def _wrapped(text: str) -> list[str]:
     return textwrap.wrap(text, width=90, initial_indent="   ", subsequent_indent="   ")
 
 
-def _header(request: ConsentRequest, idle_limit: float | None = None) -> str:
+def _header(request: ConsentRequest, idle_limit: float | None = None,
+            at_exit: bool = False) -> str:
     kind = request.exception_type or "an error"
-    closing = (f"   Your program has ended. Without a key press this question closes in "
-               f"{idle_limit:.0f} s, and nothing is sent." if idle_limit else None)
+    closing = None
+    if idle_limit and at_exit:
+        closing = (f"   Your program has ended. Without a key press this question closes in "
+                   f"{idle_limit:.0f} s, and nothing is sent.")
+    elif idle_limit:
+        closing = (f"   Your program waits for the answer. Without a key press this question "
+                   f"closes in {idle_limit:.0f} s: nothing is sent and the program goes on.")
     return "\n".join(line for line in (
         "",
         f"{_glyph('🚨', '!!')} {wording.TITLE}",
