@@ -193,7 +193,10 @@ def counters() -> dict[str, Any]:
 
 
 def build_report(exc: BaseException, context: dict[str, Any] | None = None) -> Report:
-    """The exact scrubbed report ``exc`` would produce, without sending anything."""
+    """The exact scrubbed report ``exc`` would produce, without sending anything. Raises
+    ``TypeError`` for anything that is not an exception."""
+    if not isinstance(exc, BaseException):
+        raise TypeError(f"build_report() takes an exception, not {type(exc).__name__}")
     from .report import build_report as _build
 
     return _build(exc, context)

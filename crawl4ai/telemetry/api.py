@@ -59,8 +59,8 @@ def choose(consent: str, email: str | None = None) -> dict[str, Any]:
         raise ValueError(f"not a choice: {consent!r} (expected {', '.join(_consent.CHOICES)})")
     changes = _consent.binding(consent, get_pipeline().delivery.chosen_at_runtime())
     if email is not None:
-        email = email.strip()
-        if not _consent.is_valid_email(email):
+        email = email.strip() if isinstance(email, str) else email
+        if not (isinstance(email, str) and _consent.is_valid_email(email)):
             raise ValueError(f"not a valid email address: {email!r}")
         changes["email"] = email
     warning = _persist(3, **changes)  # choose <- enable <- wrapper
