@@ -94,6 +94,14 @@ def private_dirs(path: str, *, shared_from: str, ours_from: str) -> str:
     return path
 
 
+def own_folder_of(path: str) -> str:
+    """The folder holding ``path`` (``~/.crawl4ai/telemetry``), created or checked as ours before
+    anything is written there; its parent (``~/.crawl4ai``) is the shared level. Every file of
+    ours goes through this, so none is ever written through a planted link."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return private_dirs(folder, shared_from=os.path.dirname(folder), ours_from=folder)
+
+
 def _within(level: str, top: str) -> bool:
     return level == top or level.startswith(top.rstrip(os.sep) + os.sep)
 

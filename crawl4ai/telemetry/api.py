@@ -112,6 +112,8 @@ def status(warning: str | None = None) -> dict[str, Any]:
         outbox = pipeline.outbox.summary()
     except Exception:
         outbox = {"directory": None, "counts": {}, "bytes": 0}
+    if outbox.get("problem"):
+        problems.append(outbox["problem"])
     local_only = decision.keep_locally and decision.consent == _consent.LOCAL_ONLY
     result: dict[str, Any] = {
         # "enabled": reports are made; "sends": they also leave this machine on their own.

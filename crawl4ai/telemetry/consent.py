@@ -27,7 +27,7 @@ import time
 from typing import Any, NamedTuple
 
 from . import environment, settings
-from ._files import locked, private_dirs, read_regular, write_private
+from ._files import locked, own_folder_of, read_regular, write_private
 from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
@@ -166,9 +166,9 @@ class ConsentStore:
 
     def lock(self) -> Any:
         """The lock every writer of the settings file holds (``telemetry/config.lock``)."""
-        ours = _telemetry_dir_beside(self.path)
-        folder = private_dirs(ours, shared_from=os.path.dirname(self.path), ours_from=ours)
-        return locked(os.path.join(folder, "config.lock"))
+        lock = os.path.join(_telemetry_dir_beside(self.path), "config.lock")
+        own_folder_of(lock)
+        return locked(lock)
 
     def _modify(self, apply: Any) -> dict[str, Any]:
         path = self.path

@@ -138,12 +138,31 @@ class LocalOutbox:
         base = os.path.join(self.directory, event_id)
         return base + REPORT_SUFFIX, base + META_SUFFIX
 
-    def _ready(self) -> str:
+    def _ready(self, directory: str | None = None) -> str:
         """Create (or check) the folder: 0700 at every level, no links, ours."""
-        directory = self.directory
         if self._explicit:
-            return private_dirs(directory, shared_from=directory, ours_from=directory)
-        return private_dirs(directory, shared_from=base_dir(), ours_from=telemetry_dir())
+            return private_dirs(directory or self._explicit, shared_from=self._explicit,
+                                ours_from=self._explicit)
+        return private_dirs(directory or self.directory, shared_from=base_dir(),
+                            ours_from=telemetry_dir())
+
+    def problem(self) -> str | None:
+        """Why a report could not be kept here now (a folder that is someone else's, a link, not
+        writable), or None. Checks the levels that exist, by the rules writing uses; creates
+        nothing."""
+        level = self.directory
+        while not os.path.lexists(level):
+            parent = os.path.dirname(level)
+            if parent == level:
+                return None
+            level = parent
+        try:
+            self._ready(level)
+            if not os.access(level, os.W_OK | os.X_OK):
+                raise PermissionError(f"{level} is not writable")
+        except OSError as e:
+            return f"reports cannot be kept in the local outbox: {e.strerror or e}"
+        return None
 
     def _readable(self) -> bool:
         """The folder exists and is safe to read from (checked, never created)."""
@@ -298,7 +317,8 @@ class LocalOutbox:
         for entry in usable:
             counts[entry.state] += 1
         return {"directory": self.directory, "counts": counts,
-                "bytes": sum(e.size for e in usable), "skipped": len(others)}
+                "bytes": sum(e.size for e in usable), "skipped": len(others),
+                "problem": self.problem()}
 
     def prune(self) -> None:
         with self._locked():

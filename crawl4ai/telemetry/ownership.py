@@ -423,10 +423,10 @@ def _read_cache(key: str) -> _Index | None:
 
 def _write_cache(key: str, index: _Index) -> None:
     try:
-        from ._files import write_private
+        from ._files import own_folder_of, write_private
 
         path = _cache_path()
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        own_folder_of(path)  # never through a planted link, 0700 at every level
         data = {"version": _CACHE_VERSION, "key": key, "origins": index.origins}
         write_private(path, json.dumps(data, separators=(",", ":")).encode())
     except Exception:

@@ -206,3 +206,36 @@ def test_the_cap_holds_across_processes_and_leaves_no_orphans(home):
     assert reports == metas, "a report without its meta (or the reverse) was left behind"
     assert len(metas) <= outbox_module.MAX_ENTRIES
     assert not [n for n in names if n.endswith(".tmp")]
+
+
+def _status_after_an_error(home: Path) -> dict:
+    """Consent given, one error captured, then the status a person would read."""
+    from crawl4ai import telemetry
+
+    telemetry.enable()
+    try:
+        raise RuntimeError("an error whose report cannot be kept")
+    except RuntimeError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(30)
+    return telemetry.status()
+
+
+def test_an_outbox_that_cannot_be_used_is_a_named_problem_not_an_empty_outbox(home, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    _telemetry(home).parent.mkdir(parents=True, exist_ok=True)
+    _telemetry(home).symlink_to(elsewhere, target_is_directory=True)  # refused as a link
+    status = _status_after_an_error(home)
+    assert any("reports cannot be kept in the local outbox" in p and "symbolic link" in p
+               for p in status["problems"]), status["problems"]
+    assert list(elsewhere.iterdir()) == []  # and nothing was written through the link
+
+
+@ROOT_ONLY
+def test_a_telemetry_folder_left_by_another_user_is_a_named_problem(home):
+    # e.g. `sudo crwl telemetry enable` with the person's HOME: the folder now belongs to root.
+    _telemetry(home).mkdir(parents=True, mode=0o700)
+    os.chown(_telemetry(home), 4242, 4242)
+    status = _status_after_an_error(home)
+    assert any("belongs to another user" in p for p in status["problems"]), status["problems"]

@@ -178,9 +178,10 @@ def read_file(path: str) -> dict[str, Any]:
 def _merge_into_file(path: str, delta: dict[str, dict[str, int]], new_run: bool) -> bool:
     """Add ``delta`` to the file under its lock; False when the lock stays busy (exit never
     waits on another process for long) or the folder is not safely ours."""
-    from .._files import locked, write_private
+    from .._files import locked, own_folder_of, write_private
 
     try:
+        own_folder_of(path)  # never written through a planted link
         with locked(path + ".lock", timeout=0.2):
             data = read_file(path)
             kinds = data["kinds"]
