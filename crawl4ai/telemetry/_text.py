@@ -8,7 +8,8 @@ that prints such text passes it through :func:`printable`; the scrubber passes e
 through :func:`without_controls` so reports never carry them.
 
 One table decides what counts as a control, so the terminal, the prompts, the dashboard and the
-reports agree.
+reports agree. It also holds the lone surrogates that stand for undecodable bytes: printed they
+raise ``UnicodeEncodeError``, kept they make a report that cannot be encoded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ _CONTROLS = (
     *range(0x80, 0xA0),  # C1, including CSI (U+009B) and OSC (U+009D)
     0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # direction marks
     0x2028, 0x2029,  # line and paragraph separators
+    # Lone surrogates: how Python holds the undecodable bytes of a path or variable (a home
+    # folder named in Latin-1). A UTF-8 terminal's strict encoder refuses them mid-print.
+    *range(0xD800, 0xE000),
 )
 _LAYOUT = (0x09, 0x0A)  # tab and newline: harmless where a caller allows several lines
 

@@ -40,6 +40,18 @@ def test_status_prints_planted_text_neutralised(home):
     assert _clean(result.stdout)
 
 
+def test_undecodable_bytes_in_a_path_are_shown_as_escapes_not_a_crash(home):
+    # A home folder named in Latin-1 ("Jos\xe9"), read by Python as a lone surrogate, printed
+    # by a terminal whose encoding is strict UTF-8 (what a desktop's UTF-8 locale gives).
+    base = home / "Jos\udce9"
+    base.mkdir()
+    assert printable("Jos\udce9") == "Jos\\udce9" and without_controls("Jos\udce9") == "Jos"
+    result = run_guarded("from crawl4ai.telemetry.cli import main; main()", home,
+                         CRAWL4_AI_BASE_DIRECTORY=str(base), PYTHONIOENCODING="utf-8:strict")
+    assert result.returncode == 0, result.stderr
+    assert "Jos\\udce9" in result.stdout and "Traceback" not in result.stderr
+
+
 def _request(exc: BaseException) -> ConsentRequest:
     decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
     return ConsentRequest(Pipeline(), Capture(exc), decision, terminal.SURFACE)
