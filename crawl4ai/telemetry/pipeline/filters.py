@@ -60,8 +60,14 @@ def _class_kind(cls: type) -> int:
 
 
 def mark_seen(exc: BaseException) -> bool:
-    """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before."""
-    if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+    """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before.
+
+    The exception itself is checked first, and the chain is walked only when there is one: in a
+    storm of plain errors this costs two attribute reads, not a chain object per error."""
+    if getattr(exc, _SEEN_ATTR, False):
+        return False
+    if (exc.__cause__ is not None or exc.__context__ is not None) and any(
+            getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
         return False
     try:
         setattr(exc, _SEEN_ATTR, True)
