@@ -40,3 +40,71 @@ def test_interpreter_start_does_not_import_crawl4ai(home):
     result = run_python("import sys; print(sorted(m for m in sys.modules if m.startswith('crawl4ai')))", home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# What the caller's thread may import on the first capture: the filters, the Capture value, the
+# consent decision and the queue. Delivery, the providers' contract, the outbox, the report
+# builder and the scrubber load on the worker. A change that makes the caller import more must
+# change this list, on purpose.
+CALLER_MAY_IMPORT = {
+    "crawl4ai.telemetry.pipeline", "crawl4ai.telemetry.pipeline.filters",
+    "crawl4ai.telemetry.pipeline.capture", "crawl4ai.telemetry.pipeline.counters",
+    "crawl4ai.telemetry.pipeline.worker", "crawl4ai.telemetry.consent",
+    "crawl4ai.telemetry.environment",
+}
+# With a consent stored in the settings file: reading it (a byte-order mark is allowed), and
+# naming where reports would go.
+WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "encodings.utf_8_sig",
+                       "crawl4ai.telemetry.providers"}
+
+FIRST_CAPTURE = r"""
+import json, os, sys, threading
+import crawl4ai
+from crawl4ai import telemetry
+
+class Recorder:
+    # First on sys.meta_path: sees every module imported from now on, and by which thread.
+    def __init__(self):
+        self.by_thread = {}
+    def find_spec(self, name, path=None, target=None):
+        self.by_thread.setdefault(threading.current_thread().name, []).append(name)
+        return None
+
+recorder = Recorder()
+sys.meta_path.insert(0, recorder)
+try:
+    raise ValueError("the first error of this process")
+except ValueError as exc:
+    telemetry.capture_exception(exc)
+caller = sorted(recorder.by_thread.get("MainThread", []))
+assert telemetry.flush(30)
+workers = sorted(set(recorder.by_thread) - {"MainThread"})
+print(json.dumps({"caller": caller, "workers": workers,
+                  "worker_imports": sorted(m for t in workers for m in recorder.by_thread[t]),
+                  "reported": telemetry.status()["pipeline"].get("reported", 0)}))
+"""
+
+
+def _first_capture(home, **env):
+    result = run_python(FIRST_CAPTURE, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delivery(home):
+    seen = _first_capture(home, CRAWL4AI_TELEMETRY="1")
+    assert set(seen["caller"]) <= CALLER_MAY_IMPORT, set(seen["caller"]) - CALLER_MAY_IMPORT
+    # ... and it was reported: the worker, not the caller, loaded what that took.
+    assert seen["reported"] == 1 and seen["workers"] == ["crawl4ai-telemetry"]
+    assert {"crawl4ai.telemetry.pipeline.delivery", "crawl4ai.telemetry.providers.base",
+            "crawl4ai.telemetry.outbox", "crawl4ai.telemetry.report"} <= set(seen["worker_imports"])
+
+
+def test_the_first_capture_with_a_stored_consent_imports_only_the_callers_path(home):
+    from crawl4ai.telemetry import consent
+
+    consent.ConsentStore().update(**consent.binding(consent.ALWAYS))
+    seen = _first_capture(home)
+    allowed = CALLER_MAY_IMPORT | WITH_STORED_CONSENT
+    assert set(seen["caller"]) <= allowed, set(seen["caller"]) - allowed
+    assert seen["reported"] == 1
