@@ -17,6 +17,7 @@ dedupe, outbox) instead of being sent by the global client.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -141,9 +142,38 @@ class SentryProvider(TelemetryProvider):
             self._client = None
 
 
+# -- our traffic stays out of the host's logs ----------------------------------------------------
+# urllib3 and sentry-sdk log through the host's logging setup: a plain `logging.basicConfig()`
+# printed urllib3's "Retrying ... /api/1/envelope/" warnings on the host's stderr for every report
+# to an unreachable server. The loggers are shared with the host's own traffic, so they are not
+# silenced: a filter drops only the records made on a thread while it sends one of ours.
+_SENDING = threading.local()
+_LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
+                    "urllib3.util.retry", "sentry_sdk.errors")
+
+
+class _OurTrafficFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_SENDING, "active", False)
+
+
+_FILTER = _OurTrafficFilter()
+
+
+def _keep_our_traffic_out_of_the_hosts_logs() -> None:
+    if settings.debug_enabled():  # debugging telemetry: show everything
+        return
+    for name in _LIBRARY_LOGGERS:  # a logger's filters see its own records only
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
 def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
     """sentry-sdk's own HTTP transport, telling us whether the server accepted each envelope."""
     from sentry_sdk.transport import HttpTransport
+
+    _keep_our_traffic_out_of_the_hosts_logs()
 
     class ReportingTransport(HttpTransport):
         def _handle_response(self, response: Any, envelope: Any) -> None:
@@ -152,9 +182,11 @@ def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
                 on_result(envelope, 200 <= response.status < 300, f"HTTP {response.status}")
 
         def _send_envelope(self, envelope: Any) -> None:
+            _SENDING.active = True
             try:
                 super()._send_envelope(envelope)
             finally:
+                _SENDING.active = False
                 # Rate-limited, refused or network error: only the first result counts.
                 on_result(envelope, False, "not delivered")
 
