@@ -120,3 +120,19 @@ def test_symbols_in_a_secret_keep_no_part_of_it():
     secret = "".join(_rng.choice(string.ascii_lowercase) for _ in range(6))
     text = redact_text(f"rejected {secret[:3]}!@#$%^{secret[3:]}")
     assert secret[:3] not in text and secret[3:] not in text and "!@#" not in text, text
+
+
+def test_a_url_to_a_site_crawl4ai_names_is_a_url_not_a_documentation_link():
+    """Documentation links (pydantic's ``errors.pydantic.dev/…``) come from the libraries on the
+    stack; Crawl4AI's literals name sites to crawl and services to call, and a URL to one of them
+    is where the user's crawl went."""
+    import crawl4ai.async_configs as configs
+
+    from crawl4ai.telemetry.scrub import redact_text, vocabulary_for
+    from crawl4ai.telemetry.scrub.vocabulary import words_of_file
+
+    hosts = sorted(words_of_file(configs.__file__).link_hosts)
+    assert hosts, "crawl4ai.async_configs links to no site any more: pick another module"
+    vocabulary = vocabulary_for(["crawl4ai.async_configs"])
+    for host in hosts:
+        assert redact_text(f"request to https://{host}/api failed", vocabulary=vocabulary) == "request to <url> failed"

@@ -126,3 +126,17 @@ def test_every_capture_point_names_an_operation_and_a_mechanism_the_scrubber_kee
     names = {p.mechanism for p in CAPTURE_POINTS} | set(PROCESS_MECHANISMS)
     assert names <= schema.MECHANISMS
     assert names <= schema.OPERATIONS
+
+
+def test_a_string_that_claims_to_equal_every_allowed_value_is_judged_by_its_content():
+    class Agreeable(str):
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, str)  # equal to every allowed word: the trick under test
+
+        def __hash__(self) -> int:
+            return hash("crawl")
+
+    event = {"contexts": {"telemetry": {"operation": Agreeable("cnsecretop"), "stage": "fetch"}}}
+    out = scrub_event(event)
+    assert out["contexts"]["telemetry"] == {"stage": "fetch"}
+    assert "cnsecret" not in repr(out)

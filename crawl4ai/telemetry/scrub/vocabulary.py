@@ -192,11 +192,13 @@ def defines(module: str, qualname: str) -> bool:
     parts = [p for p in qualname.split(".") if not (p.startswith("<") and p.endswith(">"))]
     if not parts:
         return True  # <module>, <lambda>, <listcomp>: CPython's names, nobody's data
+    if module in ("builtins", "__builtin__"):  # the module itself: sys.modules empties at exit
+        return _reachable(builtins, parts)
     if _reachable(sys.modules.get(module), parts):
         return True
     own = _source_file(sys.modules.get(module))
-    if own is None:  # compiled; but what claims to be a builtin must be one (exec makes those)
-        return module not in ("builtins", "__builtin__")
+    if own is None:  # compiled: taken at its word
+        return True
     names = words_of_file(own).identifiers
     return all(p in names for p in parts)
 
@@ -250,7 +252,8 @@ def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...], mod
     parts = [_base_words(), *(words_of_file(f) for f in (*crawl4ai_files, *stack_files))]
     # Documentation links come from the libraries on the stack only: Crawl4AI's literals are
     # full of sample sites to crawl, and a sample host is never documentation.
-    hosts = {h for f in stack_files if f not in crawl4ai_files for h in words_of_file(f).link_hosts}
+    hosts = {h for f in stack_files if not ownership.owner_of_file(f).crawl4ai
+             for h in words_of_file(f).link_hosts}
     hosts.update(_base_words().link_hosts)
     return Vocabulary(
         words=frozenset().union(*(p.words for p in parts)),
