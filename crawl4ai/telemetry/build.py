@@ -71,10 +71,15 @@ def exception_type_name(exc_type: type) -> tuple[str, str | None]:
 
 def _known_class_name(cls: type) -> tuple[str, str | None] | None:
     """(qualified name, module or None for a builtin) if known code defines ``cls``."""
-    module = getattr(cls, "__module__", None)
-    qualname = getattr(cls, "__qualname__", None)
+    try:
+        module = getattr(cls, "__module__", None)
+        qualname = getattr(cls, "__qualname__", None)
+    except Exception:  # a metaclass may raise: nothing shows known code defines it
+        return None
+    if module is not None and type(module) is not str or type(qualname) is not str:
+        return None
     builtin = module in (None, "builtins", "__builtin__")
-    if not isinstance(qualname, str) or not defines("builtins" if builtin else module, qualname):
+    if not defines("builtins" if builtin else module, qualname):
         return None
     return qualname, None if builtin else module
 
@@ -84,7 +89,10 @@ def _message(exc: BaseException) -> str:
         value = str(exc)
     except Exception:
         value = "<unprintable>"
-    notes = getattr(exc, "__notes__", None)
+    try:
+        notes = getattr(exc, "__notes__", None)
+    except Exception:  # a property that raises: the message alone is still worth reporting
+        notes = None
     if isinstance(notes, (list, tuple)):
         value = "\n".join([value, *(n for n in notes if isinstance(n, str))])
     return value

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import re
-import string
 
 import httpx
 import pytest
@@ -117,9 +116,9 @@ def test_symbols_in_a_secret_keep_no_part_of_it():
     """The letters between symbols go as unknown words, the symbols as a value."""
     from crawl4ai.telemetry.scrub import redact_text
 
-    secret = "".join(_rng.choice(string.ascii_lowercase) for _ in range(6))
-    text = redact_text(f"rejected {secret[:3]}!@#$%^{secret[3:]}")
-    assert secret[:3] not in text and secret[3:] not in text and "!@#" not in text, text
+    secret = canary()  # 14 random letters: neither half is a word any code writes
+    text = redact_text(f"rejected {secret[:7]}!@#$%^{secret[7:]}")
+    assert secret[:7] not in text and secret[7:] not in text and "!@#" not in text, text
 
 
 def test_a_url_to_a_site_crawl4ai_names_is_a_url_not_a_documentation_link():
@@ -136,3 +135,40 @@ def test_a_url_to_a_site_crawl4ai_names_is_a_url_not_a_documentation_link():
     vocabulary = vocabulary_for(["crawl4ai.async_configs"])
     for host in hosts:
         assert redact_text(f"request to https://{host}/api failed", vocabulary=vocabulary) == "request to <url> failed"
+
+
+def test_an_exception_that_fights_back_is_still_reported_and_gives_nothing_away(reporting):
+    """Notes that raise, a metaclass that raises for ``__module__``, a module that is no string:
+    the report still arrives (nothing is lost) and holds none of it."""
+    c = [canary() for _ in range(4)]
+
+    class NotesRaise(Exception):
+        @property
+        def __notes__(self):
+            raise RuntimeError(c[0])
+
+    class Meta(type):
+        def __getattribute__(cls, name):
+            if name == "__module__":
+                raise RuntimeError(c[1])
+            return super().__getattribute__(name)
+
+    class ModuleRaise(LookupError, metaclass=Meta):
+        pass
+
+    class Hostile:
+        def __eq__(self, other):
+            raise RuntimeError(c[2])
+
+        __hash__ = object.__hash__
+
+    class ModuleNotText(ConnectionError):
+        pass
+
+    ModuleNotText.__module__ = Hostile()
+    for exc in (NotesRaise(f"first {c[3]}"), ModuleRaise("second"), ModuleNotText("third")):
+        _report(exc)
+    sent = reporting.collect(3)
+    assert sorted(sent.events[i]["exception"]["values"][-1]["type"] for i in range(3)) == [
+        "<user code>(ConnectionError)", "<user code>(Exception)", "<user code>(LookupError)"]
+    assert_absent(sent.blobs, *c)
