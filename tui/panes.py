@@ -18,20 +18,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static, TextArea
 
-from crawl4ai.telemetry import api, reports, wording
+from crawl4ai.telemetry import api, consent, reports, wording
 from crawl4ai.telemetry.cli import headline, status_rows
 
 from .screens import ConfirmScreen, ReportScreen, export_issue
 from .text import home_as_tilde, report_text, safe
 
-# The dashboard's choices, as (radio id, label): the prompts' words, and the same calls as
-# `crwl telemetry enable [--once] | disable`.
-CHOICES = (
-    ("always", wording.CHOICE_ALWAYS),
-    ("once", wording.CHOICE_NEXT),
-    ("denied", wording.CHOICE_DENY),
-)
-STATE_LABELS = {"local": "kept locally"}
+# The dashboard's choices, as (stored consent, label): the prompts' words, and the same call as
+# `crwl telemetry enable [--once | --local-only] | disable` (api.choose).
+CHOICES = tuple((choice, wording.CHOICE_LABELS[choice]) for choice in consent.CHOICES)
 PLAYGROUND_EXAMPLE = (
     "Failed to crawl https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef "
     "saved to /home/bob/crawls/out.md"
@@ -92,7 +87,8 @@ class StatusPane(Pane):
         self.query_one("#headline", Static).update(
             Text(f"Crawl4AI telemetry is {headline(result)}", style="bold"))
         self.query_one("#where-reports-go", Static).update(safe(wording.where_reports_go(
-            result.get("destination"), bool(result.get("keeps_locally")))))
+            result.get("destination"), bool(result.get("keeps_locally")),
+            bool(result.get("local_only")))))
         rows = Table.grid(padding=(0, 1))
         rows.add_column(style="bold", no_wrap=True)
         rows.add_column(ratio=1)
@@ -108,8 +104,7 @@ class StatusPane(Pane):
     @on(RadioSet.Changed, "#choice")
     def _choose(self, event: RadioSet.Changed) -> None:
         choice = (event.pressed.id or "").removeprefix("choice-")
-        result = api.disable() if choice == "denied" else api.enable(once=choice == "once")
-        self._done(result, f"Saved: {dict(CHOICES)[choice]}.")
+        self._done(api.choose(choice), f"Saved: {dict(CHOICES)[choice]}.")
 
     @on(Button.Pressed, "#save-email")
     @on(Input.Submitted, "#email")
@@ -117,12 +112,13 @@ class StatusPane(Pane):
         field = self.query_one("#email", Input)
         try:
             stored = api.status()
-            result = (api.enable(email=field.value, once=stored["consent"] == "once")
-                      if stored["consent"] in ("always", "once") else None)
+            result = (api.choose(stored["consent"], email=field.value)
+                      if stored["consent"] in (consent.ALWAYS, consent.ONCE, consent.LOCAL_ONLY)
+                      else None)
         except ValueError as e:
             return self._say(str(e))
         if result is None:
-            return self._say("Choose to send reports first: the email goes with them.")
+            return self._say("Choose to make reports first: the email goes with them.")
         field.value = ""
         self._done(result, "Email saved.")
 
@@ -163,7 +159,7 @@ class ReportsPane(Pane):
         table = self.query_one(DataTable)
         table.clear()
         for row in reports.list_reports():
-            table.add_row(_when(row.created), STATE_LABELS.get(row.state, row.state),
+            table.add_row(_when(row.created), row.state_label,
                           safe(row.exception_type or "?"), safe(row.crawl4ai_version or "?"),
                           safe(_short_where(row.where)), key=row.event_id)
         if not table.row_count:

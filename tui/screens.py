@@ -21,13 +21,15 @@ Crawl4AI telemetry dashboard: everything here works with the keyboard.
 
 Tabs      1 Status  2 Reports  3 Sample  4 Playground  5 Counters
           (or Tab / Shift+Tab between controls, arrows inside them)
-Status    choose Always send / Next error only / Off with the arrows and
-          Enter; type an email and press Enter to save it
+Status    choose Always send / Next error only / Local only / Off
+          with the arrows and Enter. Local only: reports are kept
+          here, and one leaves only when you press s on it.
+          Type an email and press Enter to save it.
 Reports   Enter opens a report: the exact bytes kept (and sent), what
           the scrubber removed (counts only) and its delivery history
           s send it now   p send every pending report   d delete it
-          x delete all    e export it as a GitHub issue (a Markdown file,
-          also copied to the clipboard where the terminal allows)
+          x delete all    e export it as a GitHub issue (a Markdown
+          file, also copied where the terminal allows)
 Sample    a made-up crash, raw beside the report made of it
 Playground  paste any text: see what a report would keep of it
 Anywhere  ? this help   Esc back (or out of a text box)   q quit
@@ -111,12 +113,14 @@ class ReportScreen(Screen[None]):
         row = detail.row
         self.query_one("#report-summary", Static).update(safe(
             f"{row.exception_type or '?'} in {row.where or 'no Crawl4AI frame'} · Crawl4AI "
-            f"{row.crawl4ai_version or '?'} · {row.state} · {row.size} bytes · id {row.event_id}"))
+            f"{row.crawl4ai_version or '?'} · {row.state_label} · {row.size} bytes · id {row.event_id}"))
         removed = ", ".join(f"{n} {k}" for k, n in sorted(detail.removed.items())) or "nothing"
         self.query_one("#report-removed", Static).update(safe(f"Removed by the scrubber: {removed}"))
-        history = "; ".join(f"{time.strftime('%m-%d %H:%M', time.localtime(t))} {s}"
-                            + (f" ({d})" if d else "") for t, s, d in detail.history[-3:])
-        self.query_one("#report-history", Static).update(safe(f"History: {history or 'none'}"))
+        history = "; ".join(f"{time.strftime('%m-%d %H:%M', time.localtime(t))} "
+                            f"{reports.STATE_LABELS.get(s, s)}" + (f" ({d})" if d else "")
+                            for t, s, d in detail.history[-3:])
+        self.query_one("#report-history", Static).update(
+            safe(f"History: {history or reports.NO_HISTORY}"))
         box = self.query_one("#report-bytes", VerticalScroll)
         box.border_title = "The exact report bytes (pretty-printed)"
         self.query_one("#report-json", Static).update(report_text(self, detail.pretty()))

@@ -167,15 +167,18 @@ class async_telemetry_context(telemetry_context):  # noqa: N801
         return False
 
 
-def enable(email: str | None = None, always: bool = True, once: bool = False) -> dict[str, Any]:
-    """Consent to reports: every error (``always``) or the next one only (``once=True``).
+def enable(email: str | None = None, always: bool = True, once: bool = False,
+           local_only: bool = False) -> dict[str, Any]:
+    """Consent to reports: every error (``always``), the next one only (``once=True``), or kept
+    on this machine only (``local_only=True``: reports are made and kept in the local outbox,
+    and none is sent unless you send it yourself, whatever destination is configured).
 
     Raises ``ValueError`` for an invalid email. If the settings file cannot be written the choice
     holds for this process and ``status()["warning"]`` says why.
     """
     from . import api
 
-    return api.enable(email=email, always=always, once=once)
+    return api.enable(email=email, always=always, once=once, local_only=local_only)
 
 
 def disable() -> dict[str, Any]:

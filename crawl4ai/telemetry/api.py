@@ -15,39 +15,65 @@ from ._version import __version__
 from .pipeline import get_pipeline
 
 
-def _persist(**changes: Any) -> str | None:
+def _persist(depth: int, **changes: Any) -> str | None:
     """Write the choice; on failure keep it for this process and say why (a warning)."""
     problem = _consent.save_choice(get_pipeline().store, **changes)
     if problem is None:
         return None
     message = f"{problem}; the choice holds for this process only"
-    # _persist <- api.enable/disable/clear_email <- the public wrapper <- the caller's line.
-    warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=4)
+    # The warning points at the caller's line: ``depth`` frames above the public wrapper.
+    warnings.warn(f"crawl4ai.telemetry: {message}", RuntimeWarning, stacklevel=depth + 2)
     return message
 
 
-def enable(email: str | None = None, always: bool = True, once: bool = False) -> dict[str, Any]:
-    consent = _consent.ONCE if once or not always else _consent.ALWAYS
+def enable(email: str | None = None, always: bool = True, once: bool = False,
+           local_only: bool = False) -> dict[str, Any]:
+    """Consent to reports: every error, the next one only (``once``), or kept on this machine
+    only (``local_only``)."""
+    if once and local_only:
+        raise ValueError("choose one: once or local_only")
+    consent = (_consent.LOCAL_ONLY if local_only
+               else _consent.ONCE if once or not always else _consent.ALWAYS)
+    return choose(consent, email=email)
+
+
+def disable() -> dict[str, Any]:
+    return choose(_consent.DENIED)
+
+
+#: What becomes of reports still waiting to be sent when a choice stops sending them.
+_HOLD_PENDING = {
+    _consent.DENIED: ("withheld", "consent withdrawn before delivery"),
+    _consent.LOCAL_ONLY: ("local", "kept on this machine: you chose local only"),
+}
+
+
+def choose(consent: str, email: str | None = None) -> dict[str, Any]:
+    """Store the person's choice (one of :data:`consent.CHOICES`), optionally with an email:
+    the one call under ``enable``/``disable``, the CLI verbs and the dashboard.
+
+    ``denied`` withholds the reports still waiting to be sent; ``local_only`` keeps them on this
+    machine (sendable one by one, never automatically). Raises ``ValueError`` for an unknown
+    choice or an invalid email."""
+    if consent not in _consent.CHOICES:
+        raise ValueError(f"not a choice: {consent!r} (expected {', '.join(_consent.CHOICES)})")
     changes = _consent.binding(consent, get_pipeline().delivery.chosen_at_runtime())
     if email is not None:
         email = email.strip()
         if not _consent.is_valid_email(email):
             raise ValueError(f"not a valid email address: {email!r}")
         changes["email"] = email
-    return status(warning=_persist(**changes))
-
-
-def disable() -> dict[str, Any]:
-    warning = _persist(consent=_consent.DENIED)
-    try:
-        get_pipeline().outbox.withhold_pending()
-    except Exception:
-        pass
+    warning = _persist(3, **changes)  # choose <- enable <- wrapper
+    if consent in _HOLD_PENDING:
+        try:
+            get_pipeline().outbox.withhold_pending(*_HOLD_PENDING[consent])
+        except Exception:
+            pass
     return status(warning=warning)
 
 
 def clear_email() -> dict[str, Any]:
-    return status(warning=_persist(email=None))
+    return status(warning=_persist(2, email=None))
 
 
 def use_provider(provider: Any) -> dict[str, Any]:
@@ -86,17 +112,19 @@ def status(warning: str | None = None) -> dict[str, Any]:
         outbox = pipeline.outbox.summary()
     except Exception:
         outbox = {"directory": None, "counts": {}, "bytes": 0}
+    local_only = decision.keep_locally and decision.consent == _consent.LOCAL_ONLY
     result: dict[str, Any] = {
-        "enabled": decision.send,
+        # "enabled": reports are made; "sends": they also leave this machine on their own.
+        "enabled": decision.send or local_only,
         "consent": decision.consent,
         "email": decision.email,
         "environment": env,
         "provider": provider.name,
         "destination": provider.destination(),
         "keeps_locally": bool(provider.keeps_locally),
-        # "enabled": reports are made; "sends": they also leave this machine.
         "sends": decision.send and not provider.keeps_locally,
-        "asks_again": decision.keep_locally,
+        "local_only": local_only,
+        "asks_again": decision.keep_locally and not local_only,
         "destination_id": decision.destination,
         "agreed_destination": stored["destination"],
         "reason": decision.reason,

@@ -3,6 +3,7 @@
     crwl telemetry status [--json]       the effective state and why
     crwl telemetry enable [--email E]    send every error report (optionally with an email)
     crwl telemetry enable --once         send the next error report only, then ask again
+    crwl telemetry enable --local-only   keep reports on this machine; send none on their own
     crwl telemetry disable               send nothing (reports still waiting are withheld)
     crwl telemetry disable --forget-email   ...and remove the stored email too
     crwl telemetry forget-email          remove the stored email, keep the consent
@@ -119,10 +120,18 @@ def enable(
         help="An email the maintainers may use to follow up (syntax-checked only).",
     ),
     once: bool = typer.Option(False, "--once", help="Send the next error report only, then ask again."),
+    local_only: bool = typer.Option(
+        False, "--local-only",
+        help="Keep a redacted report of every error on this machine and send none on its own, "
+             "whatever destination is configured (send one yourself: crwl telemetry send ID).",
+    ),
 ) -> None:
-    """Send crash reports: every error, or only the next one (--once)."""
+    """Make crash reports: send every error, only the next one (--once), or keep them on this
+    machine only (--local-only)."""
+    if once and local_only:
+        raise typer.BadParameter("choose one of the two", param_hint="'--once' / '--local-only'")
     try:
-        result = _quietly(_api().enable, email=email, once=once)
+        result = _quietly(_api().enable, email=email, once=once, local_only=local_only)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="'--email'") from None
     _fail_if_not_saved(result)
@@ -133,6 +142,12 @@ def enable(
 
 def _enabled_line(result: dict[str, Any], once: bool) -> str:
     """What ``enable`` really did: never a send promised where no destination exists."""
+    if result.get("local_only"):
+        kept = (result.get("outbox") or {}).get("counts", {}).get("local", 0)
+        return ("Crash reports are local only: a redacted report of every Crawl4AI error is "
+                "kept on this machine and none is sent on its own. Read them with `crwl "
+                "telemetry reports`; send one yourself with `crwl telemetry send ID`, or export "
+                f"it as a GitHub issue from the dashboard. Kept locally now: {kept}.")
     scope = "the next Crawl4AI error only" if once else "every Crawl4AI error"
     if result["sends"]:
         return f"Crash reports are on: {scope} will be reported to {result['destination']}."
@@ -203,6 +218,8 @@ def headline(result: dict[str, Any]) -> str:
     if result.get("asks_again") and not result["enabled"]:
         return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
                 "machine")
+    if result.get("local_only"):
+        return "LOCAL ONLY: reports are kept on this machine; none is sent on its own"
     if result["enabled"]:
         scope = (" for the next error only" if result["consent"] == "once"
                  and result["source"] == "file" else "")
@@ -221,7 +238,9 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
     if not total:
         skipped = f"; {outbox['skipped']} unusable file(s) skipped" if outbox.get("skipped") else ""
         return f"empty ({outbox.get('directory')}){skipped}"
-    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    from .reports import STATE_LABELS
+
+    parts = ", ".join(f"{n} {STATE_LABELS.get(state, state)}" for state, n in sorted(counts.items()))
     line = f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
     if outbox.get("skipped"):
         line += f"; {outbox['skipped']} unusable file(s) skipped"
@@ -231,10 +250,12 @@ def _outbox_line(outbox: dict[str, Any]) -> str:
 def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """The status as (label, value) rows: printed here, shown by the dashboard."""
     sources = result.get("sources") or {}
-    rows = [
-        ("Why", result["reason"]),
-        ("Reports go to", f"{result['destination']} ({sources.get('destination', 'default')})"),
-    ]
+    destination = f"{result['destination']} ({sources.get('destination', 'default')})"
+    if result.get("local_only") and result.get("keeps_locally"):
+        destination = "this machine only (your choice; no destination is configured either)"
+    elif result.get("local_only"):
+        destination = f"this machine only (your choice); one you send yourself: {destination}"
+    rows = [("Why", result["reason"]), ("Reports go to", destination)]
     agreed = result.get("agreed_destination")
     if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
                                                                                   "always"):
@@ -337,7 +358,7 @@ def list_reports(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     if not rows:
         typer.echo("The local outbox is empty.")
     for row in rows:
-        typer.echo(f"{row.event_id[:12]}  {_when(row.created)}  {row.state:<8}  "
+        typer.echo(f"{row.event_id[:12]}  {_when(row.created)}  {row.state_label:<12}  "
                    f"{printable(row.exception_type or '?'):<24} {printable(row.where)}")
 
 
@@ -357,8 +378,12 @@ def show(
     typer.echo(detail.pretty())
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
     typer.echo(f"\nRemoved by the scrubber: {removed}")
+    from .reports import NO_HISTORY, STATE_LABELS
+
     for when, state, what in detail.history:
-        typer.echo(f"{_when(when)}  {state:<8}  {printable(what)}")
+        typer.echo(f"{_when(when)}  {STATE_LABELS.get(state, state):<12}  {printable(what)}")
+    if not detail.history:
+        typer.echo(f"History: {NO_HISTORY}")
 
 
 @app.command()

@@ -1,15 +1,22 @@
 """Consent: the user's stored choice, and the one effective decision the pipeline obeys.
 
 The choice lives in ``~/.crawl4ai/config.json`` under ``"telemetry"``:
-``{"consent": "not_set|denied|once|always", "email": ...}``. The file's other keys belong to
+``{"consent": "not_set|denied|once|always|local_only", "email": ..., "destination": ...}``. The file's other keys belong to
 others, so every write is a read-modify-write under a file lock (``telemetry/config.lock``) with
 an atomic replace (mode 0600). A corrupt or unreadable file counts as ``not_set``; before a write
 replaces it, a corrupt file is kept aside as ``config.json.corrupt-<time>``, and one that cannot
 be read (a FIFO, a device) is never replaced. Reading never blocks (see :mod:`._files`).
 
-Environment variables win over the file and are never written into it:
-``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` turn everything off, ``CRAWL4AI_TELEMETRY=1``
-turns it on for this process, ``CRAWL4AI_TELEMETRY_EMAIL`` sets the email for this process.
+The choices: ``always`` (keep and send every report), ``once`` (the next one only),
+``local_only`` (keep every report in the local outbox, send nothing unless the person sends one
+explicitly, whatever destination exists now or later), ``denied`` (keep and send nothing).
+
+Environment variables are never written into the file and may only make telemetry more private:
+``CRAWL4AI_TELEMETRY=0`` or ``DO_NOT_TRACK=1`` turn everything off (nothing is even kept),
+``CRAWL4AI_TELEMETRY=1`` turns it on for this process only where nothing is stored (a stored
+``denied`` or ``local_only`` stays as it is), ``CRAWL4AI_TELEMETRY_EMAIL`` sets the email for
+this process. The default of Crawl4AI's own Docker image and API server applies only where
+nothing is stored.
 """
 
 from __future__ import annotations
@@ -27,7 +34,12 @@ NOT_SET = "not_set"
 DENIED = "denied"
 ONCE = "once"
 ALWAYS = "always"
-CONSENT_VALUES = (NOT_SET, DENIED, ONCE, ALWAYS)
+#: Keep every report in the local outbox; send none unless the person sends one explicitly.
+LOCAL_ONLY = "local_only"
+CONSENT_VALUES = (NOT_SET, DENIED, ONCE, ALWAYS, LOCAL_ONLY)
+#: The choices a person makes (``not_set`` is the absence of one), in the order surfaces offer
+#: them: the dashboard's radio buttons, ``crwl telemetry enable --help``.
+CHOICES = (ALWAYS, ONCE, LOCAL_ONLY, DENIED)
 
 SECTION = "telemetry"
 
@@ -197,7 +209,8 @@ class Decision(NamedTuple):
     reason: str
     source: str  # where the consent came from: "environment", "file", "this process", "default"
     consume_once: bool = False
-    #: Send nowhere, keep the report in the local outbox (a consent given for another destination).
+    #: Send nowhere, keep the report in the local outbox: the person chose "local only", or
+    #: their "yes" was given for another destination.
     keep_locally: bool = False
     #: Where a report would go now (:func:`current_destination`): what a "yes" is bound to.
     destination: str = ""
@@ -209,7 +222,7 @@ env_forces_on = settings.forces_on
 env_email = settings.email
 
 #: The destination of "nowhere": reports stay in the local outbox on this machine.
-LOCAL_ONLY = "local"
+THIS_MACHINE = "local"
 
 
 def current_destination(provider: Any = None) -> str:
@@ -226,11 +239,11 @@ def current_destination(provider: Any = None) -> str:
         name = providers.selected_name()
         dsn = providers.configured_dsn() if name == "sentry" else None
     if name == "local" or getattr(provider, "keeps_locally", False):
-        return LOCAL_ONLY
+        return THIS_MACHINE
     if name == "sentry":
         from .providers import sentry_available
 
-        return f"sentry:{_dsn_receiver(dsn)}" if dsn and sentry_available() else LOCAL_ONLY
+        return f"sentry:{_dsn_receiver(dsn)}" if dsn and sentry_available() else THIS_MACHINE
     return name
 
 
@@ -246,7 +259,7 @@ def describe_destination(destination: str | None) -> str:
     """A destination identity in words, for ``status`` and the prompts."""
     if not destination:
         return "no destination recorded"
-    if destination == LOCAL_ONLY:
+    if destination == THIS_MACHINE:
         return "this machine only (the local outbox)"
     kind, _, where = destination.partition(":")
     return f"Sentry at {where}" if kind == "sentry" else f"the {destination!r} provider"
@@ -292,8 +305,8 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
     """The one place that says whether an error may be sent now, may be asked about, or not.
 
     In order: the environment's "off" wins over everything; a choice made for this process; the
-    stored choice (a "no" stays a "no", whatever the environment says; a "yes" holds only for the
-    destination it was given for); ``CRAWL4AI_TELEMETRY=1`` where nothing is stored; then the
+    stored choice (a "no" stays a "no" and "local only" stays local, whatever the environment
+    says; a "yes" holds only for the destination it was given for); ``CRAWL4AI_TELEMETRY=1`` where nothing is stored; then the
     environment's default (on in Crawl4AI's own server, ask where someone can answer, else off).
     ``destination``: decide for this destination (a prompt's) instead of the one in use now."""
     killed = env_kill_switch()
@@ -327,6 +340,8 @@ _CHOSE = {
     DENIED: "you chose not to report errors",
     ALWAYS: "you agreed to report every error",
     ONCE: "you agreed to report the next error only",
+    LOCAL_ONLY: "you chose to keep reports on this machine only: none is sent unless you send "
+                "it yourself",
 }
 
 
@@ -336,9 +351,11 @@ def _follow(consent: str, agreed: str | None, email: str | None, source: str, en
     reason = _CHOSE.get(consent, f"consent {consent!r}")
     if source == "this process":
         reason += " (for this process; not saved)"
+    if consent == LOCAL_ONLY:  # whatever the destination, now or later
+        return Decision(False, False, consent, email, reason, source, keep_locally=True)
     if consent not in (ALWAYS, ONCE):
         return Decision(False, False, consent, email, reason, source)
-    if agreed == now or now == LOCAL_ONLY:
+    if agreed == now or now == THIS_MACHINE:
         return Decision(True, False, consent, email, reason, source, consume_once=consent == ONCE)
     # Given for another receiver (or before consent was bound to one): it does not carry over.
     default = _default(NOT_SET, email, env)

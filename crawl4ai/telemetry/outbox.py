@@ -283,11 +283,13 @@ class LocalOutbox:
                 due.append(entry)
         return due
 
-    def withhold_pending(self) -> int:
-        """Consent withdrawn: nothing still waiting may leave."""
+    def withhold_pending(self, state: str = WITHHELD,
+                         detail: str = "consent withdrawn before delivery") -> int:
+        """Consent withdrawn (or "local only" chosen): nothing still waiting may leave on its
+        own; each report becomes ``state`` (``withheld``, or ``local``: kept here)."""
         entries = self.entries(PENDING)
         for entry in entries:
-            self.mark(entry.event_id, WITHHELD, "consent withdrawn before delivery")
+            self.mark(entry.event_id, state, detail)
         return len(entries)
 
     def summary(self) -> dict[str, Any]:

@@ -33,6 +33,11 @@ from ._text import printable
 from .pipeline import get_pipeline
 
 SEND_TIMEOUT = 10.0
+#: The outbox states in words where the short name would mislead ("local" is not a place).
+STATE_LABELS = {_outbox.LOCAL: "kept locally"}
+#: Shown for a report kept before delivery history was recorded: none exists, and none is made up.
+NO_HISTORY = ("no delivery history recorded: this report was kept by a version that did not "
+              "record it; its current state is shown above")
 # The sample is never sent: its id and time are fixed so that it reads the same every time.
 SAMPLE_EVENT_ID = "5a3b1e0000000000000000000000c4a1"
 SAMPLE_TIMESTAMP = "2026-01-01T12:00:00Z"
@@ -49,6 +54,10 @@ class ReportRow:
     state: str
     size: int
     attempts: int
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.event_id, "created": self.created, "exception_type": self.exception_type,
@@ -180,7 +189,8 @@ def send(ref: str, timeout: float = SEND_TIMEOUT) -> SendOutcome:
     pipeline.flush(timeout)
     state = _state(event_id)
     sent = state == _outbox.SENT
-    return SendOutcome(event_id, state, sent, "" if sent else "not delivered; it stays pending")
+    return SendOutcome(event_id, state, sent,
+                       "" if sent else f"not delivered; it stays {STATE_LABELS.get(state, state)}")
 
 
 def send_pending(timeout: float = SEND_TIMEOUT) -> list[SendOutcome]:

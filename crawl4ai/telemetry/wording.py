@@ -43,6 +43,11 @@ CHOICE_DENY = "Don't send"
 CHOICE_SHOW = "Show me the exact report first"
 #: The dashboard's choice between errors (the prompt's CHOICE_ONCE is about the error at hand).
 CHOICE_NEXT = "Send the next error only"
+#: Reports are made and kept in the local outbox; none leaves unless the person sends it.
+CHOICE_LOCAL_ONLY = "Keep reports on this machine only"
+#: The stored choices (:data:`crawl4ai.telemetry.consent.CHOICES`) as the dashboard offers them.
+CHOICE_LABELS = {"always": CHOICE_ALWAYS, "once": CHOICE_NEXT,
+                 "local_only": CHOICE_LOCAL_ONLY, "denied": CHOICE_DENY}
 #: With no destination nothing is sent: the same three answers, as what they really do.
 SELECT_LOCAL = "Keep a crash report on this machine?"
 QUESTION_LOCAL = ("Help improve Crawl4AI with anonymous crash reports? No destination is "
@@ -85,11 +90,16 @@ REMOVED_NOTHING = "nothing"
 # -- where reports go -----------------------------------------------------------------------------
 
 
-def where_reports_go(destination: str | None, keeps_locally: bool) -> str:
+def where_reports_go(destination: str | None, keeps_locally: bool,
+                     local_only: bool = False) -> str:
     """One sentence on what "yes" does, true for the destination in force.
 
     ``destination``: the provider's :meth:`destination` (e.g. ``Sentry at sentry.io``), or None
-    when there is none; ``keeps_locally``: the provider never sends anything."""
+    when there is none; ``keeps_locally``: the provider never sends anything; ``local_only``: the
+    person chose to keep reports here whatever the destination."""
+    if local_only:
+        return ("Reports are kept in the local outbox on this machine: you chose local only, so "
+                "none leaves it unless you send it yourself.")
     if keeps_locally or not destination:
         return ("Reports are kept in the local outbox on this machine: no destination is "
                 "configured, so nothing leaves it.")
@@ -103,16 +113,27 @@ def report_caption(destination: str | None, keeps_locally: bool) -> str:
 
 # -- after the answer -----------------------------------------------------------------------------
 
-#: How each surface spells "turn on" / "turn off".
-TERMINAL_COMMANDS = {"enable": "`crwl telemetry enable`", "disable": "`crwl telemetry disable`"}
+#: How each surface spells "turn on", "turn off", "keep them here only" and "read them": a
+#: notebook names Python calls, never a shell command.
+TERMINAL_COMMANDS = {"enable": "`crwl telemetry enable`", "disable": "`crwl telemetry disable`",
+                     "local_only": "`crwl telemetry enable --local-only`",
+                     "reports": "`crwl telemetry reports`",
+                     "export": "`crwl telemetry show ID --markdown`"}
 NOTEBOOK_COMMANDS = {"enable": "<code>crawl4ai.telemetry.enable()</code>",
-                     "disable": "<code>crawl4ai.telemetry.disable()</code>"}
+                     "disable": "<code>crawl4ai.telemetry.disable()</code>",
+                     "local_only": "<code>crawl4ai.telemetry.enable(local_only=True)</code>",
+                     "reports": "<code>from crawl4ai.telemetry import reports; "
+                                "reports.list_reports()</code>",
+                     "export": "<code>reports.issue_markdown(ID)</code>"}
 
+# The prompts offer the design card's three answers (this error only / always / never); "keep
+# them on this machine only" is named after a "never", the answer of someone who may want it.
 _ANSWERED = {
     "once": "Thank you: this report will be {sent}. You will be asked again in a later run "
             "(always: {enable}).",
     "always": "Thank you: crash reports are on{where}. Turn them off any time: {disable}.",
-    "deny": "No crash reports will be {sent}. Change this any time: {enable}.",
+    "deny": "No crash reports will be {sent}. Change this any time: {enable} (or keep them on "
+            "this machine only, sent by nobody but you: {local_only}).",
     "dismiss": "Nothing was sent and nothing was saved. You will be asked again in a later run "
                "(or decide now: {enable} / {disable}).",
 }
@@ -121,8 +142,8 @@ _ANSWERED = {
 def answered(answer: str, commands: dict[str, str], keeps_locally: bool = False) -> str:
     """What the person is told after ``answer`` (``once``/``always``/``deny``/``dismiss``)."""
     text = _ANSWERED.get(answer, "")
-    where = (" (kept on this machine: read them with `crwl telemetry reports`, export one as an "
-             "issue from `crwl telemetry dashboard`)" if keeps_locally else "")
+    where = (" (kept on this machine: read them with {reports}, export one as a GitHub issue "
+             "with {export})".format(**commands) if keeps_locally else "")
     sent = "kept on this machine" if keeps_locally and answer == "once" else (
         "kept or sent" if keeps_locally else "sent")
     return text.format(sent=sent, where=where, **commands)

@@ -147,7 +147,7 @@ def test_status_counts_the_local_outbox(capsys, home):
         telemetry.capture_exception(exc)
     assert telemetry.flush(10)
     _, out, _ = run(capsys, "status")
-    assert "1 report(s): 1 local" in out
+    assert "1 report(s): 1 kept locally" in out
 
 
 # -- end to end: the real entry points in fresh processes ---------------------------------------

@@ -38,6 +38,39 @@ async def test_changing_the_choice_writes_config_json_and_keeps_other_keys(home)
     assert stored["telemetry"]["email"] == "dev@example.com"
 
 
+async def test_choosing_local_only_keeps_reports_here_with_a_destination_configured(
+        home, monkeypatch, sentry_server):
+    """The dashboard's "local only" is the CLI's `enable --local-only`: config.json says so
+    (other keys intact), waiting reports become "kept locally", and nothing reaches the server
+    until one is sent from the Reports tab."""
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
+    sentry_server.mode = "error"
+    [event_id] = capture_reports(1)  # consent "always": the server refused, so it is pending
+    attempts = len(sentry_server.raw_bodies())
+    sentry_server.mode = "ok"
+    path = config_file(home)
+    stored = json.loads(path.read_text())
+    path.write_text(json.dumps({**stored, "browser": {"headless": True}}))
+    app = TelemetryDashboard()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#choice-local_only")
+        assert "LOCAL ONLY" in shown(app, "#headline")
+        assert "you chose local only" in shown(app, "#where-reports-go")
+        assert json.loads(path.read_text())["telemetry"]["consent"] == "local_only"
+        await pilot.press("2")
+        table = app.query_one("#reports-table", DataTable)
+        assert table.get_row_at(0)[1] == "kept locally"
+        assert len(sentry_server.raw_bodies()) == attempts  # nothing sent on its own
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Sent 1 of 1" in shown(app, "#reports-message")
+    assert sentry_server.wait_for_events(attempts + 1)[-1]["event_id"] == event_id
+    assert json.loads(path.read_text())["browser"] == {"headless": True}
+    assert all(SECRET_TOKEN.encode() not in raw for raw in sentry_server.raw_bodies())
+
+
 async def test_an_invalid_email_is_refused_and_nothing_is_written(home):
     app = TelemetryDashboard()
     async with app.run_test(size=SIZE) as pilot:
@@ -168,3 +201,19 @@ async def test_counters_show_errors_of_past_runs_per_kind(home):
     seen, reported, deduplicated, dropped, not_consented = map(int, rows["KeyError"])
     assert (seen, deduplicated, not_consented) == (8, 4, 0)
     assert reported + dropped == 4 and reported >= 3  # the rate limiter's burst is 3
+
+
+async def test_a_report_kept_before_history_was_recorded_says_so(home, capsys):
+    [event_id] = capture_reports(1)
+    meta = home / ".crawl4ai" / "telemetry" / "outbox" / f"{event_id}.meta.json"
+    record = json.loads(meta.read_text())
+    del record["history"]  # as an older version wrote it
+    meta.write_text(json.dumps(record))
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert f"History: {reports.NO_HISTORY}" in shown(app, "#report-history")
+    from crawl4ai.telemetry import cli
+
+    assert cli.run(["show", event_id]) == 0
+    assert reports.NO_HISTORY in capsys.readouterr().out

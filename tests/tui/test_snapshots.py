@@ -42,3 +42,10 @@ def test_no_color_at_80x24(home, monkeypatch, snap_compare):
     app = TelemetryDashboard(initial_tab="reports")
     assert app.no_color
     assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_status_local_only_at_80x24(home, monkeypatch, snap_compare):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    plant_fixed_reports(home)
+    (home / ".crawl4ai" / "config.json").write_text('{"telemetry": {"consent": "local_only"}}')
+    assert snap_compare(TelemetryDashboard(initial_tab="status"), terminal_size=SIZE)

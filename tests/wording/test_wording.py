@@ -45,10 +45,13 @@ def test_both_prompts_say_the_same_sentences(request_):
         assert caption in text or caption + "." in text
 
 
+@pytest.mark.parametrize("keeps_locally", [False, True])
 @pytest.mark.parametrize("answer", ["once", "always", "deny", "dismiss"])
-def test_an_answer_reads_the_same_on_both_surfaces(answer):
-    on_terminal = wording.answered(answer, wording.TERMINAL_COMMANDS)
-    in_notebook = wording.answered(answer, wording.NOTEBOOK_COMMANDS)
+def test_an_answer_reads_the_same_on_both_surfaces(answer, keeps_locally):
+    on_terminal = wording.answered(answer, wording.TERMINAL_COMMANDS, keeps_locally)
+    in_notebook = wording.answered(answer, wording.NOTEBOOK_COMMANDS, keeps_locally)
+    assert "crwl" not in in_notebook  # a notebook names calls a cell can run
+    assert set(wording.TERMINAL_COMMANDS) == set(wording.NOTEBOOK_COMMANDS)
     strip = {**{v: k for k, v in wording.TERMINAL_COMMANDS.items()},
              **{v: k for k, v in wording.NOTEBOOK_COMMANDS.items()}}
     for command, name in strip.items():
@@ -69,3 +72,30 @@ def test_a_destination_is_named(request_):
     assert "Sentry at sentry.example.com" in wording.where_reports_go("Sentry at sentry.example.com",
                                                                        False)
     assert request_.sink.destination() == ("memory (this process only)", False)
+
+
+def test_a_never_names_the_local_only_choice_on_both_surfaces():
+    assert "`crwl telemetry enable --local-only`" in wording.answered(
+        "deny", wording.TERMINAL_COMMANDS)
+    assert "enable(local_only=True)" in wording.answered("deny", wording.NOTEBOOK_COMMANDS)
+
+
+def test_the_notebook_html_neutralises_control_characters_like_every_surface(request_):
+    """An exception name is outside text: in the notebook's HTML its control characters show
+    as escapes (the shared _text table), as on the terminal and in the dashboard."""
+    forged = type("Boom\x1b]52;c;aGk=\x07\u202e", (Exception,), {})
+    try:
+        raise forged("x")
+    except Exception as exc:
+        capture = Capture(exc)
+    from crawl4ai.telemetry import consent
+
+    decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    request = _request.ConsentRequest(Pipeline(provider=MemoryProvider()), capture, decision,
+                                      "test")
+    ipywidgets = pytest.importorskip("ipywidgets")
+    header = notebook.NotebookPrompt(request, ipywidgets).widget.children[0].value
+    text = notebook.snippet(request) + header
+    assert header.count("Boom\\x1b]52;c;aGk=\\x07\\u202e") == 1
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "Boom\\x1b]52;c;aGk=\\x07\\u202e" in text

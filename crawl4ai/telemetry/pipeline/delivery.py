@@ -180,12 +180,16 @@ class Delivery:
         if getattr(provider, "keeps_locally", False):
             return False
         try:
+            entry = self.outbox.get(event_id)
             event = json.loads(self.outbox.read(event_id))
         except (OSError, ValueError):
             self.outbox.delete(event_id)  # unreadable: it could never be sent as it was shown
             return False
         result = self._send(provider, event)
-        self._record(event_id, result, keep_payload=False)
+        # A report kept locally that the person sent and that did not arrive stays kept locally:
+        # it is sent again only when they ask, never by a later run's retry.
+        kept_here = entry is not None and entry.state == _outbox_module().LOCAL
+        self._record(event_id, result, keep_payload=False, unsent_local=kept_here)
         return result.accepted
 
     def _store(self, report: Any, state: str, provider_name: str) -> bool:
@@ -215,10 +219,16 @@ class Delivery:
             self.counters.delivery_failed += 1
         return result
 
-    def _record(self, event_id: str, result: Any, keep_payload: bool = True) -> None:
-        from ..outbox import PENDING, SENT
+    def _record(self, event_id: str, result: Any, keep_payload: bool = True,
+                unsent_local: bool = False) -> None:
+        from ..outbox import LOCAL, PENDING, SENT
 
         if result.accepted and result.payload and keep_payload:
             self.outbox.replace_payload(event_id, result.payload)
-        self.outbox.mark(event_id, SENT if result.accepted else PENDING,
-                         "" if result.accepted else "not delivered; will retry", attempted=True)
+        if result.accepted:
+            self.outbox.mark(event_id, SENT, "", attempted=True)
+        elif unsent_local:
+            self.outbox.mark(event_id, LOCAL, "not delivered; kept on this machine until you "
+                             "send it again", attempted=True)
+        else:
+            self.outbox.mark(event_id, PENDING, "not delivered; will retry", attempted=True)

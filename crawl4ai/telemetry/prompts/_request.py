@@ -11,6 +11,9 @@ send" and "dismissed" mean the same thing everywhere:
 - ``always``: ``always`` (and the email, if one was given) is stored, then the triggering error
   and every error that waited are sent.
 - ``deny``: ``denied`` is stored; nothing is sent.
+- ``local_only`` (not a button: chosen in a cell or a shell while the prompt is open, or by a
+  caller of :meth:`ConsentRequest.resolve`): ``local_only`` is stored; the triggering error and
+  every error that waited are kept in the local outbox, and none is sent.
 - ``dismiss`` (Ctrl-C, EOF, the prompt closed): nothing is sent and nothing is stored. It is
   remembered for this process only: no second prompt appears in it, and the next run asks again.
 
@@ -32,7 +35,8 @@ if TYPE_CHECKING:
     from ..pipeline.sink import ConsentSink
 
 ONCE, ALWAYS, DENY, DISMISS = "once", "always", "deny", "dismiss"
-ANSWERS = (ONCE, ALWAYS, DENY, DISMISS)
+LOCAL_ONLY = _consent.LOCAL_ONLY
+ANSWERS = (ONCE, ALWAYS, DENY, DISMISS, LOCAL_ONLY)
 
 #: Errors kept for the open prompt's answer besides the one that opened it.
 MAX_HELD = 10
@@ -51,7 +55,7 @@ class ConsentRequest:
         self.default_email = decision.email
         #: Where a "yes" sends reports (what it is bound to); "local": nothing leaves the machine.
         self.destination = decision.destination or _consent.current_destination()
-        self.keeps_locally = self.destination == _consent.LOCAL_ONLY
+        self.keeps_locally = self.destination == _consent.THIS_MACHINE
         self.answer: str | None = None
         self.warning: str | None = None
         self.done = threading.Event()
@@ -127,6 +131,9 @@ class ConsentRequest:
             elif answer == DENY:
                 self.warning = _persist(self.sink.store, {"consent": _consent.DENIED})
                 self._count_unsent(errors)
+            elif answer == LOCAL_ONLY:
+                self.warning = _persist(self.sink.store, {"consent": _consent.LOCAL_ONLY})
+                self._send(errors, _consent.decide(self.sink.store, self.environment))
             else:
                 self._count_unsent(errors)
         finally:
@@ -136,12 +143,16 @@ class ConsentRequest:
     def resolve_with(self, decision: _consent.Decision) -> bool:
         """The person decided elsewhere (``telemetry.enable()`` / ``disable()`` in a cell, or the
         CLI): follow that stored decision for the waiting errors."""
-        answer = DENY if not decision.send else (ONCE if decision.consume_once else ALWAYS)
+        local = decision.keep_locally and decision.consent == _consent.LOCAL_ONLY
+        answer = (LOCAL_ONLY if local else DENY if not decision.send
+                  else ONCE if decision.consume_once else ALWAYS)
         errors = self._take(answer)
         if errors is None:
             return False
         try:
-            if not decision.send:
+            if local:
+                self._send(errors, decision)  # kept in the local outbox, never sent
+            elif not decision.send:
                 self._count_unsent(errors)
             elif decision.consume_once:
                 # Stored "once": the triggering error takes it, via the pipeline's atomic consume.

@@ -24,6 +24,7 @@ from .. import consent as _consent
 from .. import environment as _environment
 from .. import wording
 from .._debug import internal_error
+from .._text import printable
 
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
@@ -88,7 +89,7 @@ class NotebookPrompt:
             button.on_click(self._handler(name))
         self.message = widgets.HTML("")
         self.report = widgets.HTML("")
-        kind = html.escape(request.exception_type or wording.AN_ERROR)
+        kind = _html(request.exception_type or wording.AN_ERROR)
         self.widget = widgets.VBox([
             widgets.HTML(f"<b>{_rotating_light()} {wording.TITLE}</b><br>"
                          f"{wording.HIT.format(kind=f'<code>{kind}</code>')} "
@@ -101,7 +102,8 @@ class NotebookPrompt:
             self.report,
             widgets.HTML("<small>Or in a cell: <code>crawl4ai.telemetry.enable()</code>, "
                          "<code>crawl4ai.telemetry.enable(once=True)</code>, "
-                         "<code>crawl4ai.telemetry.disable()</code>.</small>"),
+                         f"{wording.NOTEBOOK_COMMANDS['local_only']} (kept on this machine, "
+                         "never sent), <code>crawl4ai.telemetry.disable()</code>.</small>"),
         ])
 
     def _handler(self, name: str) -> Any:
@@ -142,14 +144,15 @@ class NotebookPrompt:
                 button.disabled = True
         self.email.disabled = True
         warning = self.request.warning
-        note = (f"<br><small>{html.escape(wording.NOT_SAVED.format(warning=warning))}</small>"
+        note = (f"<br><small>{_html(wording.NOT_SAVED.format(warning=warning))}</small>"
                 if warning else "")
         self.message.value = f"{_check()} {text}{note}"
 
 
 def snippet(request: ConsentRequest) -> str:
     """The Markdown shown without ipywidgets: the question and the exact calls to answer it."""
-    kind = request.exception_type or wording.AN_ERROR
+    # In a code span: controls made visible, and no backtick can close it early.
+    kind = printable(request.exception_type or wording.AN_ERROR).replace("`", "'")
     local = request.keeps_locally  # no destination: say "keep", never "send"
     question = wording.QUESTION_LOCAL if local else wording.QUESTION
     once, always, deny, _show = (choice.lower() for choice in wording.choices(local))
@@ -165,6 +168,7 @@ def snippet(request: ConsentRequest) -> str:
         f"crawl4ai.telemetry.enable(once=True)                # {once}",
         f"crawl4ai.telemetry.enable()                         # {always}",
         'crawl4ai.telemetry.enable(email="you@example.com")  # always, with an email for follow-up',
+        "crawl4ai.telemetry.enable(local_only=True)          # keep reports here, send none",
         f"crawl4ai.telemetry.disable()                        # {deny}",
         "```",
         "",
@@ -174,14 +178,20 @@ def snippet(request: ConsentRequest) -> str:
     ))
 
 
+def _html(text: str, multiline: bool = False) -> str:
+    """Text we did not all write (an exception's name, a report, a file's reason) as HTML:
+    control characters made visible as on every other surface (:mod:`.._text`), then escaped."""
+    return html.escape(printable(text, multiline=multiline))
+
+
 def _report_html(request: ConsentRequest, summary: bool = False) -> str:
     shown = request.shown_report()
     if shown is None:
         return f"<i>{wording.NO_REPORT}</i>"
     body, removed = shown
     caption = wording.report_caption(request.destination, request.keeps_locally) + "."
-    block = (f"<pre style='max-height:24em;overflow:auto'>{html.escape(body)}</pre>"
-             f"<small>{html.escape(wording.REMOVED.format(removed=removed))}</small>")
+    block = (f"<pre style='max-height:24em;overflow:auto'>{_html(body, multiline=True)}</pre>"
+             f"<small>{_html(wording.REMOVED.format(removed=removed))}</small>")
     if summary:
         return f"<details><summary>{caption}</summary>{block}</details>"
     return f"<small>{caption}</small>{block}"
@@ -198,8 +208,7 @@ def _follow_choices_made_elsewhere(shell: Any, request: ConsentRequest) -> None:
                     return  # still nobody's choice
                 request.resolve_with(decision)
                 if _prompt is not None and _prompt.request is request:
-                    _prompt.close(html.escape(
-                        wording.DECIDED_ELSEWHERE.format(reason=decision.reason)))
+                    _prompt.close(_html(wording.DECIDED_ELSEWHERE.format(reason=decision.reason)))
             shell.events.unregister("post_run_cell", after_cell)
         except Exception:
             internal_error("notebook prompt watcher")

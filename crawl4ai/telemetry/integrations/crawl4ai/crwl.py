@@ -112,7 +112,7 @@ def install_process_handlers() -> bool:
     """Watch uncaught errors of this whole process (threads and asyncio tasks included).
 
     For processes we own only (``crwl``). Nothing is installed while telemetry is off by env,
-    when the stored choice says no or nobody could be asked (no import of sentry-sdk for
+    when the stored choice says no (a "local only" still keeps reports) or nobody could be asked (no import of sentry-sdk for
     nothing), or when the host already runs its own Sentry client."""
     if kill_switch():
         return False
@@ -124,7 +124,7 @@ def install_process_handlers() -> bool:
             from ...pipeline import get_pipeline
 
             decision = decide(get_pipeline().store)
-            if not (decision.send or decision.ask):
+            if not (decision.send or decision.ask or decision.keep_locally):
                 return False
             try:
                 from ...providers.sentry import install_global_integrations
