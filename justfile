@@ -50,5 +50,11 @@ demo:
 bench: setup
     {{py}} benchmarks/run.py
 
+# The same benchmarks against this tree and REF (default: a81b90f, the last round's base), in
+# alternating child processes, ROUNDS times: each measure's median in both, and the ratio.
+# ONLY: a comma-separated list of measures (e.g. first_capture,capture); all by default.
+bench-compare REF="a81b90f" ROUNDS="3" ONLY="": setup
+    {{py}} benchmarks/compare.py {{REF}} {{ROUNDS}} "{{ONLY}}"
+
 lint: setup
     {{py}} -m ruff check crawl4ai tui tests

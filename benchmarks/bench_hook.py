@@ -6,6 +6,9 @@
   import from site-packages, so it also pays that folder's listing)
 - the finder's cost on every other import (one set lookup)
 - patching crawl4ai when it is imported, vs importing crawl4ai itself
+
+The hook measured is the one ``import _crawl4ai_telemetry_hook`` finds: the installed one, or
+the one ``compare.py`` puts first on ``PYTHONPATH`` for an older tree.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ from pathlib import Path
 RUNS = 15
 
 
-def row(name: str, ours: float, reference: float, unit: str, budget: str) -> None:
-    ratio = ours / reference if reference else float("nan")
-    print(f"{name:<44} {ours:>10.3f} {unit:<3} vs {reference:>10.3f} {unit:<3} ratio {ratio:6.2f}  budget {budget}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import main, row  # noqa: E402
 
 
 def child(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -37,10 +39,18 @@ def site_packages() -> Path:
     return Path(sysconfig.get_paths()["purelib"])
 
 
+def hook_dir() -> Path:
+    """Where ``import _crawl4ai_telemetry_hook`` finds the hook (found, not imported)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("_crawl4ai_telemetry_hook")
+    return Path(spec.origin).parent if spec and spec.origin else site_packages()
+
+
 CHILD = """
 import importlib.util, sys, time
-site_packages, floor_dir, pth = sys.argv[1:4]
-sys.path += [site_packages, floor_dir]
+hook_dir, floor_dir, pth = sys.argv[1:4]
+sys.path += [hook_dir, floor_dir]
 importlib.util.find_spec("__no_such_module__")  # the folder listings, paid by any first import
 line = open(pth).read().strip()
 floor_line = line.replace("_crawl4ai_telemetry_hook", "empty_pth_module")
@@ -61,7 +71,7 @@ def bench_pth_line() -> None:
         Path(tmp, "empty_pth_module.py").write_text("")
         py_compile.compile(str(Path(tmp, "empty_pth_module.py")))
         Path(tmp, "child.py").write_text(CHILD)
-        args = ["-S", str(Path(tmp, "child.py")), str(site_packages()), tmp,
+        args = ["-S", str(Path(tmp, "child.py")), str(hook_dir()), tmp,
                 str(site_packages() / "crawl4ai_telemetry.pth")]
         runs = [tuple(map(float, child(args).stdout.split())) for _ in range(RUNS)]
     ours = [r[0] for r in runs]
@@ -119,14 +129,14 @@ def fresh_bytecode() -> None:
     import py_compile
 
     try:
-        py_compile.compile(str(site_packages() / "_crawl4ai_telemetry_hook.py"), doraise=True)
+        py_compile.compile(str(hook_dir() / "_crawl4ai_telemetry_hook.py"), doraise=True)
     except (OSError, py_compile.PyCompileError) as e:
         print(f"(could not compile the installed hook: {e})")
 
 
+MEASURES = {"pth_line": bench_pth_line, "importtime": bench_importtime, "finder": bench_finder,
+            "patching": bench_patching}
+
 if __name__ == "__main__":
     fresh_bytecode()
-    bench_pth_line()
-    bench_importtime()
-    bench_finder()
-    bench_patching()
+    sys.exit(main(MEASURES))

@@ -93,7 +93,9 @@ def bench_caller() -> None:
         statistics.median(noop) * 1e6, "us", "<= 50 us")
 
 
+MEASURES = {"reports": bench_reports, "redaction": bench_redaction, "caller": bench_caller}
+
 if __name__ == "__main__":
-    bench_reports()
-    bench_redaction()
-    bench_caller()
+    from common import main
+
+    sys.exit(main(MEASURES))

@@ -24,10 +24,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import environment, settings
-from ._files import locked, private_dirs, read_regular, write_private
 from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
@@ -62,6 +61,8 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
 
     Never blocks (a FIFO is refused, not opened for reading). A symbolic link is followed: dotfile
     managers link settings files. A UTF-8 byte-order mark is read as JSON, as editors write it."""
+    from ._files import read_regular  # here, not at the top: the first capture needs no file
+
     try:
         raw = read_regular(path, follow_links=True, own=False, limit=_CONFIG_LIMIT)
     except FileNotFoundError:
@@ -126,11 +127,13 @@ class ConsentStore:
         try:
             st = os.stat(path)
             key = (path, st.st_mtime_ns, st.st_size, st.st_ino)
+        except FileNotFoundError:
+            key = (path, -1, -1, -1)  # nothing to read (and nothing to import to read it)
         except OSError:
-            key = (path, -1, -1, -1)
+            key = (path, -2, -2, -2)
         if key == self._cache_key:
             return dict(self._cache)
-        data, self.problem = _read_json_object(path)
+        data, self.problem = ({}, None) if key[1] == -1 else _read_json_object(path)
         self._cache = _normalise(data.get(SECTION))
         self._cache_key = key
         return dict(self._cache)
@@ -163,6 +166,8 @@ class ConsentStore:
 
     def lock(self) -> Any:
         """The lock every writer of the settings file holds (``telemetry/config.lock``)."""
+        from ._files import locked, private_dirs
+
         ours = _telemetry_dir_beside(self.path)
         folder = private_dirs(ours, shared_from=os.path.dirname(self.path), ours_from=ours)
         return locked(os.path.join(folder, "config.lock"))
@@ -191,6 +196,8 @@ class ConsentStore:
 
 
 def _atomic_write(path: str, data: dict[str, Any]) -> None:
+    from ._files import write_private
+
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     write_private(path, text.encode("utf-8"), durable=True)
 
@@ -199,21 +206,53 @@ def _atomic_write(path: str, data: dict[str, Any]) -> None:
 # The effective decision
 
 
-class Decision(NamedTuple):
-    """What the gate says for one error, and why (shown by ``status``)."""
+class Decision:
+    """What the gate says for one error, and why (shown by ``status``). Immutable; a plain
+    slotted class, not a NamedTuple (defining one costs ~0.25 ms, and this module loads on the
+    first capture, on the caller's thread).
+
+    ``source``: where the consent came from ("environment", "file", "this process", "default").
+    ``keep_locally``: send nowhere, keep the report in the local outbox: the person chose "local
+    only", or their "yes" was given for another destination. ``destination``: where a report would go now
+    (:func:`current_destination`), what a "yes" is bound to."""
+
+    __slots__ = ("send", "ask", "consent", "email", "reason", "source", "consume_once",
+                 "keep_locally", "destination")
 
     send: bool
     ask: bool
     consent: str
     email: str | None
     reason: str
-    source: str  # where the consent came from: "environment", "file", "this process", "default"
-    consume_once: bool = False
-    #: Send nowhere, keep the report in the local outbox: the person chose "local only", or
-    #: their "yes" was given for another destination.
-    keep_locally: bool = False
-    #: Where a report would go now (:func:`current_destination`): what a "yes" is bound to.
-    destination: str = ""
+    source: str
+    consume_once: bool
+    keep_locally: bool
+    destination: str
+
+    def __init__(self, send: bool, ask: bool, consent: str, email: str | None, reason: str,
+                 source: str, consume_once: bool = False, keep_locally: bool = False,
+                 destination: str = "") -> None:
+        for name, value in zip(self.__slots__, (send, ask, consent, email, reason, source,
+                                                consume_once, keep_locally, destination), strict=True):
+            object.__setattr__(self, name, value)
+
+    def _replace(self, **changes: Any) -> Decision:
+        """A copy with ``changes`` (as ``NamedTuple._replace``)."""
+        return Decision(**{**self._asdict(), **changes})
+
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Decision is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and self._asdict() == other._asdict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Decision(" + ", ".join(f"{k}={v!r}" for k, v in self._asdict().items()) + ")"
 
 
 # The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.

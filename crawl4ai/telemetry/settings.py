@@ -267,11 +267,26 @@ def problems() -> list[str]:
 # -- the questions the rest of the package asks --------------------------------------------------
 
 
+_KILL_KEYS = (b"CRAWL4AI_TELEMETRY", b"DO_NOT_TRACK")
+_kill_memo: tuple[Any, str | None] = ((), None)  # (the two raw values last read, the answer)
+
+
 def kill_switch() -> str | None:
-    """Why the environment forbids telemetry now, or None. On every capture: two look-ups.
+    """Why the environment forbids telemetry now, or None. On every capture: two dictionary
+    look-ups, and the words are parsed again only when one of the two values changed.
 
     ``CRAWL4AI_TELEMETRY`` set to anything but a "yes" word (an unrecognised value included)
     turns it off; ``DO_NOT_TRACK`` set to anything but a "no" word does."""
+    global _kill_memo
+    if _ENV_BYTES is None:
+        return _kill_switch()
+    raw = (_ENV_BYTES.get(_KILL_KEYS[0]), _ENV_BYTES.get(_KILL_KEYS[1]))
+    if raw != _kill_memo[0]:
+        _kill_memo = (raw, _kill_switch())  # one tuple, replaced whole: safe across threads
+    return _kill_memo[1]
+
+
+def _kill_switch() -> str | None:
     value = _raw("CRAWL4AI_TELEMETRY")
     if value is not None:
         word = value.strip().lower()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
+import crawl4ai.telemetry
 from tests.conftest import run_python
 
 HEAVY = ["sentry_sdk", "IPython", "textual", "questionary", "typer", "prompt_toolkit", "ipywidgets"]
@@ -40,3 +43,133 @@ def test_interpreter_start_does_not_import_crawl4ai(home):
     result = run_python("import sys; print(sorted(m for m in sys.modules if m.startswith('crawl4ai')))", home)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# What the caller's thread may import on the first capture: the filters, the Capture value, the
+# consent decision and the queue. Delivery, the providers' contract, the outbox, the report
+# builder and the scrubber load on the worker. A change that makes the caller import more must
+# change this list, on purpose.
+CALLER_MAY_IMPORT = {
+    "crawl4ai.telemetry.pipeline", "crawl4ai.telemetry.pipeline.filters",
+    "crawl4ai.telemetry.pipeline.capture", "crawl4ai.telemetry.pipeline.counters",
+    "crawl4ai.telemetry.pipeline.worker", "crawl4ai.telemetry.consent",
+    "crawl4ai.telemetry.environment",
+}
+# With a consent stored in the settings file: reading it (a byte-order mark is allowed), and
+# naming where reports would go.
+WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "encodings.utf_8_sig",
+                       "crawl4ai.telemetry.providers"}
+
+FIRST_CAPTURE = r"""
+import json, os, sys, threading
+import crawl4ai
+from crawl4ai import telemetry
+
+class Recorder:
+    # First on sys.meta_path: sees every module imported from now on, and by which thread.
+    def __init__(self):
+        self.by_thread = {}
+    def find_spec(self, name, path=None, target=None):
+        self.by_thread.setdefault(threading.current_thread().name, []).append(name)
+        return None
+
+recorder = Recorder()
+sys.meta_path.insert(0, recorder)
+try:
+    raise ValueError("the first error of this process")
+except ValueError as exc:
+    telemetry.capture_exception(exc)
+caller = sorted(recorder.by_thread.get("MainThread", []))
+assert telemetry.flush(30)
+workers = sorted(set(recorder.by_thread) - {"MainThread"})
+print(json.dumps({"caller": caller, "workers": workers,
+                  "worker_imports": sorted(m for t in workers for m in recorder.by_thread[t]),
+                  "reported": telemetry.status()["pipeline"].get("reported", 0)}))
+"""
+
+
+def _first_capture(home, **env):
+    result = run_python(FIRST_CAPTURE, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delivery(home):
+    seen = _first_capture(home, CRAWL4AI_TELEMETRY="1")
+    assert set(seen["caller"]) <= CALLER_MAY_IMPORT, set(seen["caller"]) - CALLER_MAY_IMPORT
+    # ... and it was reported: the worker, not the caller, loaded what that took.
+    assert seen["reported"] == 1 and seen["workers"] == ["crawl4ai-telemetry"]
+    assert {"crawl4ai.telemetry.pipeline.delivery", "crawl4ai.telemetry.providers.base",
+            "crawl4ai.telemetry.outbox", "crawl4ai.telemetry.report"} <= set(seen["worker_imports"])
+
+
+def test_the_first_capture_with_a_stored_consent_imports_only_the_callers_path(home):
+    from crawl4ai.telemetry import consent
+
+    consent.ConsentStore().update(**consent.binding(consent.ALWAYS))
+    seen = _first_capture(home)
+    allowed = CALLER_MAY_IMPORT | WITH_STORED_CONSENT
+    assert set(seen["caller"]) <= allowed, set(seen["caller"]) - allowed
+    assert seen["reported"] == 1
+
+
+def _run_at_import(node: ast.AST):
+    """``node`` and what is inside it, except functions (their bodies run when called)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _run_at_import(child)
+
+
+def _module_level_imports() -> dict[str, set[str]]:
+    """For every module of the add-on, the add-on's modules it imports when it is executed
+    (imports under ``if TYPE_CHECKING`` and inside functions are not run at import)."""
+    root = Path(crawl4ai.telemetry.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = ("crawl4ai", "telemetry", *path.relative_to(root).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        deps = graph[name] = set()
+        for statement in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(statement, ast.If) and "TYPE_CHECKING" in ast.unparse(statement.test):
+                continue
+            for node in _run_at_import(statement):
+                if isinstance(node, ast.Import):
+                    deps.update(a.name for a in node.names if a.name in modules)
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1],
+                                         *([node.module] if node.module else [])])
+                    for alias in node.names:
+                        target = f"{base}.{alias.name}"
+                        deps.add(target if target in modules else base)
+        deps &= modules.keys()
+    return graph
+
+
+def test_the_add_on_has_no_import_cycles():
+    graph = _module_level_imports()
+    # The walk sees the imports that run (and not those inside functions).
+    assert "crawl4ai.telemetry.pipeline.filters" in graph["crawl4ai.telemetry.pipeline"]
+    assert "crawl4ai.telemetry.pipeline.delivery" not in graph["crawl4ai.telemetry.pipeline"]
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph.get(module, ())):
+            if state.get(dep) == 1:
+                cycles.append(path[path.index(dep):] + [dep])
+            elif dep not in state:
+                visit(dep, path + [dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []

@@ -15,15 +15,21 @@ One module per step, each with a small public interface:
 - :mod:`.worker` — the queue and the thread (bounded, fork-safe, bounded exit);
 - :mod:`.delivery` — store → send → mark, retry, resend (worker thread);
 - :mod:`.counters` — what happened to each kind of error, this run and past runs.
+
+The caller's thread imports only what it uses: this package, ``filters``, ``capture``,
+``counters``, ``worker``, ``consent`` and ``environment``. Delivery, the providers and the
+outbox load on the worker when the first report is processed (the list is held by
+``tests/pipeline/test_import_hygiene.py``, so it cannot grow unnoticed).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
 from .. import settings
@@ -32,6 +38,9 @@ from .capture import Capture
 from .counters import Counters
 from .filters import CaptureFilters, RateLimiter, failure_kind, mark_seen
 from .worker import QUEUE_LIMIT, Worker
+
+if TYPE_CHECKING:
+    from .delivery import Delivery
 
 __all__ = ["Pipeline", "Capture", "Counters", "RateLimiter", "QUEUE_LIMIT", "get_pipeline",
            "set_pipeline", "mark_seen", "failure_kind"]
@@ -42,13 +51,13 @@ class Pipeline:
 
     def __init__(self, store: _consent.ConsentStore | None = None, outbox: Any = None,
                  provider: Any = None) -> None:
-        from .delivery import Delivery
-
         self.store = store or _consent.ConsentStore()
         self.counters = Counters()
         self.filters = CaptureFilters(self.counters)
         self.worker = Worker(on_error=self._worker_failed)
-        self.delivery = Delivery(self.store, self.counters, outbox=outbox, provider=provider)
+        self._outbox, self._provider = outbox, provider  # for :attr:`delivery`, made when used
+        self._delivery: Delivery | None = None
+        self._delivery_lock = threading.Lock()
         #: ``prompter(sink, capture, decision)``: asks a person (default: crawl4ai.telemetry.prompts).
         self.prompter: Any = None
         self._prompter_resolved = False
@@ -64,7 +73,7 @@ class Pipeline:
             if not occurrences:
                 return
             self._register_exit()
-            decision = _consent.decide(self.store, provider=self.delivery.chosen_at_runtime())
+            decision = _consent.decide(self.store, provider=self._chosen_at_runtime())
             capture = Capture(exc, context, mechanism=mechanism, handled=handled,
                               occurrences=occurrences)
             if decision.ask:
@@ -81,7 +90,7 @@ class Pipeline:
         if decision is None or not (decision.send or decision.keep_locally):
             counts.not_consented += 1
             return False
-        if self.worker.submit(self.delivery.process, (capture, decision)):
+        if self.worker.submit(self._process, (capture, decision)):
             return True
         if self.worker.closed:
             return self._keep_now(capture, decision)
@@ -99,6 +108,32 @@ class Pipeline:
             internal_error("keeping a report at exit")
         self.counters.of(capture.kind).lost_at_exit += 1
         return False
+
+    def _process(self, job: tuple[Capture, _consent.Decision]) -> None:
+        """The worker's job for one consented capture (delivery loads here, off the caller)."""
+        self.delivery.process(job)
+
+    @property
+    def delivery(self) -> Delivery:
+        """Store → send → mark for this pipeline, created on first use: normally by the worker,
+        so the caller's thread never imports delivery or a provider."""
+        if self._delivery is None:
+            from .delivery import Delivery
+
+            with self._delivery_lock:
+                if self._delivery is None:
+                    self._delivery = Delivery(self.store, self.counters, outbox=self._outbox,
+                                              provider=self._provider)
+        return self._delivery
+
+    def _chosen_at_runtime(self) -> Any:
+        """:meth:`.delivery.Delivery.chosen_at_runtime`, without creating the delivery. A
+        runtime provider is set through ``crawl4ai.telemetry.providers``: while that module is
+        not loaded there is none, and the caller's thread does not load it to find out."""
+        if self._provider is not None:
+            return self._provider
+        providers = sys.modules.get(_PROVIDERS)
+        return providers.runtime() if providers is not None else None
 
     def _register_exit(self) -> None:
         if not self._atexit_registered:
@@ -191,7 +226,7 @@ class Pipeline:
         deadline = time.monotonic() + max(0.0, timeout)
         if not self.worker.wait(timeout):
             return False
-        provider = self.delivery.active_provider()
+        provider = self._delivery.active_provider() if self._delivery is not None else None
         if provider is not None:
             try:
                 provider.flush(max(0.0, deadline - time.monotonic()))
@@ -206,9 +241,10 @@ class Pipeline:
 
         deadline = time.monotonic() + settings.exit_timeout()
         unstarted = self.worker.drain()
-        self.delivery.wait_kept(settings.exit_timeout())  # the one the worker may be building
+        if self._delivery is not None:  # the report the worker may be building
+            self._delivery.wait_kept(settings.exit_timeout())
         for handler, item in unstarted:
-            if handler != self.delivery.process:
+            if handler != self._process:
                 continue  # a retry or a re-send: that report is in the outbox already
             capture, decision = item
             if time.monotonic() < deadline:
@@ -223,7 +259,9 @@ class Pipeline:
         """A forked child starts with no worker and, maybe, a lock its parent's worker held:
         start afresh so a capture in the child can never wait on it."""
         self.worker.after_fork_in_child()
-        self.delivery.forget_provider()
+        self._delivery_lock = threading.Lock()
+        if self._delivery is not None:
+            self._delivery.forget_provider()
 
     def _at_exit(self) -> None:
         if self.worker.pending:
@@ -236,6 +274,7 @@ class Pipeline:
             internal_error("counters")
 
 
+_PROVIDERS = __name__.rpartition(".")[0] + ".providers"
 _pipeline: Pipeline | None = None
 _lock = threading.Lock()
 

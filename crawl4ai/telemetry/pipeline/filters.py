@@ -26,12 +26,16 @@ IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 #: Class names that mean "cancelled", in any library (asyncio and concurrent.futures use the first).
 CANCELLATIONS = frozenset({"CancelledError", "Cancelled"})
 _GROUP_DEPTH = 8
-_PLAIN, _CANCELLATION, _GROUP = 0, 1, 2
+_PLAIN, _CANCELLATION, _GROUP, _IGNORED = 0, 1, 2, 3
 _class_kinds: dict[type, int] = {}  # a storm asks about the same few classes: look once
 
 
 def ignored(exc: BaseException) -> bool:
-    return isinstance(exc, IGNORED) or is_cancellation(exc)
+    """Not an error: :data:`IGNORED` or a cancellation (one dictionary look-up per class)."""
+    kind = _class_kind(type(exc))
+    if kind == _GROUP:
+        return is_cancellation(exc)
+    return kind != _PLAIN
 
 
 def is_cancellation(exc: BaseException, depth: int = 0) -> bool:
@@ -53,6 +57,7 @@ def _class_kind(cls: type) -> int:
         names = {c.__name__ for c in cls.__mro__}
         # BaseExceptionGroup on 3.11+, and the ``exceptiongroup`` backport's class before.
         kind = (_CANCELLATION if names & CANCELLATIONS
+                else _IGNORED if issubclass(cls, IGNORED)
                 else _GROUP if "BaseExceptionGroup" in names else _PLAIN)
         if len(_class_kinds) < 1024:
             _class_kinds[cls] = kind
@@ -60,8 +65,14 @@ def _class_kind(cls: type) -> int:
 
 
 def mark_seen(exc: BaseException) -> bool:
-    """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before."""
-    if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+    """Mark ``exc`` as seen; False if it (or an exception it wraps) was seen before.
+
+    The exception itself is checked first, and the chain is walked only when there is one: in a
+    storm of plain errors this costs two attribute reads, not a chain object per error."""
+    if getattr(exc, _SEEN_ATTR, False):
+        return False
+    if (exc.__cause__ is not None or exc.__context__ is not None) and any(
+            getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
         return False
     try:
         setattr(exc, _SEEN_ATTR, True)

@@ -16,8 +16,12 @@ The contract a provider implements is :mod:`crawl4ai.telemetry.providers.base`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .. import settings
-from .base import DeliveryResult, ScrubbedException, TelemetryProvider
+
+if TYPE_CHECKING:
+    from .base import DeliveryResult, ScrubbedException, TelemetryProvider
 
 __all__ = ["TelemetryProvider", "DeliveryResult", "ScrubbedException", "ENTRY_POINT_GROUP",
            "configured_dsn", "sentry_available", "selected_name", "load_class", "create",
@@ -29,6 +33,17 @@ FALLBACK = "local"
 
 _runtime: TelemetryProvider | None = None
 _classes: dict[str, type[TelemetryProvider]] = {}
+_CONTRACT = ("TelemetryProvider", "DeliveryResult", "ScrubbedException")
+
+
+def __getattr__(name: str) -> Any:
+    # The contract's names, loaded when first used: deciding where a report would go (on the
+    # caller's thread, for a stored consent) needs only the functions below.
+    if name in _CONTRACT:
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def configured_dsn() -> str:
@@ -69,6 +84,8 @@ def load_class(name: str) -> type[TelemetryProvider]:
                 break
         else:
             raise LookupError(f"no telemetry provider named {name!r}")
+        from .base import TelemetryProvider
+
         if not (isinstance(cls, type) and issubclass(cls, TelemetryProvider)):
             raise TypeError(f"{name!r} is not a TelemetryProvider")
         _classes[name] = cls
@@ -96,6 +113,8 @@ def resolve() -> tuple[TelemetryProvider, str | None]:
 def use(provider: TelemetryProvider | None) -> None:
     """Route this process's reports to ``provider`` (None: back to the configured one)."""
     global _runtime
+    from .base import TelemetryProvider
+
     if provider is not None and not isinstance(provider, TelemetryProvider):
         raise TypeError("use_provider() takes a TelemetryProvider instance (or None)")
     _runtime = provider

@@ -70,23 +70,43 @@ def _component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
     return (crawl4ai_class_name(args[0]) if args else None) or point.owner
 
 
+def transparent(func: Callable[..., Any], *,
+                before: Callable[[tuple[Any, ...]], None] | None = None,
+                on_error: Callable[[BaseException, tuple[Any, ...]], None] | None = None,
+                after: Callable[[Any], None] | None = None) -> Callable[..., Any]:
+    """The one shape of a synchronous wrapper: ``before(args)``, the call, ``after(result)``;
+    for what escapes the call ``on_error(exc, args)``, then the wrapper's own frame taken out
+    and the very same exception re-raised. The result is returned as it came."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if before is not None:
+            before(args)
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:
+            if on_error is not None:
+                on_error(exc, args)
+            hide_frame(exc, wrapper.__code__)
+            raise
+        if after is not None:
+            after(result)
+        return result
+
+    setattr(wrapper, MARK, func)
+    return wrapper
+
+
 def wrap_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
     """What escapes ``func`` is seen; a returned async generator is watched as it is iterated."""
     if inspect.iscoroutinefunction(func):
         return _wrap_async_call(func, point)
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BaseException as exc:
-            seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
-                 protocol=point.protocol)
-            hide_frame(exc, wrapper.__code__)
-            raise
+    def escaped(exc: BaseException, args: tuple[Any, ...]) -> None:
+        seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
+             protocol=point.protocol)
 
-    setattr(wrapper, MARK, func)
-    return wrapper
+    return transparent(func, on_error=escaped)
 
 
 def _wrap_async_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
@@ -131,26 +151,19 @@ def wrap_while_handling(func: Callable[..., Any], point: CapturePoint) -> Callab
     """crawl4ai calls ``func`` inside an ``except`` block (a logger, ``get_error_context``): the
     exception being handled is seen before ``func`` runs."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def handling(args: tuple[Any, ...]) -> None:
         exc = sys.exc_info()[1]
         if exc is not None:
             seen(exc, point.mechanism, handled=point.handled, component=_logged_component(point, args))
-        try:
-            return func(*args, **kwargs)
-        except BaseException as error:
-            hide_frame(error, wrapper.__code__)
-            raise
 
-    setattr(wrapper, MARK, func)
-    return wrapper
+    return transparent(func, before=handling)
 
 
 def _logged_component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
     """For a logger, the crawl4ai class whose code was running (the logger says nothing)."""
     if point.owner is None:
         return "AsyncWebCrawler"
-    frame = sys._getframe(2)
+    frame = sys._getframe(3)  # over this function, ``handling`` and the wrapper: the logger's caller
     hops = 0
     while frame is not None and hops < 5:
         owner = frame.f_locals.get("self")
@@ -211,20 +224,13 @@ def _deliver_pending() -> None:
 def wrap_crwl_main(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
     """``crwl``'s entry point: the process is ours, so uncaught errors are watched too."""
 
-    @functools.wraps(func)
-    def crwl_main(*args: Any, **kwargs: Any) -> Any:
+    def watch_process(_args: tuple[Any, ...]) -> None:
         from .crwl import TELEMETRY_COMMAND, install_process_handlers
 
         if sys.argv[1:2] != [TELEMETRY_COMMAND]:
             install_process_handlers()
-        try:
-            return func(*args, **kwargs)
-        except BaseException as exc:
-            hide_frame(exc, crwl_main.__code__)
-            raise
 
-    setattr(crwl_main, MARK, func)
-    return crwl_main
+    return transparent(func, before=watch_process)
 
 
 WRAPPERS: dict[str, Callable[[Callable[..., Any], CapturePoint], Callable[..., Any]]] = {
@@ -267,15 +273,4 @@ def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[...,
         setattr(async_override, MARK, func)
         return async_override
 
-    @functools.wraps(func)
-    def override(*args: Any, **kwargs: Any) -> Any:
-        try:
-            result = func(*args, **kwargs)
-        except BaseException as exc:
-            hide_frame(exc, override.__code__)
-            raise
-        record_user_return(result, expected)
-        return result
-
-    setattr(override, MARK, func)
-    return override
+    return transparent(func, after=lambda result: record_user_return(result, expected))
