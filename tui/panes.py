@@ -62,10 +62,13 @@ class Pane(Vertical):
 class StatusPane(Pane):
     """The effective state and why, and the person's choice (with the email)."""
 
+    _shown: str | None = None  # the stored consent the choice buttons show
+
     def compose(self) -> ComposeResult:
+        # The state and the choice first: at 80x24 they show without scrolling, and so does the
+        # line that confirms a change; the details follow.
         yield Static(id="headline")
         yield Static(id="where-reports-go")
-        yield Static(id="status-rows")
         with Horizontal(id="choice-row"):
             yield Label("Your choice:", classes="field-label")
             with RadioSet(id="choice"):
@@ -77,6 +80,7 @@ class StatusPane(Pane):
             yield Button("Save", id="save-email")
             yield Button("Remove", id="remove-email")
         yield Static(id="status-message")
+        yield Static(id="status-rows")
         yield Static(Text(wording.WHAT), id="what-a-report-holds", classes="intro")
 
     def on_mount(self) -> None:
@@ -95,15 +99,28 @@ class StatusPane(Pane):
         for label, value in status_rows(result):
             rows.add_row(f"{label}:", safe(home_as_tilde(str(value))))
         self.query_one("#status-rows", Static).update(rows)
-        stored = result.get("consent")
-        with self.prevent(RadioSet.Changed, RadioButton.Changed):
-            for choice_id, _ in CHOICES:
-                self.query_one(f"#choice-{choice_id}", RadioButton).value = choice_id == stored
+        self._show_choice(result.get("consent"))
         self.app.sub_title = headline(result)
+
+    def _show_choice(self, stored: str | None) -> None:
+        """Turn on the stored choice's button through the set itself, so that its cursor moves
+        there too (Enter on a freshly opened dashboard changes nothing); the Changed message
+        this posts is recognised as no choice of the person's (see :meth:`_choose`)."""
+        self._shown = stored
+        if stored in dict(CHOICES):
+            button = self.query_one(f"#choice-{stored}", RadioButton)
+            if not button.value:
+                button.value = True  # the set turns the others off
+            return
+        with self.prevent(RadioSet.Changed, RadioButton.Changed):  # nobody chose: none is on
+            for button in self.query(RadioButton):
+                button.value = False
 
     @on(RadioSet.Changed, "#choice")
     def _choose(self, event: RadioSet.Changed) -> None:
         choice = (event.pressed.id or "").removeprefix("choice-")
+        if choice == self._shown:
+            return  # the stored choice being shown, not a change
         self._done(api.choose(choice), f"Saved: {dict(CHOICES)[choice]}.")
 
     @on(Button.Pressed, "#save-email")

@@ -112,7 +112,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
         outbox = pipeline.outbox.summary()
     except Exception:
         outbox = {"directory": None, "counts": {}, "bytes": 0}
-    local_only = decision.keep_locally and decision.consent == _consent.LOCAL_ONLY
+    local_only = decision.local_only
     result: dict[str, Any] = {
         # "enabled": reports are made; "sends": they also leave this machine on their own.
         "enabled": decision.send or local_only,

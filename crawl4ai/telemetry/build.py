@@ -20,6 +20,7 @@ from typing import Any
 
 from . import chain, ownership
 from ._version import __version__
+from .scrub.vocabulary import defines
 
 MAX_FRAMES = 60
 USER_CODE = ownership.USER_CODE
@@ -55,17 +56,32 @@ def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
 
 
 def exception_type_name(exc_type: type) -> tuple[str, str | None]:
-    """(type name, module) — a class defined in the user's code shows only its nearest public
-    base, as ``<user code>(ValueError)``: the class name is a piece of the user's source."""
-    module = getattr(exc_type, "__module__", None)
-    if module in (None, "builtins", "__builtin__"):
-        return exc_type.__qualname__, None
-    if not ownership.owner_of_module(module).known:
-        for base in exc_type.__mro__[1:]:
-            if ownership.owner_of_class(base).known:
-                return f"{USER_CODE}({base.__qualname__})", None
-        return USER_CODE, None
-    return exc_type.__qualname__, module
+    """(type name, module) — a class that known code does not define (one in the user's code,
+    or one made by ``exec``) shows only its nearest known base, as ``<user code>(ValueError)``:
+    the class name is a piece of the user's source."""
+    known = _known_class_name(exc_type)
+    if known is not None:
+        return known
+    for base in exc_type.__mro__[1:]:
+        known = _known_class_name(base)
+        if known is not None:
+            return f"{USER_CODE}({known[0]})", None
+    return USER_CODE, None
+
+
+def _known_class_name(cls: type) -> tuple[str, str | None] | None:
+    """(qualified name, module or None for a builtin) if known code defines ``cls``."""
+    try:
+        module = getattr(cls, "__module__", None)
+        qualname = getattr(cls, "__qualname__", None)
+    except Exception:  # a metaclass may raise: nothing shows known code defines it
+        return None
+    if module is not None and type(module) is not str or type(qualname) is not str:
+        return None
+    builtin = module in (None, "builtins", "__builtin__")
+    if not defines("builtins" if builtin else module, qualname):
+        return None
+    return qualname, None if builtin else module
 
 
 def _message(exc: BaseException) -> str:
@@ -73,7 +89,10 @@ def _message(exc: BaseException) -> str:
         value = str(exc)
     except Exception:
         value = "<unprintable>"
-    notes = getattr(exc, "__notes__", None)
+    try:
+        notes = getattr(exc, "__notes__", None)
+    except Exception:  # a property that raises: the message alone is still worth reporting
+        notes = None
     if isinstance(notes, (list, tuple)):
         value = "\n".join([value, *(n for n in notes if isinstance(n, str))])
     return value

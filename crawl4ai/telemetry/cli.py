@@ -84,7 +84,11 @@ def _fail_if_not_saved(result: dict[str, Any]) -> None:
 
 def _echo_effect(result: dict[str, Any]) -> None:
     """One line on where reports go, and any override that changes what was just chosen."""
-    typer.echo(f"Reports go to: {printable(result['destination'])}")
+    where = result["destination"]
+    if result.get("local_only"):
+        where = ("this machine only" + ("" if result.get("keeps_locally") else
+                                        f" (one you send yourself goes to {where})"))
+    typer.echo(f"Reports go to: {printable(where)}")
     for override in result.get("overrides") or ():
         typer.echo(f"Note: {printable(override)}.")
 
@@ -147,7 +151,8 @@ def _enabled_line(result: dict[str, Any], once: bool) -> str:
         return ("Crash reports are local only: a redacted report of every Crawl4AI error is "
                 "kept on this machine and none is sent on its own. Read them with `crwl "
                 "telemetry reports`; send one yourself with `crwl telemetry send ID`, or export "
-                f"it as a GitHub issue from the dashboard. Kept locally now: {kept}.")
+                "it as a GitHub issue from the dashboard."
+                + (f" Reports kept locally now: {kept}." if kept else ""))
     scope = "the next Crawl4AI error only" if once else "every Crawl4AI error"
     if result["sends"]:
         return f"Crash reports are on: {scope} will be reported to {result['destination']}."

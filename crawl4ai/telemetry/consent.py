@@ -213,11 +213,13 @@ class Decision:
 
     ``source``: where the consent came from ("environment", "file", "this process", "default").
     ``keep_locally``: send nowhere, keep the report in the local outbox: the person chose "local
-    only", or their "yes" was given for another destination. ``destination``: where a report would go now
-    (:func:`current_destination`), what a "yes" is bound to."""
+    only", or their "yes" was given for another destination. ``destination``: where a report
+    would go now (:func:`current_destination`), what a "yes" is bound to. ``local_only``: kept here by choice
+    ("local only", stored or ``CRAWL4AI_TELEMETRY=local``), not because a "yes" was given for
+    another destination: nothing is asked, none is sent on its own."""
 
     __slots__ = ("send", "ask", "consent", "email", "reason", "source", "consume_once",
-                 "keep_locally", "destination")
+                 "keep_locally", "destination", "local_only")
 
     send: bool
     ask: bool
@@ -228,12 +230,14 @@ class Decision:
     consume_once: bool
     keep_locally: bool
     destination: str
+    local_only: bool
 
     def __init__(self, send: bool, ask: bool, consent: str, email: str | None, reason: str,
                  source: str, consume_once: bool = False, keep_locally: bool = False,
-                 destination: str = "") -> None:
+                 destination: str = "", local_only: bool = False) -> None:
         for name, value in zip(self.__slots__, (send, ask, consent, email, reason, source,
-                                                consume_once, keep_locally, destination), strict=True):
+                                                consume_once, keep_locally, destination,
+                                                local_only), strict=True):
             object.__setattr__(self, name, value)
 
     def _replace(self, **changes: Any) -> Decision:
@@ -259,6 +263,7 @@ class Decision:
 env_kill_switch = settings.kill_switch
 env_forces_on = settings.forces_on
 env_email = settings.email
+env_forces_local = settings.forces_local
 
 #: The destination of "nowhere": reports stay in the local outbox on this machine.
 THIS_MACHINE = "local"
@@ -343,7 +348,8 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
            destination: str | None = None) -> Decision:
     """The one place that says whether an error may be sent now, may be asked about, or not.
 
-    In order: the environment's "off" wins over everything; a choice made for this process; the
+    In order: the environment's "off" wins over everything (and ``CRAWL4AI_TELEMETRY=local``
+    caps whatever follows, but a "no", at keeping reports here); a choice made for this process; the
     stored choice (a "no" stays a "no" and "local only" stays local, whatever the environment
     says; a "yes" holds only for the destination it was given for); ``CRAWL4AI_TELEMETRY=1`` where nothing is stored; then the
     environment's default (on in Crawl4AI's own server, ask where someone can answer, else off).
@@ -370,6 +376,13 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
                             "is stored)", "environment")
     else:
         decision = _default(NOT_SET, email, env)
+    if env_forces_local() and decision.consent not in (DENIED, UNRECOGNISED):
+        # The environment may only make telemetry more private: "local" caps any "yes", any
+        # question and any default at keeping reports here; a "no" stays a "no".
+        decision = Decision(False, False, decision.consent, email,
+                            "CRAWL4AI_TELEMETRY=local keeps reports on this machine for this "
+                            "process: none is sent on its own", "environment",
+                            keep_locally=True, local_only=True)
     if decision.ask and not now:
         now = current_destination(provider)
     return decision._replace(destination=now)
@@ -391,7 +404,8 @@ def _follow(consent: str, agreed: str | None, email: str | None, source: str, en
     if source == "this process":
         reason += " (for this process; not saved)"
     if consent == LOCAL_ONLY:  # whatever the destination, now or later
-        return Decision(False, False, consent, email, reason, source, keep_locally=True)
+        return Decision(False, False, consent, email, reason, source, keep_locally=True,
+                        local_only=True)
     if consent not in (ALWAYS, ONCE):
         return Decision(False, False, consent, email, reason, source)
     if agreed == now or now == THIS_MACHINE:

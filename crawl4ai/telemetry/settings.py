@@ -22,6 +22,8 @@ from typing import Any
 #: The one yes/no vocabulary (compared after ``strip().lower()``); "" means "not set".
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "enabled"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "disabled"})
+#: ``CRAWL4AI_TELEMETRY``'s third word: reports are made and kept on this machine, none is sent.
+LOCAL_WORDS = frozenset({"local", "local_only", "local-only"})
 
 #: Values of ``CRAWL4AI_TELEMETRY_ENVIRONMENT`` (the environment types a report may carry).
 ENVIRONMENTS = ("cli", "library", "docker", "api_server", "jupyter", "colab", "ci", "container")
@@ -152,12 +154,21 @@ def _path(text: str) -> tuple[str, bool]:
 
 _FLAG_WORDS = "1/0, true/false, yes/no, on/off, enabled/disabled"
 
+
+def _telemetry_switch(text: str) -> tuple[bool | str | None, bool]:
+    """``CRAWL4AI_TELEMETRY``: a yes/no word, or ``local`` (the value ``"local"``)."""
+    if text.strip().lower() in LOCAL_WORDS:
+        return "local", True
+    return parse_flag(text)
+
+
 #: Every environment variable telemetry reads, in the order the docs list them.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("CRAWL4AI_TELEMETRY", parse_flag, None,
+    Setting("CRAWL4AI_TELEMETRY", _telemetry_switch, None,
             "0 turns telemetry off whatever is stored; 1 turns it on for this process where "
-            "nothing is stored",
-            unrecognised=False, expected=_FLAG_WORDS),
+            "nothing is stored; local keeps reports on this machine and sends none on its own "
+            "(unless a stored choice says no)",
+            unrecognised=False, expected=_FLAG_WORDS + ", local"),
     Setting("DO_NOT_TRACK", parse_flag, False,
             "1 turns telemetry off whatever is stored (the consoledonottrack.com convention)",
             unrecognised=True, expected=_FLAG_WORDS),
@@ -275,8 +286,8 @@ def kill_switch() -> str | None:
     """Why the environment forbids telemetry now, or None. On every capture: two dictionary
     look-ups, and the words are parsed again only when one of the two values changed.
 
-    ``CRAWL4AI_TELEMETRY`` set to anything but a "yes" word (an unrecognised value included)
-    turns it off; ``DO_NOT_TRACK`` set to anything but a "no" word does."""
+    ``CRAWL4AI_TELEMETRY`` set to anything but a "yes" word or ``local`` (an unrecognised value
+    included) turns it off; ``DO_NOT_TRACK`` set to anything but a "no" word does."""
     global _kill_memo
     if _ENV_BYTES is None:
         return _kill_switch()
@@ -290,7 +301,7 @@ def _kill_switch() -> str | None:
     value = _raw("CRAWL4AI_TELEMETRY")
     if value is not None:
         word = value.strip().lower()
-        if word and word not in TRUE_WORDS:
+        if word and word not in TRUE_WORDS and word not in LOCAL_WORDS:
             return f"CRAWL4AI_TELEMETRY={_shown(value)} turns telemetry off"
     dnt = _raw("DO_NOT_TRACK")
     if dnt is not None:
@@ -309,6 +320,12 @@ def _shown(raw: str) -> str:
 def forces_on() -> bool:
     """``CRAWL4AI_TELEMETRY`` says yes for this process."""
     return read("CRAWL4AI_TELEMETRY").value is True
+
+
+def forces_local() -> bool:
+    """``CRAWL4AI_TELEMETRY=local``: reports of this process are kept here, none is sent."""
+    value = _raw("CRAWL4AI_TELEMETRY")  # on every decision: no parse of the whole row
+    return value is not None and value.strip().lower() in LOCAL_WORDS
 
 
 def email() -> str | None:

@@ -45,6 +45,16 @@ TABLE = [
     ("local_only", {"CRAWL4AI_SENTRY_DSN": "https://k@sentry.example.com/1"}, "library", KEEP),
     ("local_only", {"CRAWL4AI_SENTRY_DSN": "https://k@sentry.example.com/1"}, "docker", KEEP),
     ("local_only", {}, "jupyter", KEEP),  # never asked again
+    # CRAWL4AI_TELEMETRY=local: the environment may only make telemetry more private.
+    ("not_set", {"CRAWL4AI_TELEMETRY": "local"}, "library", KEEP),
+    ("not_set", {"CRAWL4AI_TELEMETRY": "Local"}, "docker", KEEP),
+    ("not_set", {"CRAWL4AI_TELEMETRY": "local"}, "jupyter", KEEP),  # nobody is asked
+    ("always", {"CRAWL4AI_TELEMETRY": "local",
+                "CRAWL4AI_SENTRY_DSN": "https://k@sentry.example.com/1"}, "library", KEEP),
+    ("once", {"CRAWL4AI_TELEMETRY": "local"}, "library", KEEP),
+    ("local_only", {"CRAWL4AI_TELEMETRY": "local"}, "library", KEEP),
+    ("denied", {"CRAWL4AI_TELEMETRY": "local"}, "library", NOTHING),
+    ("not_set", {"CRAWL4AI_TELEMETRY": "local", "DO_NOT_TRACK": "1"}, "docker", NOTHING),
     ("not_set", {}, "docker", SEND),
     ("not_set", {"CRAWL4AI_TELEMETRY": "0"}, "docker", NOTHING),
     ("not_set", {}, "jupyter", ASK),
@@ -66,9 +76,25 @@ def test_decision_table(home, monkeypatch, stored, env, environment, expected):
         monkeypatch.setenv(name, value)
     decision = consent.decide(consent.ConsentStore(), environment)
     assert outcome(decision) == expected, decision
-    if stored == "local_only" and expected == KEEP:
-        assert decision.consent == consent.LOCAL_ONLY and not decision.consume_once
+    if expected == KEEP:
+        assert decision.local_only and not decision.consume_once
+    if stored == "local_only" and expected == KEEP and not env:
+        assert decision.consent == consent.LOCAL_ONLY
         assert "on this machine only" in decision.reason
+
+
+def test_env_local_keeps_a_stored_once_for_later_and_says_why(home, monkeypatch, capsys):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    telemetry.enable(once=True)
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "local")
+    capture_one()
+    assert _outbox.LocalOutbox().entries()[0].state == _outbox.LOCAL
+    assert read_config(home)["telemetry"]["consent"] == "once"  # not spent on a kept report
+    status = telemetry.status()
+    assert status["local_only"] and not status["problems"]
+    assert any("CRAWL4AI_TELEMETRY=local" in o for o in status["overrides"])
+    assert cli.run(["status"]) == 0
+    assert capsys.readouterr().out.startswith("Crawl4AI telemetry: LOCAL ONLY")
 
 
 def test_one_vocabulary_for_every_surface():

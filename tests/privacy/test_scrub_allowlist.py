@@ -99,3 +99,44 @@ def test_anything_that_is_not_a_report_becomes_an_empty_one():
     assert scrub_event(None) == {}  # type: ignore[arg-type]
     assert scrub_event({"exception": "x", "contexts": [], "user": "me", "fingerprint": "f"}) == {
         "platform": "python", "level": "error", "contexts": {}, "tags": {}}
+
+
+def test_fields_with_free_shapes_keep_only_enumerated_or_known_values():
+    """A field whose shape would fit any word (a mechanism's name, a kernel's release, a frame's
+    function under a known module) keeps only what is enumerated or what known code defines."""
+    event = copy.deepcopy(RAW)
+    event["contexts"]["os"] = {"name": "Linux", "release": "6.1.0-cnsecretbox-x86_64"}
+    value = event["exception"]["values"][0]
+    value["mechanism"]["type"] = "cnsecretmech"
+    value["stacktrace"]["frames"][1]["function"] = "AsyncWebCrawler.cnsecretfn"
+    event["fingerprint"] = ["ValueError", "crawl4ai.async_webcrawler:cnsecretfp",
+                            "crawl4ai.async_webcrawler:AsyncWebCrawler.arun"]
+    out = scrub_event(event)
+    assert out["contexts"]["os"] == {"name": "Linux", "release": "6.1.0-x86_64"}
+    assert "type" not in out["exception"]["values"][0]["mechanism"]
+    assert out["exception"]["values"][0]["stacktrace"]["frames"][1] == {"filename": "<user code>", "in_app": False}
+    assert out["fingerprint"] == ["ValueError", "crawl4ai.async_webcrawler:AsyncWebCrawler.arun"]
+    assert "cnsecret" not in repr(out)
+
+
+def test_every_capture_point_names_an_operation_and_a_mechanism_the_scrubber_keeps():
+    from crawl4ai.telemetry.integrations.crawl4ai.points import CAPTURE_POINTS, PROCESS_MECHANISMS
+    from crawl4ai.telemetry.scrub import schema
+
+    names = {p.mechanism for p in CAPTURE_POINTS} | set(PROCESS_MECHANISMS)
+    assert names <= schema.MECHANISMS
+    assert names <= schema.OPERATIONS
+
+
+def test_a_string_that_claims_to_equal_every_allowed_value_is_judged_by_its_content():
+    class Agreeable(str):
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, str)  # equal to every allowed word: the trick under test
+
+        def __hash__(self) -> int:
+            return hash("crawl")
+
+    event = {"contexts": {"telemetry": {"operation": Agreeable("cnsecretop"), "stage": "fetch"}}}
+    out = scrub_event(event)
+    assert out["contexts"]["telemetry"] == {"stage": "fetch"}
+    assert "cnsecret" not in repr(out)

@@ -71,6 +71,22 @@ async def test_choosing_local_only_keeps_reports_here_with_a_destination_configu
     assert all(SECRET_TOKEN.encode() not in raw for raw in sentry_server.raw_bodies())
 
 
+async def test_the_choice_cursor_starts_on_the_stored_choice_so_enter_changes_nothing(home):
+    path = config_file(home)
+    path.parent.mkdir()
+    path.write_text(json.dumps({"telemetry": {"consent": "local_only"}, "other": [1]}))
+    before = path.read_text()
+    app = TelemetryDashboard()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert path.read_text() == before
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert "Saved: Don't send." in shown(app, "#status-message")
+    assert json.loads(path.read_text()) == {"telemetry": {"consent": "denied"}, "other": [1]}
+
+
 async def test_an_invalid_email_is_refused_and_nothing_is_written(home):
     app = TelemetryDashboard()
     async with app.run_test(size=SIZE) as pilot:

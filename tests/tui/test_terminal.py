@@ -39,7 +39,7 @@ def test_crwl_telemetry_opens_the_dashboard_exports_an_issue_with_osc52_and_quit
         child.close(force=True)
     assert child.exitstatus == 0
     drawn = ESCAPES.sub(" ", output.getvalue())
-    for words in ("Crawl4AI telemetry is OFF", "Settings file:", "Your choice:", "1 Status",
+    for words in ("Crawl4AI telemetry is OFF", "Why:", "Your choice:", "1 Status",
                   "2 Reports", "Saved as a GitHub issue"):
         assert words in drawn
     assert len(list((home / ".crawl4ai" / "telemetry" / "exports").glob("*.md"))) == 1

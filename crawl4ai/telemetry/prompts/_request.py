@@ -143,7 +143,7 @@ class ConsentRequest:
     def resolve_with(self, decision: _consent.Decision) -> bool:
         """The person decided elsewhere (``telemetry.enable()`` / ``disable()`` in a cell, or the
         CLI): follow that stored decision for the waiting errors."""
-        local = decision.keep_locally and decision.consent == _consent.LOCAL_ONLY
+        local = decision.local_only
         answer = (LOCAL_ONLY if local else DENY if not decision.send
                   else ONCE if decision.consume_once else ALWAYS)
         errors = self._take(answer)

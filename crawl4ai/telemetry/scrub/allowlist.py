@@ -23,6 +23,13 @@ _NUMBER_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]{1,3})")
 _HOSTLIKE = re.compile(r"[^\W\d_][\w\-]*(?:\.[\w\-]+)+")
 # Unknown tokens next to each other (a name, a title) become one placeholder.
 _RUN = re.compile(r"<str>(?:[ \t\-]+<str>)+")
+# Symbols between tokens: a run of them longer than this, of more than three kinds, is a value.
+_SYMBOLS = re.compile(r"[^\w\s]+")
+MAX_PUNCTUATION = 6
+# ... unless it is only the structure of a repr or a sentence: brackets, quotes, separators.
+_STRUCTURE = frozenset("()[]{}<>'\".,:;")
+# This many one-character tokens in a row spell something (``s e c r e t``): they go as one.
+SPELLED_RUN = 3
 
 
 def keep_known(
@@ -53,26 +60,88 @@ def keep_known(
 
 
 def _judge_tokens(text: str, vocabulary: Vocabulary, removed: Counter[str] | None) -> str:
-    def judge(match: re.Match[str]) -> str:
+    """Each token judged (:func:`_judge_token`), each gap between tokens too (:func:`_judge_gap`);
+    then a run of single characters (``h u n t e r``) goes whole: each character may be known,
+    the word they spell is not."""
+    pieces: list[tuple[str, bool]] = []  # (text, is a one-character token)
+    position = 0
+    for match in _PIECE.finditer(text):
+        pieces.append((_judge_gap(text[position:match.start()], removed), False))
         token = match.group(0)
-        if token.startswith("<"):
-            return token
-        if _NUMBER.fullmatch(token):
-            _count(removed, "number")
-            return "<number>"
-        if vocabulary.knows_word(token):
-            return token
-        unit = _NUMBER_WITH_UNIT.fullmatch(token)
-        if unit and vocabulary.knows_word(unit.group(2)):
-            _count(removed, "number")
-            return "<number>" + unit.group(2)
-        if _HOSTLIKE.fullmatch(token) and not token.endswith("."):
-            _count(removed, "host")
-            return "<host>"
+        pieces.append((_judge_token(token, vocabulary, removed), len(token) == 1))
+        position = match.end()
+    pieces.append((_judge_gap(text[position:], removed), False))
+    return "".join(_without_spelled_runs(pieces, removed))
+
+
+def _judge_token(token: str, vocabulary: Vocabulary, removed: Counter[str] | None) -> str:
+    if token.startswith("<"):
+        return token
+    if _NUMBER.fullmatch(token):
+        _count(removed, "number")
+        return "<number>"
+    if vocabulary.knows_word(token):
+        return token
+    unit = _NUMBER_WITH_UNIT.fullmatch(token)
+    if unit and vocabulary.knows_word(unit.group(2)):
+        _count(removed, "number")
+        return "<number>" + unit.group(2)
+    if _HOSTLIKE.fullmatch(token) and not token.endswith("."):
+        _count(removed, "host")
+        return "<host>"
+    _count(removed, "str")
+    return "<str>"
+
+
+def _judge_gap(gap: str, removed: Counter[str] | None) -> str:
+    """Punctuation between tokens stays while it reads as punctuation (``) -> (``, ``...``,
+    ``'}]})``); a longer mix of symbols (``!@#$%^&*``) is a value of its own."""
+
+    def judge(match: re.Match[str]) -> str:
+        symbols = match.group(0)
+        kinds = set(symbols)
+        if len(kinds) == 1 or kinds <= _STRUCTURE or (len(symbols) <= MAX_PUNCTUATION and len(kinds) <= 3):
+            return symbols
         _count(removed, "str")
         return "<str>"
 
-    return _PIECE.sub(judge, text)
+    return _SYMBOLS.sub(judge, gap) if gap.strip() else gap
+
+
+def _without_spelled_runs(pieces: list[tuple[str, bool]], removed: Counter[str] | None) -> list[str]:
+    """Pieces with every run of :data:`SPELLED_RUN` or more one-character tokens (separated by
+    short gaps on one line) replaced by one ``<str>``."""
+    out: list[str] = []
+    run: list[str] = []  # the current run: token, gap, token, … (ends with a token)
+    pending_gap: str | None = None
+
+    def close() -> None:
+        singles = (len(run) + 1) // 2
+        if singles >= SPELLED_RUN:
+            out.append("<str>")
+            _count(removed, "str")
+        else:
+            out.extend(run)
+        run.clear()
+
+    for text, single in pieces:
+        if single:
+            if run and pending_gap is not None:
+                run.append(pending_gap)
+            run.append(text)
+            pending_gap = None
+        elif run and pending_gap is None and len(text) <= 3 and "\n" not in text and "<" not in text:
+            pending_gap = text  # may sit between two single characters
+        else:
+            close()
+            if pending_gap is not None:
+                out.append(pending_gap)
+                pending_gap = None
+            out.append(text)
+    close()
+    if pending_gap is not None:
+        out.append(pending_gap)
+    return out
 
 
 def _count(removed: Counter[str] | None, kind: str) -> None:

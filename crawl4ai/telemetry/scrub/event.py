@@ -21,7 +21,7 @@ from .message import redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import Vocabulary, vocabulary_for
+from .vocabulary import Vocabulary, defines, vocabulary_for
 
 MAX_FRAMES = 60
 MAX_VALUES = 10
@@ -69,6 +69,8 @@ def _keep(fields: tuple[Field, ...], section: Any, state: Scrubbing, kind: str) 
         if field.name not in section:
             continue
         value = section[field.name]
+        if isinstance(value, str) and type(value) is not str:
+            value = str.__str__(value)  # its own __eq__/__hash__ must not pass an allowlist check
         kept = field.check(value) if callable(field.check) else _JUDGES[field.check](value, state)
         if kept is DROP:
             state.count(kind)
@@ -155,7 +157,7 @@ def scrub_frames(frames: list[Any], state: Scrubbing) -> list[dict[str, Any]]:
         module = clean.get("module")
         if "filename" not in clean or clean["filename"] == USER_CODE or (
             module is not None and not ownership.owner_of_module(module).known
-        ):
+        ) or ("function" in clean and not defines(module, clean["function"])):
             if frame.get("filename") != USER_CODE:
                 state.count("path")
             out.append({"filename": USER_CODE, "in_app": False})
@@ -189,8 +191,9 @@ def scrub_caller_context(context: Any, state: Scrubbing) -> dict[str, Any]:
     if not isinstance(context, dict):
         return {}
     kept = _keep(schema.CALLER_CONTEXT, context, state, "context")
-    if "function" in kept and kept.get("module") in (None, USER_CODE):
-        kept["function"] = USER_CODE
+    if "function" in kept and kept["function"] != USER_CODE and not defines(kept.get("module"), kept["function"]):
+        kept["function"] = USER_CODE  # a name crawl4ai's module does not define is the caller's
+        state.count("context")
     return kept
 
 
@@ -241,11 +244,12 @@ def scrub_fingerprint(fingerprint: Any, state: Scrubbing) -> list[str]:
     for part in fingerprint[:64]:
         if not isinstance(part, str):
             continue
+        part = str.__str__(part)
         module, _, function = part.partition(":")
         if is_type(part) is not DROP or (
             function and schema.shape(schema.MODULE)(module) is not DROP
             and schema.shape(r"[<>\w.]{1,200}")(function) is not DROP
-            and ownership.owner_of_module(module).known
+            and defines(module, function)
         ):
             out.append(part)
     return out

@@ -84,8 +84,17 @@ EXCEPTION_VALUE = (
     Field("mechanism", "scrub_mechanism", "how the error was seen"),
     Field("stacktrace", "scrub_stacktrace", "exception type and traceback"),
 )
+# How an error was seen: the public API's ways, Sentry's process-wide integrations, and the
+# crawl4ai capture points' own names (a test holds ``CAPTURE_POINTS`` to this list).
+CAPTURE_POINT_NAMES = frozenset(
+    {"aprocess_html", "arun", "arun_many", "browser", "chunking", "content_filter", "crawl",
+     "deep_crawl", "dispatcher", "extraction", "lifecycle", "llm", "logged", "markdown", "result",
+     "scrap", "session"}
+)
+MECHANISMS = CAPTURE_POINT_NAMES | {"generic", "chained", "manual", "decorator", "context", "asgi",
+                                    "excepthook", "threading", "asyncio"}
 MECHANISM = (
-    Field("type", shape(r"[a-z_]{1,32}"), "how the error was seen"),
+    Field("type", one_of(*MECHANISMS), "how the error was seen"),
     Field("handled", boolean, "how the error was seen"),
     Field("is_exception_group", boolean, "how the error was seen"),
     Field("exception_id", integer, "how the error was seen"),
@@ -110,9 +119,30 @@ RUNTIME = (
     Field("name", VERSION, "python version"),
     Field("version", VERSION, "python version"),
 )
+# A kernel's release is free text where someone built their own ("6.1.0-alice-laptop"): it keeps
+# its version number and the labels of known builds (distribution, cloud, WSL, architecture).
+_RELEASE_LABEL = re.compile(
+    r"\d+|(?:fc|el|amzn|arch|deb|ubuntu|rc|lts|android|wsl)\d*|x86_64|aarch64|amd64|arm64|i686"
+    r"|generic|microsoft|standard|azure|aws|gcp|gke|cloud|lowlatency|rt|default|virtual|kvm"
+    r"|linuxkit|orbstack|darwin|windows|nt", re.I)
+
+
+def os_release(v: Any) -> Any:
+    if not isinstance(v, str):
+        return DROP
+    number = re.match(r"\d{1,6}(?:\.\d{1,6}){0,4}", v)
+    if number is None:
+        return DROP
+    labels = [p for p in re.split(r"[^A-Za-z0-9_]+", v[number.end():])[:12] if p]
+    kept = [p for p in labels if _RELEASE_LABEL.fullmatch(p)]
+    return "-".join([number.group(0), *kept])[:64]
+
+
 OS = (
-    Field("name", VERSION, "operating system name and release"),
-    Field("release", VERSION, "operating system name and release"),
+    Field("name", one_of("Linux", "Darwin", "Windows", "Java", "FreeBSD", "OpenBSD", "NetBSD",
+                         "SunOS", "AIX", "Emscripten", "WASI", "iOS", "Android"),
+          "operating system name and release"),
+    Field("release", os_release, "operating system name and release"),
 )
 CRAWL4AI_CONTEXT = (
     Field("version", VERSION, "crawl4ai version"),
@@ -129,10 +159,9 @@ USER = (Field("email", shape(EMAIL), "your email"),)
 
 # The caller's context (``capture_exception(exc, context=…)``, decorators): enumerated values
 # only. A free string or a number under an allowed key goes, whatever it holds.
-OPERATIONS = frozenset(
-    {"crawl", "arun", "arun_many", "aprocess_html", "deep_crawl", "scrap", "request", "sample",
-     "excepthook", "threading", "asyncio", "extract", "extraction", "markdown", "chunking",
-     "scraping", "scrape", "fetch", "parse", "screenshot", "pdf", "filter", "dispatch"}
+OPERATIONS = CAPTURE_POINT_NAMES | frozenset(
+    {"request", "sample", "excepthook", "threading", "asyncio", "extract", "scraping", "scrape",
+     "fetch", "parse", "screenshot", "pdf", "filter", "dispatch"}
 )
 STAGES = frozenset({"fetch", "scrape", "extract", "markdown", "chunk", "filter", "screenshot", "pdf",
                     "setup", "teardown"})

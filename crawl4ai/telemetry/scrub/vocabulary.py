@@ -179,6 +179,42 @@ def known_module_files(name: str) -> tuple[str, ...]:
     )
 
 
+def defines(module: str, qualname: str) -> bool:
+    """Whether known module ``module`` defines ``qualname`` (``Class.method``, ``f.<locals>.g``):
+    the object is there (looked up without running any code), or else every name of it occurs in
+    the module's source. A name that reached a report through a known module's name but that its
+    code does not contain (a user's class made by ``exec``, code compiled under a library's file
+    name) is the user's. A compiled module without Python source is taken at its word, except
+    ``builtins``: a class made by ``exec`` without a ``__name__`` claims to live there."""
+    owner = ownership.owner_of_module(module)
+    if not owner.known or not isinstance(qualname, str):
+        return False
+    parts = [p for p in qualname.split(".") if not (p.startswith("<") and p.endswith(">"))]
+    if not parts:
+        return True  # <module>, <lambda>, <listcomp>: CPython's names, nobody's data
+    if module in ("builtins", "__builtin__"):  # the module itself: sys.modules empties at exit
+        return _reachable(builtins, parts)
+    if _reachable(sys.modules.get(module), parts):
+        return True
+    own = _source_file(sys.modules.get(module))
+    if own is None:  # compiled: taken at its word
+        return True
+    names = words_of_file(own).identifiers
+    return all(p in names for p in parts)
+
+
+def _reachable(namespace: Any, parts: list[str]) -> bool:
+    """``namespace.a.b`` exists, found in ``__dict__`` only (no ``__getattr__``, no import)."""
+    for part in parts:
+        try:
+            namespace = vars(namespace).get(part)
+        except TypeError:
+            return False
+        if namespace is None:
+            return False
+    return True
+
+
 def _crawl4ai_files() -> tuple[str, ...]:
     """Crawl4AI's package itself (its ``__init__``: the names it exports)."""
     filename = _source_file(sys.modules.get("crawl4ai"))
@@ -216,7 +252,8 @@ def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...], mod
     parts = [_base_words(), *(words_of_file(f) for f in (*crawl4ai_files, *stack_files))]
     # Documentation links come from the libraries on the stack only: Crawl4AI's literals are
     # full of sample sites to crawl, and a sample host is never documentation.
-    hosts = {h for f in stack_files if f not in crawl4ai_files for h in words_of_file(f).link_hosts}
+    hosts = {h for f in stack_files if not ownership.owner_of_file(f).crawl4ai
+             for h in words_of_file(f).link_hosts}
     hosts.update(_base_words().link_hosts)
     return Vocabulary(
         words=frozenset().union(*(p.words for p in parts)),
