@@ -212,7 +212,10 @@ def _load_capture_path() -> None:
     for those imports on its own thread. Only modules load: no thread, no file, no I/O. (With
     the hook off, the first capture loads them; tests/pipeline/test_import_hygiene.py lists them.)"""
     try:
-        from ... import pipeline  # noqa: F401
+        import codecs
+
+        from ... import _files, pipeline, providers  # noqa: F401 - the settings file and the destination
+        codecs.lookup("utf-8-sig")  # what the settings file is decoded with
     except Exception:
         internal_error("loading the capture path")
 
