@@ -10,6 +10,7 @@ from typing import Any
 
 from . import consent as _consent
 from . import environment as _environment
+from . import outbox as _outbox
 from . import settings
 from ._version import __version__
 from .pipeline import get_pipeline
@@ -43,8 +44,8 @@ def disable() -> dict[str, Any]:
 
 #: What becomes of reports still waiting to be sent when a choice stops sending them.
 _HOLD_PENDING = {
-    _consent.DENIED: ("withheld", "consent withdrawn before delivery"),
-    _consent.LOCAL_ONLY: ("local", "kept on this machine: you chose local only"),
+    _consent.DENIED: (_outbox.WITHHELD, "consent withdrawn before delivery"),
+    _consent.LOCAL_ONLY: (_outbox.LOCAL, "kept on this machine: you chose local only"),
 }
 
 

@@ -86,7 +86,7 @@ def _secret(rng: random.Random) -> str:
 def _filler(rng: random.Random, planted: list[str]) -> str:
     """One piece of data, with every random token it contains recorded in ``planted``."""
     a, b, c = _word(rng), _word(rng), _word(rng)
-    kind = rng.randrange(8)
+    kind = rng.randrange(10)
     if kind == 0:
         planted.append(a)
         return a
@@ -109,6 +109,14 @@ def _filler(rng: random.Random, planted: list[str]) -> str:
     if kind == 6:
         planted.append(b)
         return f"crawl-{b}-chrome-{rng.randint(1, 9)}"
+    if kind == 7:  # spelled out: each letter alone may be a known word
+        spelled = rng.choice((" ", ", ", "-", ".")).join(a)
+        planted.extend([spelled, spelled[: len(spelled) // 2]])
+        return spelled
+    if kind == 8:  # symbols only: no word for the allowlist to judge
+        symbols = "".join(rng.sample("!@#$%^&*+=?|~", 8))
+        planted.append(symbols)
+        return symbols
     planted.extend([a, b, c])
     return f"{a} {b} {c}"
 
