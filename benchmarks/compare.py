@@ -4,7 +4,9 @@ Every measure of ``just bench`` (the same functions, from this tree's ``benchmar
 against this tree and against REF (default ``a81b90f``, the last round's base), each in a fresh
 child process, the two trees taking turns, ROUNDS times (first captures more often: one sample
 per process). The median of each tree and their ratio (this / REF) are printed, so the shared
-machine's load falls on both alike. Nothing here is part of the test suite.
+machine's load falls on both alike, and the best run of each (a first capture starts a thread:
+on a busy machine the new thread may wait a scheduler time slice, ~5 ms, whichever the tree).
+Nothing here is part of the test suite.
 
 REF is checked out with ``git worktree`` into a temporary folder (removed at the end). A child
 imports ``crawl4ai.telemetry`` from its tree first on ``PYTHONPATH`` (the activation hook finds
@@ -122,7 +124,8 @@ def compare(ref: str, rounds: int, only: list[str] | None = None) -> int:
 def report(ref: str, trees: list[Tree], rows: dict[str, tuple[str, str]],
            values: dict[tuple[str, str], list[float]], failed: dict[tuple[str, str], str]) -> None:
     old, new = (t.label for t in trees)
-    print(f"{'measure (median of runs)':<46} {ref:>12} {'this tree':>12}      ratio")
+    print(f"{'measure (median of runs)':<46} {ref:>12} {'this tree':>12}      ratio"
+          "          best of runs: REF, this")
     for label, (unit, _name) in rows.items():
         a, b = values.get((old, label)), values.get((new, label))
         if not a or not b:
@@ -132,7 +135,8 @@ def report(ref: str, trees: list[Tree], rows: dict[str, tuple[str, str]],
         ma, mb = statistics.median(a), statistics.median(b)
         ratio = mb / ma if ma else float("nan")
         verdict = "SLOWER" if ratio > NOISE else "faster" if ratio < 1 / NOISE else "same"
-        print(f"{label:<46} {ma:>12.3f} {mb:>12.3f} {unit:<3} {ratio:6.2f}  {verdict}  (n={len(a)}/{len(b)})")
+        print(f"{label:<46} {ma:>12.3f} {mb:>12.3f} {unit:<3} {ratio:6.2f}  {verdict:<6}  "
+              f"(n={len(a)}/{len(b)})  {min(a):.3f}, {min(b):.3f}")
     for (label, name), why in sorted(failed.items()):
         print(f"{name} on {label}: not measured ({why[:100]})")
 

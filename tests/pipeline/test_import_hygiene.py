@@ -53,7 +53,7 @@ CALLER_MAY_IMPORT = {
     "crawl4ai.telemetry.pipeline", "crawl4ai.telemetry.pipeline.filters",
     "crawl4ai.telemetry.pipeline.capture", "crawl4ai.telemetry.pipeline.counters",
     "crawl4ai.telemetry.pipeline.worker", "crawl4ai.telemetry.consent",
-    "crawl4ai.telemetry.environment",
+    "crawl4ai.telemetry.environment", "crawl4ai.telemetry._debug",
 }
 # With a consent stored in the settings file: reading it (a byte-order mark is allowed), and
 # naming where reports would go.
@@ -94,9 +94,18 @@ def _first_capture(home, **env):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delivery(home):
+def test_with_crawl4ai_patched_the_first_capture_imports_nothing_on_the_callers_thread(home):
+    # The integration loaded the caller's side while crawl4ai itself was imported.
     seen = _first_capture(home, CRAWL4AI_TELEMETRY="1")
+    assert seen["caller"] == []
+    assert seen["reported"] == 1
+
+
+def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delivery(home):
+    # With the activation hook off, nothing loaded the pipeline before the first capture.
+    seen = _first_capture(home, CRAWL4AI_TELEMETRY="1", CRAWL4AI_TELEMETRY_HOOK="0")
     assert set(seen["caller"]) <= CALLER_MAY_IMPORT, set(seen["caller"]) - CALLER_MAY_IMPORT
+    assert "crawl4ai.telemetry.pipeline.worker" in seen["caller"]  # it really was the first
     # ... and it was reported: the worker, not the caller, loaded what that took.
     assert seen["reported"] == 1 and seen["workers"] == ["crawl4ai-telemetry"]
     assert {"crawl4ai.telemetry.pipeline.delivery", "crawl4ai.telemetry.providers.base",
@@ -107,7 +116,7 @@ def test_the_first_capture_with_a_stored_consent_imports_only_the_callers_path(h
     from crawl4ai.telemetry import consent
 
     consent.ConsentStore().update(**consent.binding(consent.ALWAYS))
-    seen = _first_capture(home)
+    seen = _first_capture(home, CRAWL4AI_TELEMETRY_HOOK="0")
     allowed = CALLER_MAY_IMPORT | WITH_STORED_CONSENT
     assert set(seen["caller"]) <= allowed, set(seen["caller"]) - allowed
     assert seen["reported"] == 1

@@ -206,11 +206,14 @@ def test_an_unknown_provider_keeps_reports_local_and_says_so(home, monkeypatch):
 
 
 def test_the_interface_imports_no_implementation(home):
+    # What importing the interface adds to what ``import crawl4ai`` (and its activation) loaded.
     result = run_python(
-        "import sys; import crawl4ai.telemetry.base; "
-        "print(sorted(m for m in sys.modules if m.startswith('crawl4ai.telemetry.')))", home)
+        "import sys, crawl4ai; before = set(sys.modules); import crawl4ai.telemetry.base; "
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('crawl4ai.telemetry.')))",
+        home)
     assert result.returncode == 0, result.stderr
     loaded = set(eval(result.stdout))
+    assert "crawl4ai.telemetry.providers.base" in loaded
     assert not loaded & {"crawl4ai.telemetry.providers.sentry", "crawl4ai.telemetry.providers.local",
                          "crawl4ai.telemetry.providers.memory", "crawl4ai.telemetry.report",
                          "crawl4ai.telemetry.scrub", "crawl4ai.telemetry.pipeline"}

@@ -17,9 +17,10 @@ One module per step, each with a small public interface:
 - :mod:`.counters` — what happened to each kind of error, this run and past runs.
 
 The caller's thread imports only what it uses: this package, ``filters``, ``capture``,
-``counters``, ``worker``, ``consent`` and ``environment``. Delivery, the providers and the
-outbox load on the worker when the first report is processed (the list is held by
-``tests/pipeline/test_import_hygiene.py``, so it cannot grow unnoticed).
+``counters``, ``worker``, ``consent`` and ``environment``; with crawl4ai patched, its
+integration loaded those already, while crawl4ai itself was imported. Delivery, the providers'
+contract and the outbox load on the worker when the first report is processed (the list is
+held by ``tests/pipeline/test_import_hygiene.py``, so it cannot grow unnoticed).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .. import chain, settings
+from .. import settings
 from .counters import Counters
 
 _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
@@ -71,9 +71,11 @@ def mark_seen(exc: BaseException) -> bool:
     storm of plain errors this costs two attribute reads, not a chain object per error."""
     if getattr(exc, _SEEN_ATTR, False):
         return False
-    if (exc.__cause__ is not None or exc.__context__ is not None) and any(
-            getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
-        return False
+    if exc.__cause__ is not None or exc.__context__ is not None:
+        from .. import chain  # loaded with crawl4ai's integration; only here otherwise
+
+        if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+            return False
     try:
         setattr(exc, _SEEN_ATTR, True)
     except Exception:

@@ -202,7 +202,22 @@ def install(*, import_crawl4ai: bool = True) -> bool:
             except Exception:
                 internal_error(f"extension point {extension.module}:{extension.owner}")
         state.installed = True
+    _load_capture_path()
     return True
+
+
+def _load_capture_path() -> None:
+    """The capture points report through the pipeline: load its caller's side now, while
+    crawl4ai itself is being imported (a second or more), so a crawl's first error does not pay
+    for those imports on its own thread. Only modules load: no thread, no file, no I/O. (With
+    the hook off, the first capture loads them; tests/pipeline/test_import_hygiene.py lists them.)"""
+    try:
+        import codecs
+
+        from ... import _files, pipeline, providers  # noqa: F401 - the settings file and the destination
+        codecs.lookup("utf-8-sig")  # what the settings file is decoded with
+    except Exception:
+        internal_error("loading the capture path")
 
 
 def uninstall() -> None:
