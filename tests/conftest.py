@@ -45,6 +45,27 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def memory(monkeypatch: pytest.MonkeyPatch):
+    """Consent given; reports collected in memory (the outbox still gets its copy)."""
+    from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
+    from crawl4ai.telemetry.providers.memory import MemoryProvider
+
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    provider = MemoryProvider()
+    set_pipeline(Pipeline(provider=provider))
+    return provider
+
+
+def reported_types(provider: Any) -> list[str]:
+    """The exception type of each report ``provider`` received, in order (after a flush)."""
+    from crawl4ai import telemetry
+
+    assert telemetry.flush(10)
+    return [e["exception"]["values"][-1]["type"] for e in provider.events]
+
+
+@pytest.fixture
 def sentry_server():
     with SentryServer() as server:
         yield server

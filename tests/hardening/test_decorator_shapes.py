@@ -10,26 +10,11 @@ import inspect
 import pytest
 
 from crawl4ai import telemetry
-from crawl4ai.telemetry.pipeline import Pipeline, set_pipeline
-from crawl4ai.telemetry.providers.memory import MemoryProvider
+from tests.conftest import reported_types
 
 BOTH = pytest.mark.parametrize("decorator", [telemetry.telemetry_decorator,
                                              telemetry.async_telemetry_decorator],
                                ids=["sync_decorator", "async_decorator"])
-
-
-@pytest.fixture
-def memory(monkeypatch):
-    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
-    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
-    provider = MemoryProvider()
-    set_pipeline(Pipeline(provider=provider))
-    return provider
-
-
-def reported(provider) -> list[str]:
-    assert telemetry.flush(10)
-    return sorted(e["exception"]["values"][-1]["type"] for e in provider.events)
 
 
 @BOTH
@@ -48,7 +33,7 @@ def test_a_generator_stays_a_generator_and_errors_while_iterating_are_reported(m
     assert [next(it), next(it)] == [0, 1]
     with pytest.raises(LookupError, match="ran out"):
         next(it)
-    assert reported(memory) == ["LookupError"]
+    assert sorted(reported_types(memory)) == ["LookupError"]
 
 
 @BOTH
@@ -82,7 +67,7 @@ def test_an_async_generator_stays_one_and_errors_while_iterating_are_reported(me
     assert inspect.isasyncgenfunction(stream)
     asyncio.run(main())
     assert closed == [3, 5, 5, 5]
-    assert reported(memory) == ["KeyError", "ValueError"]
+    assert sorted(reported_types(memory)) == ["KeyError", "ValueError"]
 
 
 @BOTH
@@ -111,7 +96,7 @@ def test_classmethods_and_staticmethods_decorated_from_outside_stay_callable(mem
         Client.make(-1)
     with pytest.raises(TimeoutError):
         asyncio.run(Client.amake())
-    assert reported(memory) == ["TimeoutError", "ValueError"]
+    assert sorted(reported_types(memory)) == ["TimeoutError", "ValueError"]
 
 
 @BOTH
@@ -130,4 +115,4 @@ def test_partials_and_plain_functions_keep_their_kind(memory, decorator):
         asyncio.run(afetch("u"))
     with pytest.raises(ValueError):
         aparse("zz")
-    assert reported(memory) == ["ConnectionError", "ValueError"]
+    assert sorted(reported_types(memory)) == ["ConnectionError", "ValueError"]

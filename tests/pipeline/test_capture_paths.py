@@ -10,21 +10,7 @@ import pytest
 from crawl4ai import telemetry
 from crawl4ai.telemetry.pipeline import Pipeline, RateLimiter, get_pipeline, set_pipeline
 from crawl4ai.telemetry.providers.memory import MemoryProvider
-
-
-@pytest.fixture
-def memory(monkeypatch):
-    """Consent given; reports collected in memory (the outbox still gets its copy)."""
-    monkeypatch.setenv("CRAWL4AI_TELEMETRY", "1")
-    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
-    provider = MemoryProvider()
-    set_pipeline(Pipeline(provider=provider))
-    return provider
-
-
-def reports(provider) -> list[str]:
-    assert telemetry.flush(10)
-    return [e["exception"]["values"][-1]["type"] for e in provider.events]
+from tests.conftest import reported_types
 
 
 def test_one_exception_through_many_layers_is_reported_once(memory):
@@ -45,7 +31,7 @@ def test_one_exception_through_many_layers_is_reported_once(memory):
         raise RuntimeError("wrapped") from info.value
     except RuntimeError as exc:
         telemetry.capture_exception(exc)
-    assert reports(memory) == ["ZeroDivisionError"]
+    assert reported_types(memory) == ["ZeroDivisionError"]
     # The innermost layer saw it first; its name is the user's own, so it is not reported.
     assert memory.events[0]["contexts"]["telemetry"]["function"] == "<user code>"
     assert get_pipeline().stats["deduplicated"] >= 3
@@ -62,7 +48,7 @@ def test_a_storm_of_one_failure_is_rate_limited_and_counted(memory):
             raise KeyError("another bug")
         except KeyError as exc:
             telemetry.capture_exception(exc)
-    kinds = reports(memory)
+    kinds = reported_types(memory)
     assert kinds.count("ValueError") == RateLimiter().burst
     assert kinds.count("KeyError") == 3  # a storm of one kind does not silence another
     stats = telemetry.status()
@@ -118,7 +104,7 @@ def test_decorators_preserve_signature_result_and_exceptions(memory):
     with pytest.raises(TimeoutError):
         asyncio.run(c.arun2("x"))
     assert inspect.iscoroutinefunction(Crawler.arun2)
-    assert sorted(reports(memory)) == ["LookupError", "TimeoutError", "ValueError"]
+    assert sorted(reported_types(memory)) == ["LookupError", "TimeoutError", "ValueError"]
 
 
 async def test_async_context_reports_and_propagates(memory):
@@ -126,7 +112,7 @@ async def test_async_context_reports_and_propagates(memory):
         async with telemetry.async_telemetry_context("fetch", component="dispatcher"):
             await asyncio.sleep(0)
             raise ConnectionError("reset")
-    assert reports(memory) == ["ConnectionError"]
+    assert reported_types(memory) == ["ConnectionError"]
     assert memory.events[0]["contexts"]["telemetry"] == {"operation": "fetch", "component": "dispatcher"}
 
 
@@ -149,7 +135,7 @@ def test_decorators_do_nothing_when_telemetry_is_off(monkeypatch):
 def test_interrupts_and_cancellation_are_not_errors(memory):
     for exc in (KeyboardInterrupt(), SystemExit(1), asyncio.CancelledError(), GeneratorExit()):
         telemetry.capture_exception(exc)
-    assert reports(memory) == []
+    assert reported_types(memory) == []
 
 
 class Weird(Exception):
@@ -169,7 +155,7 @@ class BadProvider(MemoryProvider):
 ])
 def test_capture_never_raises(memory, thing, reported):
     telemetry.capture_exception(thing)  # nothing escapes, and what it did is what it should
-    assert reports(memory) == reported
+    assert reported_types(memory) == reported
 
 
 @pytest.mark.parametrize("debug", ["", "1"])
