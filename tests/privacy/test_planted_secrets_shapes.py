@@ -112,6 +112,25 @@ def test_code_compiled_under_a_librarys_file_name_is_the_users(reporting):
     assert_absent(sent.blobs, secret)
 
 
+def test_code_compiled_under_an_extension_modules_file_name_is_the_users(reporting):
+    """The same under a compiled module's name (``lxml.etree``, a ``.so`` with no source to read):
+    only what that module really holds counts as its code, never a name it is merely said to have."""
+    import lxml.etree
+
+    secret = canary()
+    source = f"def {secret}_step():\n    raise ValueError('step failed')\n"
+    namespace = {"__name__": "lxml.etree"}
+    exec(compile(source, lxml.etree.__file__, "exec"), namespace)  # noqa: S102
+    try:
+        namespace[f"{secret}_step"]()
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    frames = sent.events[0]["exception"]["values"][-1]["stacktrace"]["frames"]
+    assert frames[-1] == {"filename": "<user code>", "in_app": False}
+    assert_absent(sent.blobs, secret)
+
+
 def test_symbols_in_a_secret_keep_no_part_of_it():
     """The letters between symbols go as unknown words, the symbols as a value."""
     from crawl4ai.telemetry.scrub import redact_text

@@ -184,8 +184,9 @@ def defines(module: str, qualname: str) -> bool:
     the object is there (looked up without running any code), or else every name of it occurs in
     the module's source. A name that reached a report through a known module's name but that its
     code does not contain (a user's class made by ``exec``, code compiled under a library's file
-    name) is the user's. A compiled module without Python source is taken at its word, except
-    ``builtins``: a class made by ``exec`` without a ``__name__`` claims to live there."""
+    name) is the user's. A compiled module without Python source defines only what is reachable
+    in it (``builtins`` included: a class made by ``exec`` without a ``__name__`` claims to live
+    there)."""
     owner = ownership.owner_of_module(module)
     if not owner.known or not isinstance(qualname, str):
         return False
@@ -197,8 +198,8 @@ def defines(module: str, qualname: str) -> bool:
     if _reachable(sys.modules.get(module), parts):
         return True
     own = _source_file(sys.modules.get(module))
-    if own is None:  # compiled: taken at its word
-        return True
+    if own is None:  # compiled: only what it really holds counts (code compiled under its file
+        return False  # name, or a name it does not hold, is the user's)
     names = words_of_file(own).identifiers
     return all(p in names for p in parts)
 
