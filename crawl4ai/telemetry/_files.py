@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from ._logs import our_work
+
 # A lock is held for a few file operations; waiting longer means something is wrong.
 LOCK_TIMEOUT = 10.0
 _POSIX_OWNERS = hasattr(os, "geteuid")
@@ -202,11 +204,13 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     if os.path.islink(path):
         raise UnsafePath(f"{path} is a symbolic link")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise UnsafePath(f"{path} stayed locked for over {timeout:g} s") from None
+    with our_work():  # filelock's "Lock … acquired" lines are not the host's
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise UnsafePath(f"{path} stayed locked for over {timeout:g} s") from None
     try:
         yield
     finally:
-        lock.release()
+        with our_work():
+            lock.release()
