@@ -23,8 +23,6 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from ._logs import our_work
-
 # A lock is held for a few file operations; waiting longer means something is wrong.
 LOCK_TIMEOUT = 10.0
 _POSIX_OWNERS = hasattr(os, "geteuid")
@@ -190,6 +188,9 @@ def _filelock() -> Any:
     if "filelock" not in _imported:
         import filelock
 
+        from ._logs import our_work
+
+        _imported["our_work"] = our_work
         _imported["filelock"] = filelock
     return _imported["filelock"]
 
@@ -201,6 +202,7 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     A lock file that is a link is refused; waiting longer than ``timeout`` raises
     :class:`UnsafePath` (an OSError), so no caller waits for ever."""
     filelock = _filelock()
+    our_work = _imported["our_work"]
     if os.path.islink(path):
         raise UnsafePath(f"{path} is a symbolic link")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
