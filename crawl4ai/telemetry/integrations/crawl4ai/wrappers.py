@@ -15,6 +15,7 @@ from types import CodeType
 from typing import Any
 
 from ..._debug import internal_error
+from ...chain import set_traceback, traceback_of
 from ...ownership import owner_of_class
 from ...settings import kill_switch
 from . import state
@@ -48,12 +49,9 @@ def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | 
 
 def hide_frame(exc: BaseException, code: CodeType) -> None:
     """Take the wrapper's own entry out of the traceback before re-raising."""
-    tb = exc.__traceback__
+    tb = traceback_of(exc)
     if tb is not None and tb.tb_frame.f_code is code:
-        try:
-            exc.__traceback__ = tb.tb_next
-        except Exception:
-            pass
+        set_traceback(exc, tb.tb_next)
 
 
 def crawl4ai_class_name(obj: Any) -> str | None:
