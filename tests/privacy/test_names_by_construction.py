@@ -188,3 +188,23 @@ def test_versions_the_runtime_and_the_numbers_of_a_report_keep_no_free_text():
     assert "timestamp" not in out and "exception_id" not in out["exception"]["values"][0]["mechanism"]
     assert_absent({"report": json.dumps(out).encode()}, secret, "4111111111111111", "555123456")
     assert scrub_event(out) == out
+
+
+def test_a_report_never_loads_a_lazily_loaded_module_of_the_users(tmp_path, monkeypatch):
+    """Judging a report asks about every loaded module (whose is it, does it hold a user class's
+    known base): it reads what they store, so a lazily loaded module of the user's stays unloaded
+    (its code ran on telemetry's thread, when a report's vocabulary read its ``__file__``)."""
+    import importlib.util
+    import sys
+
+    marker = tmp_path / "loaded"
+    source = tmp_path / "lazy_user_module.py"
+    source.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    spec = importlib.util.spec_from_file_location("lazy_user_module", source)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "lazy_user_module", module)
+    spec.loader.exec_module(module)  # lazy: runs on first attribute access
+    out = scrub_event(_one_value(type="<user code>(NoLibraryDefinesThisError)"))  # every module read
+    assert out["exception"]["values"][0]["type"] == "<user code>"
+    assert not marker.exists(), "a report loaded a lazy module"
