@@ -150,14 +150,16 @@ def test_a_password_that_is_a_module_name_is_not_kept(reporting):
     assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <str>"
 
 
-def test_a_documentation_link_keeps_no_long_number_and_no_port():
+def test_a_documentation_link_keeps_no_long_number_no_port_and_no_escapes():
     import pydantic.main  # noqa: F401 - its literals link to errors.pydantic.dev
 
     vocabulary = vocabulary_for(["pydantic.main", "pydantic_core"])
     link = "https://errors.pydantic.dev/2.11/v/int_parsing"
     assert redact_text(f"visit {link}", vocabulary=vocabulary) == f"visit {link}"
     for planted in ("https://errors.pydantic.dev/2.11/v/5551234567",
-                    "https://errors.pydantic.dev:5551/2.11/v/int_parsing"):
+                    "https://errors.pydantic.dev:5551/2.11/v/int_parsing",
+                    "https://errors.pydantic.dev/2.11/v/%70%61%73%73",  # "pass", in digits only
+                    "https://errors.pydantic.dev/2.11/v;70/int_parsing"):
         assert redact_text(f"visit {planted}", vocabulary=vocabulary) == "visit <url>"
 
 
