@@ -11,7 +11,8 @@ a cycle is visited once).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ._record import Record
 
 MAX_CHAIN = 10
 
@@ -19,16 +20,26 @@ CAUSE = "__cause__"
 CONTEXT = "__context__"
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Record):
     """One exception of a chain: ``index`` in walk order (the first is the one walked from),
     the ``parent`` link's index and how it hangs from it (``source``: ``__cause__``,
     ``__context__`` or ``exceptions[i]``); the first link has neither."""
 
+    __slots__ = ("exception", "index", "parent", "source")
     exception: BaseException
     index: int
-    parent: int | None = None
-    source: str | None = None
+    parent: int | None
+    source: str | None
+
+    def __init__(self, exception: BaseException, index: int, parent: int | None = None,
+                 source: str | None = None) -> None:
+        # Spelled out: links are made on the caller's thread (dedupe), where the generic
+        # constructor would cost three times as much.
+        init = object.__setattr__
+        init(self, "exception", exception)
+        init(self, "index", index)
+        init(self, "parent", parent)
+        init(self, "source", source)
 
 
 def follows_context(exc: BaseException) -> bool:
