@@ -188,6 +188,9 @@ def _filelock() -> Any:
     if "filelock" not in _imported:
         import filelock
 
+        from ._logs import our_work
+
+        _imported["our_work"] = our_work
         _imported["filelock"] = filelock
     return _imported["filelock"]
 
@@ -199,14 +202,17 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     A lock file that is a link is refused; waiting longer than ``timeout`` raises
     :class:`UnsafePath` (an OSError), so no caller waits for ever."""
     filelock = _filelock()
+    our_work = _imported["our_work"]
     if os.path.islink(path):
         raise UnsafePath(f"{path} is a symbolic link")
     lock = filelock.FileLock(path, timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise UnsafePath(f"{path} stayed locked for over {timeout:g} s") from None
+    with our_work():  # filelock's "Lock … acquired" lines are not the host's
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise UnsafePath(f"{path} stayed locked for over {timeout:g} s") from None
     try:
         yield
     finally:
-        lock.release()
+        with our_work():
+            lock.release()

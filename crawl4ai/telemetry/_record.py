@@ -1,11 +1,12 @@
 """Frozen value classes that cost nothing to define.
 
 ``@dataclass(frozen=True)`` compiles its methods with ``exec`` when the class is defined: about
-0.3-1 ms per class. The classes here load while crawl4ai itself is imported (its capture table)
-or when a crawler is made (code ownership, the exception chain), where five dataclasses cost
-more than the rest of the integration together. A :class:`Record` subclass lists its fields in ``__slots__`` (in order)
-and their defaults in ``_defaults``; it gets keyword or positional construction, equality, a
-hash and a ``repr`` over those fields, and refuses assignment, as a frozen dataclass does.
+0.3-1 ms per class. The classes here load while crawl4ai itself is imported (the capture table,
+the exception chain) or when a crawler is made (code ownership), where five dataclasses cost
+more than the rest of the integration together. A :class:`Record` subclass lists its fields in
+``__slots__`` (in order) and their defaults in ``_defaults``; it gets keyword or positional
+construction, equality, a hash and a ``repr`` over those fields, and refuses assignment, as a
+frozen dataclass does.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
 
     ``traceback`` is ``exc``'s traceback as it was when the error was captured: the exception
     keeps propagating (and its traceback keeps growing) while the report is built elsewhere."""
-    root_tb = exc.__traceback__ if traceback is None else traceback
+    root_tb = chain.traceback_of(exc) if traceback is None else traceback
     out: list[dict[str, Any]] = []
     for link in chain.walk(exc):
         e = link.exception
@@ -118,7 +118,7 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
         entry: dict[str, Any] = {"type": type_name, "value": _message(e), "mechanism": mechanism}
         if module:
             entry["module"] = module
-        entry["stacktrace"] = {"frames": _frames(root_tb if e is exc else e.__traceback__)}
+        entry["stacktrace"] = {"frames": _frames(root_tb if e is exc else chain.traceback_of(e))}
         out.append(entry)
     out.reverse()
     return out
@@ -126,10 +126,10 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
 
 def fingerprint(exc: BaseException, traceback: TracebackType | None = None) -> list[str]:
     """Type plus crawl4ai frames (module:function) of the innermost crawl4ai-bearing exception."""
-    root_tb = exc.__traceback__ if traceback is None else traceback
+    root_tb = chain.traceback_of(exc) if traceback is None else traceback
     parts = [exception_type_name(type(exc))[0]]
     for candidate in chain.line(exc):
-        tb = root_tb if candidate is exc else candidate.__traceback__
+        tb = root_tb if candidate is exc else chain.traceback_of(candidate)
         frames = [f for f in _frames(tb) if f.get("in_app")]
         if frames:
             if candidate is not exc:

@@ -6,6 +6,11 @@ exception group, its sub-exceptions. The report lists them, the fingerprint look
 the dedupe marks them, the classifier unwraps crawl4ai's wrappers through them. All of them walk
 here, so they agree on what is in a chain and on how far to look (:data:`MAX_CHAIN` exceptions;
 a cycle is visited once).
+
+The links are read from the slots Python itself fills (``raise … from``, the ``except`` being
+handled, the interpreter's traceback), the ones its own traceback printer reads, past any
+property or ``__getattribute__`` an exception's class defines: a hostile or broken class can
+neither make a walk raise nor put a non-exception in a chain. An odd group member is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ MAX_CHAIN = 10
 
 CAUSE = "__cause__"
 CONTEXT = "__context__"
+
+#: ``cause_of(exc)``, ``context_of(exc)``, ``traceback_of(exc)``: an exception's own links (an
+#: exception or None, a traceback or None), whatever its class defines; they never raise.
+cause_of = BaseException.__cause__.__get__
+context_of = BaseException.__context__.__get__
+traceback_of = BaseException.__traceback__.__get__
+#: ``set_traceback(exc, tb)``: what ``exc.__traceback__ = tb`` does, past a property in its class.
+set_traceback = BaseException.__traceback__.__set__
+_suppresses_context = BaseException.__suppress_context__.__get__
 
 
 class Link(Record):
@@ -44,19 +58,29 @@ class Link(Record):
 
 def follows_context(exc: BaseException) -> bool:
     """Python's own rule, the one tracebacks print: the context unless ``from None`` hid it."""
-    return not exc.__suppress_context__
+    return not _suppresses_context(exc)
 
 
 def sub_exceptions(exc: BaseException) -> tuple[BaseException, ...]:
-    """The exceptions an exception group holds (nothing for any other exception)."""
-    members = getattr(exc, "exceptions", None)
-    if not isinstance(members, (list, tuple)) or not hasattr(exc, "derive"):
-        return ()
-    return tuple(m for m in members if isinstance(m, BaseException))
+    """The exceptions an exception group holds (nothing for any other exception, nor for a
+    group whose ``exceptions`` cannot be read)."""
+    members = _members(exc)
+    return () if members is None else tuple(m for m in members if isinstance(m, BaseException))
 
 
 def is_group(exc: BaseException) -> bool:
-    return isinstance(getattr(exc, "exceptions", None), (list, tuple)) and hasattr(exc, "derive")
+    return _members(exc) is not None
+
+
+def _members(exc: BaseException) -> list[object] | tuple[object, ...] | None:
+    # The backport's groups (3.10) keep their members in a plain property: ask, never trust.
+    try:
+        members = getattr(exc, "exceptions", None)
+        if isinstance(members, (list, tuple)) and hasattr(exc, "derive"):
+            return members
+    except Exception:
+        pass
+    return None
 
 
 def walk(
@@ -81,10 +105,11 @@ def walk(
         link = Link(current, len(out), parent, source)
         out.append(link)
         nested: list[tuple[BaseException, int | None, str | None]] = []
-        if current.__cause__ is not None:
-            nested.append((current.__cause__, link.index, CAUSE))
-        elif current.__context__ is not None and context(current):
-            nested.append((current.__context__, link.index, CONTEXT))
+        cause, implicit = cause_of(current), context_of(current)
+        if cause is not None:
+            nested.append((cause, link.index, CAUSE))
+        elif implicit is not None and context(current):
+            nested.append((implicit, link.index, CONTEXT))
         if groups:
             nested.extend((sub, link.index, f"exceptions[{i}]") for i, sub in enumerate(sub_exceptions(current)))
         pending.extend(reversed(nested))

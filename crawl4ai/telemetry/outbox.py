@@ -20,6 +20,7 @@ too long), ``withheld`` (consent was withdrawn before it could be sent).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -52,6 +53,9 @@ CLAIM_SECONDS = 120
 # Leftovers younger than this may be another process's write in progress: pruning waits.
 LEFTOVER_GRACE_SECONDS = 60
 _META_LIMIT = 64 * 1024
+# Free room below which ``status`` says reports cannot be kept: a report, its meta file and the
+# temporary copies an atomic write makes.
+ROOM_FOR_ONE = 64 * 1024
 REPORT_SUFFIX, META_SUFFIX, LOCK_NAME = ".json", ".meta.json", ".lock"
 
 
@@ -160,6 +164,7 @@ class LocalOutbox:
             self._ready(level)
             if not os.access(level, os.W_OK | os.X_OK):
                 raise PermissionError(f"{level} is not writable")
+            _check_room(level)
         except OSError as e:
             return f"reports cannot be kept in the local outbox: {e.strerror or e}"
         return None
@@ -338,6 +343,24 @@ class LocalOutbox:
         for name in others:
             if _is_ours(name):
                 _remove_if_stale(os.path.join(self.directory, name))
+
+
+def _check_room(folder: str) -> None:
+    """OSError(ENOSPC) when the disk holding ``folder`` has no room for one more report (no
+    space, or no file entries left); a file system that cannot tell is given the benefit."""
+    try:
+        fs = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return
+    # Root may use the blocks a file system reserves for it; others may not.
+    free_blocks = fs.f_bfree if _is_root() else fs.f_bavail
+    no_entries = fs.f_files > 0 and fs.f_favail == 0
+    if fs.f_blocks and (free_blocks * fs.f_frsize < ROOM_FOR_ONE or no_entries):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), folder)
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _is_ours(name: str) -> bool:

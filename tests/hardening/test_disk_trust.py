@@ -239,3 +239,61 @@ def test_a_telemetry_folder_left_by_another_user_is_a_named_problem(home):
     os.chown(_telemetry(home), 4242, 4242)
     status = _status_after_an_error(home)
     assert any("belongs to another user" in p for p in status["problems"]), status["problems"]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A home on a tiny tmpfs filled to the last block (a real full disk, not a simulation)."""
+    import subprocess
+
+    home = tmp_path / "full"
+    home.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(home)],
+                             capture_output=True, text=True, timeout=30)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        (home / ".crawl4ai").mkdir()
+        (home / ".crawl4ai" / "config.json").write_text('{"telemetry": {"consent": "always"}, "theme": "dark"}')
+        with open(home / "filler", "wb", buffering=0) as filler:
+            with pytest.raises(OSError):  # written until the disk refuses
+                for _ in range(1024):
+                    filler.write(b"\0" * 4096)
+        yield home
+    finally:
+        subprocess.run(["umount", "-l", str(home)], capture_output=True, timeout=30)
+
+
+CRWL_STATUS = """
+import sys
+sys.argv = ["crwl", "status", *sys.argv[1:]]
+from crawl4ai.telemetry.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+"""
+
+
+def test_a_full_disk_is_a_named_problem_in_status_and_its_json(full_disk):
+    for args in ((), ("--json",)):
+        result = run_guarded(CRWL_STATUS, full_disk, bound=90, args=args)
+        assert result.returncode == 0, result.stderr
+        assert "reports cannot be kept in the local outbox: No space left on device" in result.stdout, \
+            result.stdout
+    assert json.loads((full_disk / ".crawl4ai" / "config.json").read_text())["theme"] == "dark"
+
+
+def test_an_error_on_a_full_disk_neither_raises_nor_prints(full_disk):
+    result = run_guarded("""
+        from crawl4ai import telemetry
+        try:
+            raise ValueError("a crawl failed")
+        except ValueError as exc:
+            telemetry.capture_exception(exc)
+        print("FLUSHED", telemetry.flush(30))
+        print([p for p in telemetry.status()["problems"] if "No space left" in p])
+        """, full_disk, bound=90)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "FLUSHED True" in result.stdout
+    assert "No space left on device" in result.stdout

@@ -45,3 +45,38 @@ def test_a_dead_server_leaves_the_hosts_log_alone(home):
     assert ours == [], ours
     assert any("Retrying" in line and "/host" in line for line in result.stderr.splitlines()), \
         result.stderr
+
+
+DEBUG_HOST = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, format="HOSTLOG %(name)s %(levelname)s %(message)s")
+from crawl4ai import telemetry
+
+telemetry.enable()
+try:
+    raise ValueError("a crawl failed")
+except ValueError as exc:
+    telemetry.capture_exception(exc)
+print("FLUSHED", telemetry.flush(60), flush=True)
+
+import filelock, urllib3  # the host's own locking and requests are still logged, as before
+with filelock.FileLock(sys.argv[1]):
+    pass
+urllib3.PoolManager().request("GET", sys.argv[2])
+"""
+
+
+def test_a_host_logging_everything_at_debug_sees_only_its_own_lines(home, sentry_server):
+    """filelock logs every lock we take at DEBUG, urllib3 every connection we open: a host that
+    turned on DEBUG for its own work must not read our outbox and config locking, nor our traffic."""
+    result = run_guarded(DEBUG_HOST, home, bound=90,
+                         args=(str(home / "host.lock"), f"http://127.0.0.1:{sentry_server.port}/host"),
+                         CRAWL4AI_SENTRY_DSN=sentry_server.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+    assert not hung(result), result.stderr
+    assert "FLUSHED True" in result.stdout, result.stderr
+    assert len(sentry_server.wait_for_events(1, timeout=10)) == 1
+    lines = result.stderr.splitlines()
+    ours = [line for line in lines if ".crawl4ai" in line or "/api/42/" in line]
+    assert ours == [], ours
+    assert any(line.startswith("HOSTLOG filelock") and "host.lock" in line for line in lines), lines
+    assert any(line.startswith("HOSTLOG urllib3") and "/host" in line for line in lines), lines

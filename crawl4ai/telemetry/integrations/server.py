@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._debug import internal_error
+from ..chain import set_traceback, traceback_of
 from ..consent import env_kill_switch
 
 ASGIApp = Any
@@ -60,9 +61,9 @@ class TelemetryMiddleware:
             await self.app(scope, receive, send)
         except BaseException as exc:
             _report(exc)
-            tb = exc.__traceback__
+            tb = traceback_of(exc)
             if tb is not None and tb.tb_frame.f_code is TelemetryMiddleware.__call__.__code__:
-                exc.__traceback__ = tb.tb_next  # the traceback the server logs stays its own
+                set_traceback(exc, tb.tb_next)  # the traceback the server logs stays its own
             raise
 
 

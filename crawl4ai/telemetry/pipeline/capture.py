@@ -37,7 +37,8 @@ class Capture:
                  traceback: TracebackType | None = None, environment: str | None = None) -> None:
         init = object.__setattr__
         init(self, "exc", exc)
-        init(self, "traceback", traceback or exc.__traceback__)
+        # The real traceback, past any property of the exception's class (as ..chain reads it).
+        init(self, "traceback", traceback or BaseException.__traceback__.__get__(exc))
         init(self, "context", dict(context) if isinstance(context, dict) else None)
         init(self, "mechanism", mechanism)
         init(self, "handled", handled)

@@ -19,6 +19,11 @@ from .. import settings
 from .counters import Counters
 
 _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
+# An exception's own attributes and links, read past any ``__getattr__``, property or
+# ``__getattribute__`` its class defines (as :mod:`..chain` reads them): a class that answers
+# every name must not look seen, one that raises must not be lost.
+_own_attributes = BaseException.__dict__["__dict__"].__get__
+_cause, _context = BaseException.__cause__.__get__, BaseException.__context__.__get__
 #: Not errors: the user or the runtime stopping something on purpose.
 IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -45,7 +50,10 @@ def is_cancellation(exc: BaseException, depth: int = 0) -> bool:
     kind = _class_kind(type(exc))
     if kind != _GROUP:
         return kind == _CANCELLATION
-    members = getattr(exc, "exceptions", None)
+    try:
+        members = getattr(exc, "exceptions", None)
+    except Exception:  # a group that cannot say what it holds is not a cancellation
+        return False
     if not isinstance(members, tuple) or not members or depth >= _GROUP_DEPTH:
         return False
     return all(isinstance(m, BaseException) and is_cancellation(m, depth + 1) for m in members)
@@ -69,24 +77,22 @@ def mark_seen(exc: BaseException) -> bool:
 
     The exception itself is checked first, and the chain is walked only when there is one: in a
     storm of plain errors this costs two attribute reads, not a chain object per error."""
-    if getattr(exc, _SEEN_ATTR, False):
+    attributes = _own_attributes(exc)
+    if attributes.get(_SEEN_ATTR):
         return False
-    if exc.__cause__ is not None or exc.__context__ is not None:
+    if _cause(exc) is not None or _context(exc) is not None:
         from .. import chain  # loaded with crawl4ai's integration; only here otherwise
 
-        if any(getattr(e, _SEEN_ATTR, False) for e in chain.line(exc)):
+        if any(_own_attributes(e).get(_SEEN_ATTR) for e in chain.line(exc)):
             return False
-    try:
-        setattr(exc, _SEEN_ATTR, True)
-    except Exception:
-        pass
+    attributes[_SEEN_ATTR] = True
     return True
 
 
 def failure_kind(exc: BaseException) -> tuple[Any, ...]:
     """A cheap key for "the same failure": type plus the code objects along the traceback."""
     codes = []
-    tb = exc.__traceback__
+    tb = BaseException.__traceback__.__get__(exc)  # the real one (see _own_attributes)
     while tb is not None and len(codes) < 64:
         codes.append(tb.tb_frame.f_code)
         tb = tb.tb_next

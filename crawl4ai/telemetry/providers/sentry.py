@@ -17,14 +17,15 @@ dedupe, outbox) instead of being sent by the global client.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .. import settings
+from .._logs import our_work
 from ..build import crawl4ai_version
+from ..chain import set_traceback
 from ..scrub import scrub_event
 from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider
@@ -142,38 +143,9 @@ class SentryProvider(TelemetryProvider):
             self._client = None
 
 
-# -- our traffic stays out of the host's logs ----------------------------------------------------
-# urllib3 and sentry-sdk log through the host's logging setup: a plain `logging.basicConfig()`
-# printed urllib3's "Retrying ... /api/1/envelope/" warnings on the host's stderr for every report
-# to an unreachable server. The loggers are shared with the host's own traffic, so they are not
-# silenced: a filter drops only the records made on a thread while it sends one of ours.
-_SENDING = threading.local()
-_LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
-                    "urllib3.util.retry", "sentry_sdk.errors")
-
-
-class _OurTrafficFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_SENDING, "active", False)
-
-
-_FILTER = _OurTrafficFilter()
-
-
-def _keep_our_traffic_out_of_the_hosts_logs() -> None:
-    if settings.debug_enabled():  # debugging telemetry: show everything
-        return
-    for name in _LIBRARY_LOGGERS:  # a logger's filters see its own records only
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-
-
 def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
     """sentry-sdk's own HTTP transport, telling us whether the server accepted each envelope."""
     from sentry_sdk.transport import HttpTransport
-
-    _keep_our_traffic_out_of_the_hosts_logs()
 
     class ReportingTransport(HttpTransport):
         def _handle_response(self, response: Any, envelope: Any) -> None:
@@ -182,11 +154,10 @@ def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
                 on_result(envelope, 200 <= response.status < 300, f"HTTP {response.status}")
 
         def _send_envelope(self, envelope: Any) -> None:
-            _SENDING.active = True
             try:
-                super()._send_envelope(envelope)
+                with our_work():  # urllib3's "Retrying … /api/1/envelope/" is not the host's
+                    super()._send_envelope(envelope)
             finally:
-                _SENDING.active = False
                 # Rate-limited, refused or network error: only the first result counts.
                 on_result(envelope, False, "not delivered")
 
@@ -246,12 +217,12 @@ def _keep_thread_tracebacks_plain() -> None:
         tb = _without_sentry_frames(original)
         # Python prints the exception's own traceback: show it the plain one while printing.
         if isinstance(exc, BaseException):
-            exc.__traceback__ = tb
+            set_traceback(exc, tb)
         try:
             previous(threading.ExceptHookArgs([args.exc_type, exc, tb, args.thread]))
         finally:
             if isinstance(exc, BaseException):
-                exc.__traceback__ = original
+                set_traceback(exc, original)
 
     threading.excepthook = excepthook
 

@@ -26,7 +26,7 @@ from .installer import install, is_installed, on_import, uninstall
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint
 from .wrappers import seen
 
-# The classifier (with code ownership and the chain walk) and the crwl mount load when first
+# The classifier (with code ownership) and the crwl mount load when first
 # used, not while crawl4ai is imported: a crawler's construction loads the classifier, crwl's
 # import the mount. The names stay importable from here.
 _LAZY = {

@@ -120,7 +120,7 @@ def _innermost(tb: TracebackType) -> TracebackType:
 
 def _entries(exc: BaseException) -> list[TracebackType]:
     out: list[TracebackType] = []
-    tb = exc.__traceback__
+    tb = chain.traceback_of(exc)
     while tb is not None and len(out) < _MAX_FRAMES:
         out.append(tb)
         tb = tb.tb_next
@@ -140,7 +140,7 @@ def raised_on_purpose_by_crawl4ai(exc: BaseException) -> bool:
     rejecting bad input); a bug surfaces from an operation instead (``None.attr``, ``d[key]``,
     a call that fails). The innermost traceback entry tells which instruction raised.
     """
-    tb = exc.__traceback__
+    tb = chain.traceback_of(exc)
     if tb is None:
         return False
     tb = _innermost(tb)
@@ -156,7 +156,7 @@ def _mistaken_for_a_result(exc: BaseException) -> BaseException | None:
     as a value, and the next attribute read on it fails (``'TypeError' object has no attribute
     'result'``). The real cause is that exception, in no chain of the secondary one."""
     if isinstance(exc, AttributeError):
-        obj = getattr(exc, "obj", None)
+        obj = provenance.attribute_error_object(exc)
         if isinstance(obj, BaseException):
             return obj
     return None

@@ -28,6 +28,8 @@ import typing
 from types import TracebackType
 from typing import Any
 
+from ...chain import traceback_of
+
 # Code ownership is imported where it is asked, at a crawl's errors (a crawler's construction
 # loads it): this module loads while crawl4ai is imported, and ownership would double its cost.
 _MAX_FRAMES = 200
@@ -169,7 +171,7 @@ def _crawl4ai_frames(exc: BaseException) -> list[Any]:
     from ...ownership import owner_of_frame
 
     frames = []
-    tb: TracebackType | None = exc.__traceback__
+    tb: TracebackType | None = traceback_of(exc)
     outermost = tb.tb_frame if tb is not None else None
     while tb is not None and len(frames) < _MAX_FRAMES:
         frames.append(tb.tb_frame)
@@ -300,18 +302,24 @@ def _holds_bad_return(frames: list[Any]) -> bool:
 # -- crawl4ai's call into user code --------------------------------------------------------------
 
 
+def attribute_error_object(exc: AttributeError) -> Any:
+    """The object an ``AttributeError`` was about, as Python recorded it (past any property of
+    the exception's class, like :mod:`...chain` reads links); None if it was not recorded."""
+    return AttributeError.obj.__get__(exc)
+
+
 def failed_calling_user_code(exc: BaseException) -> bool:
     """A ``TypeError`` raised by crawl4ai's call of a user's function itself (wrong signature):
     the innermost frame is crawl4ai's, and the message starts with the user function's name. Or an
     ``AttributeError`` of a user's object that crawl4ai read (the object lacks what crawl4ai needs)."""
     from ...ownership import owner_of_frame
 
-    if isinstance(exc, AttributeError) and exc.__traceback__ is not None:
-        obj = getattr(exc, "obj", None)
+    tb = traceback_of(exc)
+    if isinstance(exc, AttributeError) and tb is not None:
+        obj = attribute_error_object(exc)
         return obj is not None and not isinstance(obj, type) and _is_user_class(type(obj))
-    if not isinstance(exc, TypeError) or exc.__traceback__ is None:
+    if not isinstance(exc, TypeError) or tb is None:
         return False
-    tb = exc.__traceback__
     while tb.tb_next is not None:
         tb = tb.tb_next
     frame = tb.tb_frame

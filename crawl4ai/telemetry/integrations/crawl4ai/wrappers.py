@@ -15,6 +15,7 @@ from types import CodeType
 from typing import Any
 
 from ..._debug import internal_error
+from ...chain import set_traceback, traceback_of
 from ...settings import kill_switch
 from . import state
 from .points import CapturePoint
@@ -48,12 +49,9 @@ def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | 
 
 def hide_frame(exc: BaseException, code: CodeType) -> None:
     """Take the wrapper's own entry out of the traceback before re-raising."""
-    tb = exc.__traceback__
+    tb = traceback_of(exc)
     if tb is not None and tb.tb_frame.f_code is code:
-        try:
-            exc.__traceback__ = tb.tb_next
-        except Exception:
-            pass
+        set_traceback(exc, tb.tb_next)
 
 
 def crawl4ai_class_name(obj: Any) -> str | None:
@@ -215,10 +213,10 @@ def wrap_init(func: Callable[..., Any], point: CapturePoint) -> Callable[..., An
 def _crawler_made() -> None:
     """A crawler was made, so this run crawls (once per process):
 
-    - load what only a crawl's errors need on their thread (the classifier, code ownership and
-      the chain walk), beside a construction of tens of milliseconds and before a browser start
-      of hundreds: not while crawl4ai is imported (``crwl --help``, a script that never crawls),
-      nor in a crawl's first error. Only modules load: no thread, no I/O.
+    - load what only a crawl's errors need on their thread (the classifier and code ownership),
+      beside a construction of tens of milliseconds and before a browser start of hundreds: not
+      while crawl4ai is imported (``crwl --help``, a script that never crawls), nor in a crawl's
+      first error. Only modules load: no thread, no I/O.
     - deliver what earlier runs left pending, on the worker: a report kept at exit must not wait
       for the next error to leave.
     """
@@ -227,7 +225,7 @@ def _crawler_made() -> None:
     state.crawler_made = True
     try:
         from ...pipeline import get_pipeline
-        from . import classification  # noqa: F401 - with code ownership and the chain walk
+        from . import classification  # noqa: F401 - with code ownership
 
         get_pipeline().deliver_pending()
     except Exception:
