@@ -68,7 +68,7 @@ class Words:
 class Vocabulary:
     words: frozenset[str]
     identifiers: frozenset[str]
-    modules: frozenset[str]
+    modules: KnownModules
     link_hosts: frozenset[str]
 
     def knows_word(self, token: str) -> bool:
@@ -284,19 +284,31 @@ def _base_words() -> Words:
     return Words(frozenset(tokens), frozenset(names), frozenset(hosts))
 
 
-def _known_modules() -> frozenset[str]:
-    names = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
-    for name in list(sys.modules):
-        if ownership.owner_of_module(name).known:
-            names.add(name)
-    return frozenset(names)
+class KnownModules:
+    """The module names known code has: the standard library's, and every loaded module that
+    known code owns. Asked name by name, when a message holds a dotted name: building the whole
+    set asked the owner of every loaded module (about 1,200 in a crawl), which was most of the
+    worker's first report."""
+
+    __slots__ = ()
+    _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in self._STDLIB:
+            return True
+        return name in sys.modules and ownership.owner_of_module(name).known
+
+
+_KNOWN_MODULES = KnownModules()
 
 
 _SAMPLE_HOSTS = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|localhost|test|example|invalid|local)$")
 
 
 @lru_cache(maxsize=64)
-def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...], module_count: int) -> Vocabulary:
+def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...]) -> Vocabulary:
     parts = [_base_words(), *(words_of_file(f) for f in (*crawl4ai_files, *stack_files))]
     # Documentation links come from the libraries on the stack only: Crawl4AI's literals are
     # full of sample sites to crawl, and a sample host is never documentation.
@@ -306,7 +318,7 @@ def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...], mod
     return Vocabulary(
         words=frozenset().union(*(p.words for p in parts)),
         identifiers=frozenset().union(*(p.identifiers for p in parts)),
-        modules=_known_modules(),
+        modules=_KNOWN_MODULES,
         link_hosts=frozenset(h for h in hosts if not _SAMPLE_HOSTS.search(h)),
     )
 
@@ -317,4 +329,4 @@ def vocabulary_for(modules: list[str] | tuple[str, ...] = ()) -> Vocabulary:
     for name in modules:
         if isinstance(name, str):
             stack.update(known_module_files(name))
-    return _combined(_crawl4ai_files(), tuple(sorted(stack)), len(sys.modules))
+    return _combined(_crawl4ai_files(), tuple(sorted(stack)))
