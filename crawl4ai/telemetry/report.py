@@ -109,7 +109,7 @@ def sample_report(email: str | None = None) -> Report:
     """The report of a synthetic crawl4ai-style crash, for showing people what a report holds."""
 
     def parse_page(url: str) -> None:
-        raise ValueError(f"Failed to parse {url}: unexpected token at line 3")
+        raise ValueError(f"Failed to parse {url}: unexpected character at line 3")
 
     try:
         parse_page("https://user:secret@example.com/private?token=abc123")

@@ -66,10 +66,10 @@ def test_urls_in_any_form_are_never_sent(reporting):
         f"//{c[10]}.cdn.example.com/lib.js",
         f"www.{c[11]}.com",
     ]
-    _capture(ValueError("Failed to parse " + " and ".join(forms) + ": unexpected token at line 3"))
+    _capture(ValueError("Failed to parse " + " and ".join(forms) + ": unexpected character at line 3"))
     sent = reporting.collect(1)
     message = _message(sent.event_with("ValueError"))
-    assert message.startswith("Failed to parse <url>") and message.endswith(": unexpected token at line <number>")
+    assert message.startswith("Failed to parse <url>") and message.endswith(": unexpected character at line <number>")
     assert_absent(sent.blobs, *c)
 
 
@@ -139,7 +139,7 @@ def test_crawled_content_is_never_sent(reporting):
     _capture(RuntimeError(f"Failed to extract from {page}"))
     _capture(LookupError(f"No match in\n{markdown}\nnor in {c[6]!r} nor in &lt;p&gt;{c[7]}&lt;/p&gt;"))
     sent = reporting.collect(3)
-    assert _message(sent.event_with("ValueError")) == "<str> not return valid JSON: <text>"
+    assert _message(sent.event_with("ValueError")) == "<str> did not return valid JSON: <text>"
     # "extract" is kept only where known code on the stack contains the word.
     assert re.fullmatch("Failed to (?:extract|<str>) from <markup>", _message(sent.event_with("RuntimeError")))
     assert_absent(sent.blobs, *c)

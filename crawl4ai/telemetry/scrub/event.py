@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import ownership
@@ -21,7 +22,7 @@ from .message import redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import Vocabulary, defines, vocabulary_for
+from .vocabulary import Vocabulary, defines, known_class_name, vocabulary_for
 
 MAX_FRAMES = 60
 MAX_VALUES = 10
@@ -35,6 +36,7 @@ class Scrubbing:
     removed: Counter[str] | None
     local: LocalNames | None
     vocabulary: Vocabulary
+    types: set[str] = dataclass_field(default_factory=set)  # the exception types kept (the fingerprint's)
 
     def count(self, kind: str, n: int = 1) -> None:
         if self.removed is not None and n > 0:
@@ -119,13 +121,37 @@ def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
 def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
     """One exception: its type, its redacted message (notes included), how it was caught, frames."""
     out = _keep(schema.EXCEPTION_VALUE, value, state, "field")
-    out.setdefault("type", "<unknown>")
-    return {"type": out.pop("type"), **out}
+    type_name = out.pop("type", "<unknown>")
+    if type_name != "<unknown>" and not _names_known_type(type_name, out.get("module")):
+        state.count("code")  # a name no known code defines is a piece of the user's source
+        type_name = USER_CODE
+        out.pop("module", None)
+    state.types.add(type_name)
+    return {"type": type_name, **out}
 
 
 def exception_type(value: Any, state: Scrubbing) -> str:
     """A type name; a user's class shows only as ``<user code>(NearestKnownBase)``."""
     return value if schema.shape(schema.EXCEPTION_TYPE)(value) is not DROP else "<unknown>"
+
+
+def exception_module(value: Any, state: Scrubbing) -> Any:
+    """The module of a known exception type (a user's module is never named)."""
+    if not isinstance(value, str) or not ownership.owner_of_module(value).known:
+        return DROP
+    return value
+
+
+def _names_known_type(type_name: str, module: str | None) -> bool:
+    """Whether known code defines the type a report names: ``module``'s class (a builtin without
+    a module), or for ``<user code>(Base)`` a ``Base`` some known loaded module defines. Build
+    decides this from the class itself; checked here again so that no name reaches a report on
+    build's word alone."""
+    if type_name == USER_CODE:
+        return True
+    if type_name.startswith(USER_CODE + "("):
+        return known_class_name(type_name[len(USER_CODE) + 1:-1])
+    return defines(module or "builtins", type_name)
 
 
 def redact_message(value: Any, state: Scrubbing) -> Any:
@@ -154,10 +180,7 @@ def scrub_frames(frames: list[Any], state: Scrubbing) -> list[dict[str, Any]]:
         if not isinstance(frame, dict):
             continue
         clean = _keep(schema.FRAME, frame, state, "frame_data")
-        module = clean.get("module")
-        if "filename" not in clean or clean["filename"] == USER_CODE or (
-            module is not None and not ownership.owner_of_module(module).known
-        ) or ("function" in clean and not defines(module, clean["function"])):
+        if not _known_frame(clean):
             if frame.get("filename") != USER_CODE:
                 state.count("path")
             out.append({"filename": USER_CODE, "in_app": False})
@@ -165,6 +188,17 @@ def scrub_frames(frames: list[Any], state: Scrubbing) -> list[dict[str, Any]]:
         clean["in_app"] = clean.get("in_app") is True
         out.append(clean)
     return out
+
+
+def _known_frame(frame: dict[str, Any]) -> bool:
+    """A frame names known code only if all of it agrees: its module is known, its file is that
+    module's own file, and that module defines its function. Anything less is the user's."""
+    module, filename = frame.get("module"), frame.get("filename")
+    if module is None or "function" not in frame:
+        return False
+    owner = ownership.owner_of_module(module)
+    return (owner.known and filename in (owner.file, f"<frozen {module}>")
+            and defines(module, frame["function"]))
 
 
 def scrub_contexts(contexts: Any, state: Scrubbing) -> dict[str, Any]:
@@ -236,17 +270,17 @@ def scrub_user(user: Any, state: Scrubbing) -> dict[str, Any]:
 
 
 def scrub_fingerprint(fingerprint: Any, state: Scrubbing) -> list[str]:
-    """Exception types and ``module:function`` of known frames; anything else is dropped."""
+    """The exception types the report names and ``module:function`` of known code; anything
+    else is dropped."""
     if not isinstance(fingerprint, list):
         return []
-    is_type = schema.shape(schema.EXCEPTION_TYPE)
     out = []
     for part in fingerprint[:64]:
         if not isinstance(part, str):
             continue
         part = str.__str__(part)
         module, _, function = part.partition(":")
-        if is_type(part) is not DROP or (
+        if part in state.types or (
             function and schema.shape(schema.MODULE)(module) is not DROP
             and schema.shape(r"[<>\w.]{1,200}")(function) is not DROP
             and defines(module, function)
@@ -258,7 +292,7 @@ def scrub_fingerprint(fingerprint: Any, state: Scrubbing) -> list[str]:
 _JUDGES = {
     "scrub_sdk": scrub_sdk, "scrub_exception": scrub_exception, "scrub_contexts": scrub_contexts,
     "scrub_tags": scrub_tags, "scrub_user": scrub_user, "scrub_fingerprint": scrub_fingerprint,
-    "exception_type": exception_type, "redact_message": redact_message,
+    "exception_type": exception_type, "exception_module": exception_module, "redact_message": redact_message,
     "scrub_mechanism": scrub_mechanism, "scrub_stacktrace": scrub_stacktrace,
     "scrub_runtime": scrub_runtime, "scrub_os": scrub_os, "scrub_crawl4ai_context": scrub_crawl4ai_context,
     "scrub_caller_context": scrub_caller_context, "crawl4ai_name": crawl4ai_name,

@@ -25,6 +25,7 @@ from .vocabulary import TOKEN, Vocabulary, vocabulary_for
 MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-cuts our text
 MAX_INPUT = 64 * 1024  # redaction cost stays bounded for megabyte-sized messages
 ELLIPSIS = "…"
+_VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4})*")  # "3.11", "2.5", an issue number
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,17 @@ class Context:
 
     def known_link(self, url: str) -> bool:
         """A documentation link of the code on the stack (pydantic's ``errors.pydantic.dev/…``):
-        an http(s) URL to a host that code's literals link to, with only known words in its path."""
+        an http(s) URL to a host that code's literals link to, with only known words and version
+        numbers in its path (a longer number is somebody's: an account, a phone, an order)."""
         try:
             parts = urlsplit(url)
         except ValueError:
             return False
-        if parts.scheme not in ("http", "https") or parts.query or parts.fragment or "@" in parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
             return False
-        if (parts.hostname or "") not in self.vocabulary.link_hosts:
+        if parts.netloc.lower() not in self.vocabulary.link_hosts:  # no user, password or port either
             return False
-        return all(re.fullmatch(r"\d+(?:\.\d+)*", t) or self.vocabulary.knows_word(t)
+        return all(_VERSION.fullmatch(t) or self.vocabulary.knows_word(t)
                    for t in TOKEN.findall(parts.path))
 
 

@@ -79,7 +79,7 @@ SDK = (
 )
 EXCEPTION_VALUE = (
     Field("type", "exception_type", "exception type and traceback"),
-    Field("module", shape(r"[A-Za-z_][\w.]{0,127}"), "exception type and traceback"),
+    Field("module", "exception_module", "exception type and traceback"),
     Field("value", "redact_message", "the exception message"),
     Field("mechanism", "scrub_mechanism", "how the error was seen"),
     Field("stacktrace", "scrub_stacktrace", "exception type and traceback"),
@@ -121,8 +121,9 @@ RUNTIME = (
 )
 # A kernel's release is free text where someone built their own ("6.1.0-alice-laptop"): it keeps
 # its version number and the labels of known builds (distribution, cloud, WSL, architecture).
+# A build number has at most five digits ("5.15.0-1051-azure"); a longer run is someone's number.
 _RELEASE_LABEL = re.compile(
-    r"\d+|(?:fc|el|amzn|arch|deb|ubuntu|rc|lts|android|wsl)\d*|x86_64|aarch64|amd64|arm64|i686"
+    r"\d{1,5}|(?:fc|el|amzn|arch|deb|ubuntu|rc|lts|android|wsl)\d*|x86_64|aarch64|amd64|arm64|i686"
     r"|generic|microsoft|standard|azure|aws|gcp|gke|cloud|lowlatency|rt|default|virtual|kvm"
     r"|linuxkit|orbstack|darwin|windows|nt", re.I)
 

@@ -1,8 +1,9 @@
 """Message templates written outside Python source: CPython's own (its C code) and, for text made
 outside Python, Chromium's network errors and the Playwright driver's messages.
 
-Both come from reviewed data files beside this module (``data/*.txt``). Their words join the
-vocabulary. CPython's templates also have holes for names (``'{type}' object has no attribute
+Both come from reviewed data files beside this module (``data/*.txt``), with English's
+function words ("did not", "you can"), which hold any sentence together whoever wrote it. Their
+words join the vocabulary. CPython's templates also have holes for names (``'{type}' object has no attribute
 '{name}'``): the name in such a hole is code, so it is kept only when it is a known identifier
 (defined in known code, or a builtin) and becomes ``<user code>`` otherwise.
 """
@@ -57,8 +58,9 @@ def name_templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 @lru_cache(maxsize=1)
 def template_text() -> str:
-    """Every template line, holes removed: the words CPython, Chromium and Playwright write."""
-    lines = _lines("cpython_templates.txt") + _lines("outside_python.txt")
+    """Every template line, holes removed: the words CPython, Chromium and Playwright write, and
+    English's function words (``grammar.txt``)."""
+    lines = _lines("cpython_templates.txt") + _lines("outside_python.txt") + _lines("grammar.txt")
     return "\n".join(_HOLE.sub(" ", line) for line in lines)
 
 

@@ -38,6 +38,8 @@ from . import templates
 
 MAX_LITERAL = 200  # a longer literal is text (a prompt, a script, a demo), not a message template
 MAX_SOURCE = 4 * 1024 * 1024
+TABLE_RUN = 3  # this many literals in a row, separated by commas or colons, are a table of data
+_SEPARATOR = re.compile(r"\s*[,:]\s*(?:#[^\n]*\s*)*")
 
 #: How text splits into tokens, here and in the allowlist: runs of word characters (any
 #: non-ASCII character counts as one), joined by ``'``, ``.`` or ``-`` ("can't", "utf-8",
@@ -70,7 +72,11 @@ class Vocabulary:
     link_hosts: frozenset[str]
 
     def knows_word(self, token: str) -> bool:
-        return token.lower() in self.words or token in self.identifiers or token in self.modules
+        """A word of known code's literals, a name it uses, or a dotted module path
+        (``urllib3.exceptions``); a module's bare name (``calendar``, ``secrets``) is also an
+        ordinary word, and counts only where known code uses it."""
+        return (token.lower() in self.words or token in self.identifiers
+                or ("." in token and token in self.modules))
 
     def knows_name(self, name: str) -> bool:
         """A name in a CPython template: an identifier known code defines, a builtin, a known
@@ -96,13 +102,15 @@ def words_of_source(source: str) -> Words:
     words: set[str] = set()
     identifiers: set[str] = set()
     hosts: set[str] = set()
-    for match in _LEX.finditer(source):
+    matches = list(_LEX.finditer(source))
+    in_table = _table_literals(source, matches)
+    for i, match in enumerate(matches):
         kind = match.lastgroup
         if kind == "name":
             parts = re.sub(r"\s+", "", match.group()).split(".")
             # Every contiguous piece of a dotted chain: "self.logger.info" names "logger.info" too.
             identifiers.update(".".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1))
-        elif kind == "string":
+        elif kind == "string" and i not in in_table:
             literal = match.group()
             if len(literal) > MAX_LITERAL or (literal.endswith(('"""', "'''")) and _is_docstring(source, match.start())):
                 continue
@@ -112,6 +120,28 @@ def words_of_source(source: str) -> Words:
             words.update(token.lower() for token in TOKEN.findall(body))
             hosts.update(host.lower() for host in _URL_HOST.findall(body))
     return Words(frozenset(words), frozenset(identifiers), frozenset(hosts))
+
+
+def _table_literals(source: str, matches: list[re.Match[str]]) -> set[int]:
+    """The literals that are entries of a table of data: :data:`TABLE_RUN` or more literals in a
+    row separated only by commas or colons (a list of sub-domains, stop words, user agents,
+    ``{"key": "value", …}``). They are values the code compares input with or picks from, not
+    text it writes, and the input they match is the user's: their words do not count."""
+    out: set[int] = set()
+    run: list[int] = []
+    for i, match in enumerate(matches):
+        kind = match.lastgroup
+        if kind == "comment":
+            continue  # a comment after an entry does not end the table
+        if kind == "string" and run and _SEPARATOR.fullmatch(source, matches[run[-1]].end(), match.start()):
+            run.append(i)
+            continue
+        if len(run) >= TABLE_RUN:
+            out.update(run)
+        run = [i] if kind == "string" else []
+    if len(run) >= TABLE_RUN:
+        out.update(run)
+    return out
 
 
 _EMPTY = Words(frozenset(), frozenset(), frozenset())
@@ -206,14 +236,33 @@ def defines(module: str, qualname: str) -> bool:
 
 def _reachable(namespace: Any, parts: list[str]) -> bool:
     """``namespace.a.b`` exists, found in ``__dict__`` only (no ``__getattr__``, no import)."""
+    return _lookup(namespace, parts) is not None
+
+
+def _lookup(namespace: Any, parts: list[str]) -> Any:
     for part in parts:
         try:
             namespace = vars(namespace).get(part)
         except TypeError:
-            return False
+            return None
         if namespace is None:
-            return False
-    return True
+            return None
+    return namespace
+
+
+def known_class_name(qualname: str) -> bool:
+    """Whether an exception class called ``qualname`` is a builtin or is held by a known loaded
+    module (how a report names a user class's nearest known base, without its module)."""
+    parts = qualname.split(".")
+    found = _lookup(builtins, parts)
+    if isinstance(found, type):
+        return True
+    for name, module in list(sys.modules.items()):
+        found = _lookup(module, parts)
+        if (isinstance(found, type) and issubclass(found, BaseException)
+                and ownership.owner_of_module(name).known):
+            return True
+    return False
 
 
 def _crawl4ai_files() -> tuple[str, ...]:

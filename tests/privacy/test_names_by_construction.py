@@ -1,0 +1,167 @@
+"""Names in a report are known code's, checked by the scrubber itself: a report is never trusted
+to have been built by our own builder (a provider, a re-send, a hand-made event, Sentry's
+``before_send``). An exception type, its module, a fingerprint part or a frame that no known code
+defines is the user's, whatever shape it has; and the words a report keeps are the ones known
+code writes, not the data it compares input with."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import crawl4ai.async_crawler_strategy
+from crawl4ai.async_configs import ProxyConfig
+from crawl4ai.domain_mapper import DomainMapper
+
+from crawl4ai import telemetry
+from crawl4ai.telemetry.scrub import redact_text, scrub_event, vocabulary_for
+from crawl4ai.telemetry.scrub.vocabulary import words_of_source
+from tests.privacy.canary import assert_absent, canary
+from tests.privacy.test_scrub_allowlist import RAW
+
+
+def _one_value(**value: object) -> dict:
+    event = copy.deepcopy(RAW)
+    event["exception"]["values"] = [{"value": "failed", **value}]
+    event["fingerprint"] = [value.get("type", "ValueError")]
+    return event
+
+
+def test_a_type_name_no_known_code_defines_is_the_users_whatever_module_it_claims():
+    c = [canary().capitalize() for _ in range(5)]
+    claims = [
+        {"type": f"{c[0]}Error", "module": "crawl4ai.async_crawler_strategy"},  # a known module
+        {"type": f"{c[1]}Error"},  # no module: claims to be a builtin
+        {"type": f"<user code>({c[2]}Error)"},  # a known base nobody defines
+        {"type": "ValueError", "module": f"{c[3].lower()}.errors"},  # a user's module
+        {"type": f"HTTPCrawlerError.{c[4]}", "module": "crawl4ai.async_crawler_strategy"},
+    ]
+    blobs = {}
+    for i, claim in enumerate(claims):
+        out = scrub_event(_one_value(**claim))
+        value = out["exception"]["values"][0]
+        assert value["type"] in ("<user code>", "ValueError"), value
+        assert out.get("fingerprint", []) in ([], ["ValueError"]), out["fingerprint"]
+        blobs[f"claim[{i}]"] = json.dumps(out).encode()
+    assert_absent(blobs, *(s.lower() for s in c))
+
+
+def test_a_type_name_known_code_defines_stays():
+    """Over-redaction check: a builtin, a crawl4ai class and a user class's known base keep
+    their names, and the fingerprint keeps the types the report names."""
+    for claim in ({"type": "ValueError"},
+                  {"type": "HTTPStatusError", "module": "crawl4ai.async_crawler_strategy"},
+                  {"type": "<user code>(HTTPCrawlerError)"},
+                  {"type": "<user code>(ConnectionError)"}):
+        out = scrub_event(_one_value(**claim))
+        assert {k: v for k, v in out["exception"]["values"][0].items() if k in claim} == claim
+        assert out["fingerprint"] == [claim["type"]]
+
+
+def test_a_user_subclass_of_a_crawl4ai_error_inside_a_secret_function_shows_its_base(reporting):
+    secret = canary()
+
+    def make(name: str) -> type:
+        return type(name, (crawl4ai.async_crawler_strategy.HTTPCrawlerError,), {})
+
+    error = make(f"{secret.capitalize()}Failure")
+    error.__qualname__ = f"{secret}_handler.<locals>.{error.__name__}"
+    try:
+        raise error("crawl failed")
+    except error as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    assert sent.events[0]["exception"]["values"][-1]["type"] == "<user code>(HTTPCrawlerError)"
+    assert_absent(sent.blobs, secret)
+
+
+def test_a_frame_keeps_its_file_only_when_its_known_module_and_function_agree():
+    secret = canary()
+    event = copy.deepcopy(RAW)
+    frames = event["exception"]["values"][0]["stacktrace"]["frames"]
+    frames[:] = [
+        {"filename": f"{secret}/crawl.py", "lineno": 3},  # a file and nothing to check it by
+        {"filename": f"home/{secret}/async_webcrawler.py", "module": "crawl4ai.async_webcrawler",
+         "function": "AsyncWebCrawler.arun", "lineno": 9},  # a known module, another file
+        {"filename": "crawl4ai/async_webcrawler.py", "module": "crawl4ai.async_webcrawler",
+         "function": "AsyncWebCrawler.arun", "lineno": 9, "in_app": True},
+    ]
+    out = scrub_event(event)
+    kept = out["exception"]["values"][0]["stacktrace"]["frames"]
+    assert kept[:2] == [{"filename": "<user code>", "in_app": False}] * 2
+    assert kept[2]["function"] == "AsyncWebCrawler.arun"
+    assert_absent({"report": json.dumps(out).encode()}, secret)
+
+
+def test_a_kernel_release_keeps_no_long_number():
+    event = copy.deepcopy(RAW)
+    event["contexts"]["os"] = {"name": "Linux", "release": "6.1.0-5551234567-18-amd64"}
+    assert scrub_event(event)["contexts"]["os"]["release"] == "6.1.0-18-amd64"
+
+
+# -- words: what known code writes, not what it compares input with ------------------------------
+
+
+def test_a_table_of_data_in_known_code_keeps_none_of_its_words():
+    words = words_of_source(
+        'SUBDOMAINS = ["www", "app",  # the usual ones\n  "cnadmin"]\n'
+        'HEADERS = {"cnkey": "cnvalue", "cnother": "cnthing"}\n'
+        'raise ValueError("cnfailed to fetch: %s", "cnarg")\n'
+        'TITLE = ("cnimplicit " "cnconcatenation")\n'
+    ).words
+    assert {"cnfailed", "cnarg", "cnimplicit", "cnconcatenation"} <= words
+    assert not {"www", "app", "cnadmin", "cnkey", "cnvalue", "cnother", "cnthing"} & words
+
+
+class _RefusingLogger:
+    """A user's logger that fails with the user's own words in its message."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def error(self, **_: object) -> None:
+        raise PermissionError(f"admin staging {self.secret} refused")
+
+
+def test_a_word_in_a_crawl4ai_table_of_sample_data_is_not_kept(reporting):
+    """``crawl4ai.domain_mapper`` lists sub-domains to probe ("admin", "staging"): with it on the
+    stack those words of the user's (a login, a host) were kept as if crawl4ai had written them."""
+    secret = canary()
+    mapper = type("Mapper", (), {})()
+    mapper.logger = _RefusingLogger(secret)
+    try:
+        DomainMapper._log(mapper, "error", "mapping failed")
+    except PermissionError as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    value = sent.events[0]["exception"]["values"][-1]
+    assert any(f.get("module") == "crawl4ai.domain_mapper" for f in value["stacktrace"]["frames"])
+    assert value["value"] == "<str> refused"
+    assert_absent(sent.blobs, secret)
+
+
+def test_a_password_that_is_a_module_name_is_not_kept(reporting):
+    """A standard-library module's bare name is an ordinary word ("calendar", "turtle")."""
+    try:
+        ProxyConfig.from_string("calendar turtle")
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <str>"
+
+
+def test_a_documentation_link_keeps_no_long_number_and_no_port():
+    import pydantic.main  # noqa: F401 - its literals link to errors.pydantic.dev
+
+    vocabulary = vocabulary_for(["pydantic.main", "pydantic_core"])
+    link = "https://errors.pydantic.dev/2.11/v/int_parsing"
+    assert redact_text(f"visit {link}", vocabulary=vocabulary) == f"visit {link}"
+    for planted in ("https://errors.pydantic.dev/2.11/v/5551234567",
+                    "https://errors.pydantic.dev:5551/2.11/v/int_parsing"):
+        assert redact_text(f"visit {planted}", vocabulary=vocabulary) == "visit <url>"
+
+
+def test_function_words_keep_a_users_sentence_readable():
+    """Over-redaction check: the words that hold a sentence together stay, whoever wrote it."""
+    assert (redact_text("the cnpage did not load and you can not open it from here")
+            == "the <str> did not load and you can not open it from here")
