@@ -30,11 +30,13 @@ from ..scrub import scrub_event
 from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider
 
-#: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
+#: Options that keep sentry-sdk from collecting anything beyond the event we hand it. None that
+#: sentry-sdk deprecates: its DeprecationWarning reached hosts showing warnings (``-X dev``) and
+#: was an exception where warnings are errors (``-W error``), so no report was ever delivered.
+#: (``send_default_pii`` is off by default; the event is ours and scrubbed anyway.)
 LOCKED_DOWN_OPTIONS: dict[str, Any] = {
     "default_integrations": False,
     "auto_enabling_integrations": False,
-    "send_default_pii": False,
     "include_local_variables": False,
     "include_source_context": False,
     "max_breadcrumbs": 0,
