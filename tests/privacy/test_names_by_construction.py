@@ -165,3 +165,26 @@ def test_function_words_keep_a_users_sentence_readable():
     """Over-redaction check: the words that hold a sentence together stay, whoever wrote it."""
     assert (redact_text("the cnpage did not load and you can not open it from here")
             == "the <str> did not load and you can not open it from here")
+
+
+def test_versions_the_runtime_and_the_numbers_of_a_report_keep_no_free_text():
+    """Fields whose shape is a word or a number keep what they are for: a version's public part
+    (a local label is whatever its builder wrote), a runtime's name, a time, a chain index."""
+    secret = canary()
+    event = copy.deepcopy(RAW)
+    event["release"] = f"crawl4ai@0.9.5+{secret}"
+    event["tags"].update(crawl4ai_version=f"0.9.5+{secret}.laptop", python_version=f"3.13.0+{secret}")
+    event["contexts"]["runtime"] = {"name": secret, "version": "3.11.7"}
+    event["contexts"]["crawl4ai"]["version"] = f"0.9.6.dev3+g1a2b3c4.{secret}"
+    event["sdk"] = {"name": secret, "version": "0.1.0"}
+    event["timestamp"] = 4111111111111111
+    event["exception"]["values"][0]["mechanism"]["exception_id"] = 555123456
+    out = scrub_event(event)
+    assert out["release"] == "crawl4ai@0.9.5"
+    assert out["tags"]["crawl4ai_version"] == "0.9.5" and out["tags"]["python_version"] == "3.13.0"
+    assert out["contexts"]["runtime"] == {"version": "3.11.7"}
+    assert out["contexts"]["crawl4ai"]["version"] == "0.9.6.dev3"
+    assert out["sdk"] == {"version": "0.1.0"}
+    assert "timestamp" not in out and "exception_id" not in out["exception"]["values"][0]["mechanism"]
+    assert_absent({"report": json.dumps(out).encode()}, secret, "4111111111111111", "555123456")
+    assert scrub_event(out) == out

@@ -5,6 +5,7 @@ environment survive, and one bug seen on different sites groups as one issue."""
 from __future__ import annotations
 
 import platform
+import sys
 import traceback
 from importlib.metadata import version
 
@@ -130,3 +131,13 @@ def test_what_sentry_sends_is_exactly_the_scrubbed_report(sentry_server):
         provider.close(2)
     [received] = sentry_server.wait_for_events(1)
     assert received == report.event
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception groups are 3.11+")
+def test_a_group_of_many_failures_keeps_pythons_own_words_for_it():
+    """Over-redaction check: an exception group says how many it holds in CPython's words."""
+    members = [_parse_failure(f"https://site-{i}.example.com/") for i in range(40)]
+    group = ExceptionGroup("crawl batch", members)  # noqa: F821 - a builtin from 3.11
+    values = build_report(group, environment="library").event["exception"]["values"]
+    assert values[-1]["value"] == "<str> (<number> sub-exceptions)"
+    assert values[0]["value"] == "Failed to parse <url>: unexpected character at line <number>"

@@ -46,13 +46,37 @@ def integer(v: Any) -> Any:
     return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 else DROP
 
 
+def chain_index(v: Any) -> Any:
+    """An exception's place in its chain (a report holds a handful, never a big number)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1000 else DROP
+
+
 def timestamp(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return v
+        return v if 0 <= v < 10**10 else DROP  # seconds since 1970: no other number rides here
     return shape(r"[0-9T:.\-+Z ]{10,40}")(v)
 
 
-VERSION = shape(r"[\w.+\-]{1,64}")
+_PUBLIC_VERSION = re.compile(r"\d{1,6}(?:\.\d{1,6}){0,5}(?:\.?(?:a|b|rc|post|dev)\d{0,6}){0,3}")
+
+
+def version(v: Any) -> Any:
+    """A version number, its public part only: a local label (``0.9.5+acme.laptop``, a custom
+    build's ``3.13.0+``) is whatever its builder wrote."""
+    if not isinstance(v, str):
+        return DROP
+    number = _PUBLIC_VERSION.match(v)
+    return number.group(0) if number else DROP
+
+
+def release(v: Any) -> Any:
+    """``crawl4ai@<version>``."""
+    if not isinstance(v, str) or not v.startswith("crawl4ai@"):
+        return DROP
+    number = version(v[len("crawl4ai@"):])
+    return DROP if number is DROP else "crawl4ai@" + number
+
+
 MODULE = r"[A-Za-z_][\w.]{0,199}"
 TYPE_NAME = r"[A-Za-z_]\w{0,127}(?:\.[A-Za-z_]\w{0,127}){0,8}"
 EXCEPTION_TYPE = rf"{TYPE_NAME}|<user code>(?:\({TYPE_NAME}\))?"
@@ -64,7 +88,7 @@ EVENT = (
     Field("timestamp", timestamp, "a random report id"),
     Field("platform", one_of("python"), "a random report id"),
     Field("level", one_of("fatal", "error", "warning"), "how the error was seen"),
-    Field("release", shape(r"crawl4ai@[\w.+\-]{1,40}"), "crawl4ai version"),
+    Field("release", release, "crawl4ai version"),
     Field("environment", one_of(*ENVIRONMENTS), "environment type"),
     Field("sdk", "scrub_sdk", "telemetry version"),
     Field("exception", "scrub_exception", "exception type and traceback"),
@@ -74,8 +98,8 @@ EVENT = (
     Field("fingerprint", "scrub_fingerprint", "exception type and traceback"),
 )
 SDK = (
-    Field("name", shape(r"[\w.+\-]{1,64}"), "telemetry version"),
-    Field("version", VERSION, "telemetry version"),
+    Field("name", one_of("crawl4ai.telemetry"), "telemetry version"),
+    Field("version", version, "telemetry version"),
 )
 EXCEPTION_VALUE = (
     Field("type", "exception_type", "exception type and traceback"),
@@ -97,8 +121,8 @@ MECHANISM = (
     Field("type", one_of(*MECHANISMS), "how the error was seen"),
     Field("handled", boolean, "how the error was seen"),
     Field("is_exception_group", boolean, "how the error was seen"),
-    Field("exception_id", integer, "how the error was seen"),
-    Field("parent_id", integer, "how the error was seen"),
+    Field("exception_id", chain_index, "how the error was seen"),
+    Field("parent_id", chain_index, "how the error was seen"),
     Field("source", shape(r"__cause__|__context__|exceptions\[\d{1,4}\]"), "how the error was seen"),
 )
 # A frame of known code; a user's frame keeps only {"filename": "<user code>", "in_app": False}.
@@ -116,8 +140,9 @@ CONTEXTS = (
     Field("telemetry", "scrub_caller_context", "the telemetry context"),
 )
 RUNTIME = (
-    Field("name", VERSION, "python version"),
-    Field("version", VERSION, "python version"),
+    Field("name", one_of("CPython", "PyPy", "GraalVM", "GraalPy", "IronPython", "Jython", "MicroPython"),
+          "python version"),
+    Field("version", version, "python version"),
 )
 # A kernel's release is free text where someone built their own ("6.1.0-alice-laptop"): it keeps
 # its version number and the labels of known builds (distribution, cloud, WSL, architecture).
@@ -146,14 +171,14 @@ OS = (
     Field("release", os_release, "operating system name and release"),
 )
 CRAWL4AI_CONTEXT = (
-    Field("version", VERSION, "crawl4ai version"),
-    Field("telemetry_version", VERSION, "telemetry version"),
+    Field("version", version, "crawl4ai version"),
+    Field("telemetry_version", version, "telemetry version"),
     Field("environment", one_of(*ENVIRONMENTS), "environment type"),
 )
 TAGS = (
-    Field("crawl4ai_version", VERSION, "crawl4ai version"),
-    Field("telemetry_version", VERSION, "telemetry version"),
-    Field("python_version", VERSION, "python version"),
+    Field("crawl4ai_version", version, "crawl4ai version"),
+    Field("telemetry_version", version, "telemetry version"),
+    Field("python_version", version, "python version"),
     Field("environment", one_of(*ENVIRONMENTS), "environment type"),
 )
 USER = (Field("email", shape(EMAIL), "your email"),)
