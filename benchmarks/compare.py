@@ -31,7 +31,7 @@ ROOT = HERE.parent
 DEFAULT_REF = "a81b90f"
 SCRIPTS = ("bench_core", "bench_hook", "bench_scrub")
 #: One sample per process: run these more often per round.
-SAMPLES = {"first_capture": 5, "first_capture_stored": 5}
+SAMPLES = {"first_capture": 5, "first_capture_stored": 5, "first_capture_crawling": 5}
 #: A ratio above this counts as slower (below its inverse, as faster); between them, the noise.
 NOISE = 1.10
 

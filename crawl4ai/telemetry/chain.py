@@ -16,7 +16,8 @@ neither make a walk raise nor put a non-exception in a chain. An odd group membe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ._record import Record
 
 MAX_CHAIN = 10
 
@@ -33,16 +34,26 @@ set_traceback = BaseException.__traceback__.__set__
 _suppresses_context = BaseException.__suppress_context__.__get__
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(Record):
     """One exception of a chain: ``index`` in walk order (the first is the one walked from),
     the ``parent`` link's index and how it hangs from it (``source``: ``__cause__``,
     ``__context__`` or ``exceptions[i]``); the first link has neither."""
 
+    __slots__ = ("exception", "index", "parent", "source")
     exception: BaseException
     index: int
-    parent: int | None = None
-    source: str | None = None
+    parent: int | None
+    source: str | None
+
+    def __init__(self, exception: BaseException, index: int, parent: int | None = None,
+                 source: str | None = None) -> None:
+        # Spelled out: links are made on the caller's thread (dedupe), where the generic
+        # constructor would cost three times as much.
+        init = object.__setattr__
+        init(self, "exception", exception)
+        init(self, "index", index)
+        init(self, "parent", parent)
+        init(self, "source", source)
 
 
 def follows_context(exc: BaseException) -> bool:

@@ -29,10 +29,11 @@ import re
 import sys
 import sysconfig
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from types import FrameType
 from typing import Any
+
+from ._record import Record
 
 CRAWL4AI = "crawl4ai"
 TELEMETRY = "telemetry"
@@ -51,11 +52,11 @@ _CACHE_VERSION = 1
 _MAX_DISTRIBUTIONS = 2000  # a bound on the closure walk, far above any real environment
 
 
-@dataclass(frozen=True)
-class Owner:
+class Owner(Record):
     """Who owns a code file. ``file`` is relative to where its owner is installed (for a user
     file, :data:`USER_CODE`)."""
 
+    __slots__ = ("origin", "file")
     origin: str
     file: str
 
@@ -229,8 +230,8 @@ def _stdlib_names() -> frozenset[str]:
 # The index: (install folder, top-level name) -> distribution, for the dependency closure
 
 
-@dataclass(frozen=True)
-class _Index:
+class _Index(Record):
+    __slots__ = ("origins",)
     origins: dict[str, str]  # _entry(install folder, top-level name) -> CRAWL4AI or LIBRARY
 
 
@@ -283,14 +284,16 @@ def _installed(metadata: Any) -> dict[str, Any]:
     return out
 
 
-_REQUIRES = re.compile(r"^Requires-Dist:[ \t]*(.+?)[ \t]*$", re.M)
+# Compiled on first use (by ``re``'s cache): the index is built on the worker, and compiling it
+# here would be half of this module's import, which runs while crawl4ai is imported.
+_REQUIRES = r"^Requires-Dist:[ \t]*(.+?)[ \t]*$"
 
 
 def _requirements(dist: Any) -> list[str]:
     """``Requires-Dist`` lines, read from the metadata's header without a full e-mail parse."""
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
     header = text.split("\n\n", 1)[0]
-    return _REQUIRES.findall(header)
+    return re.findall(_REQUIRES, header, re.M)
 
 
 def _closure(distributions: dict[str, Any]) -> set[str]:

@@ -64,6 +64,7 @@ FIRST_CAPTURE = r"""
 import json, os, sys, threading
 import crawl4ai
 from crawl4ai import telemetry
+PRELUDE
 
 class Recorder:
     # First on sys.meta_path: sees every module imported from now on, and by which thread.
@@ -88,10 +89,40 @@ print(json.dumps({"caller": caller, "workers": workers,
 """
 
 
-def _first_capture(home, **env):
-    result = run_python(FIRST_CAPTURE, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library", **env)
+def _first_capture(home, prelude="", **env):
+    script = FIRST_CAPTURE.replace("PRELUDE", prelude)
+    result = run_python(script, home, CRAWL4AI_TELEMETRY_ENVIRONMENT="library", **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# What importing crawl4ai may load of the add-on: the activation hook, the integration's patching
+# side (its capture table, installer, wrappers and their process state), and the pipeline's
+# caller side, so that no first capture pays for it (and the chain walk, which wrappers use to
+# read a traceback safely). The classifier and code ownership wait for a crawler to be made:
+# `crwl --help` and scripts that never crawl pay nothing for them.
+IMPORT_CRAWL4AI_MAY_LOAD = {
+    "crawl4ai.telemetry", "crawl4ai.telemetry._version", "crawl4ai.telemetry.settings",
+    "crawl4ai.telemetry._debug", "crawl4ai.telemetry._record", "crawl4ai.telemetry.api",
+    "crawl4ai.telemetry.integrations", "crawl4ai.telemetry.integrations.crawl4ai",
+    "crawl4ai.telemetry.integrations.crawl4ai.points",
+    "crawl4ai.telemetry.integrations.crawl4ai.installer",
+    "crawl4ai.telemetry.integrations.crawl4ai.wrappers",
+    "crawl4ai.telemetry.integrations.crawl4ai.provenance",
+    "crawl4ai.telemetry.integrations.crawl4ai.state", "crawl4ai.telemetry.chain",
+} | CALLER_MAY_IMPORT | WITH_STORED_CONSENT
+
+
+def test_importing_crawl4ai_loads_the_patching_side_and_the_callers_path_not_the_classifier(home):
+    script = ("import sys, json, crawl4ai\n"
+              "from crawl4ai.telemetry.integrations import crawl4ai as integration\n"
+              "print(json.dumps([integration.is_installed(), "
+              "sorted(m for m in sys.modules if m.startswith('crawl4ai.telemetry'))]))")
+    result = run_python(script, home, CRAWL4AI_TELEMETRY="1")
+    assert result.returncode == 0, result.stderr
+    installed, loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert installed
+    assert set(loaded) <= IMPORT_CRAWL4AI_MAY_LOAD, set(loaded) - IMPORT_CRAWL4AI_MAY_LOAD
 
 
 def test_with_crawl4ai_patched_the_first_capture_imports_nothing_on_the_callers_thread(home):
@@ -99,6 +130,23 @@ def test_with_crawl4ai_patched_the_first_capture_imports_nothing_on_the_callers_
     seen = _first_capture(home, CRAWL4AI_TELEMETRY="1")
     assert seen["caller"] == []
     assert seen["reported"] == 1
+
+
+def test_once_a_crawler_is_made_a_capture_points_first_error_imports_nothing(home):
+    # Through a capture point: the wrapper's classifier (with code ownership and the chain walk)
+    # loaded when the crawler was made, beside a construction of tens of milliseconds.
+    prelude = (
+        "crawler = crawl4ai.AsyncWebCrawler()\n"
+        "from crawl4ai.telemetry.integrations.crawl4ai import wrappers\n"
+        "seen_by_wrapper = wrappers.seen\n"
+    )
+    script = FIRST_CAPTURE.replace("PRELUDE", prelude).replace(
+        "    telemetry.capture_exception(exc)", "    seen_by_wrapper(exc, 'arun', handled=True)")
+    result = run_python(script, home, CRAWL4AI_TELEMETRY="1",
+                        CRAWL4AI_TELEMETRY_ENVIRONMENT="library")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["caller"] == []
 
 
 def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delivery(home):

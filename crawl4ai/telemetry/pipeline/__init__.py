@@ -114,6 +114,9 @@ class Pipeline:
         """The worker's job for one consented capture (delivery loads here, off the caller)."""
         self.delivery.process(job)
 
+    def _deliver_pending(self, _item: Any = None) -> None:
+        self.delivery.deliver_pending()  # on the worker: delivery loads there
+
     @property
     def delivery(self) -> Delivery:
         """Store → send → mark for this pipeline, created on first use: normally by the worker,
@@ -192,7 +195,7 @@ class Pipeline:
                 return False
             self._pending_requested = True
             self._register_exit()
-            return self.worker.submit(self.delivery.deliver_pending)
+            return self.worker.submit(self._deliver_pending)
         except Exception:
             internal_error("deliver pending")
             return False

@@ -20,24 +20,31 @@ from crawl4ai's wrappers (``RuntimeError(f"Failed on navigating ACS-GOTO:\\n{e}"
 
 from __future__ import annotations
 
-from .classification import (
-    BUG,
-    ELSEWHERE,
-    ENVIRONMENT,
-    SITE_FAILURE,
-    USAGE_ERROR,
-    USER_CODE,
-    VERDICTS,
-    classify,
-    is_site_failure,
-    raised_on_purpose_by_crawl4ai,
-    unwrap,
-    verdicts,
-)
-from .crwl import TELEMETRY_COMMAND, install_process_handlers, mount_cli
+from typing import Any
+
 from .installer import install, is_installed, on_import, uninstall
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint
 from .wrappers import seen
+
+# The classifier (with code ownership) and the crwl mount load when first
+# used, not while crawl4ai is imported: a crawler's construction loads the classifier, crwl's
+# import the mount. The names stay importable from here.
+_LAZY = {
+    **dict.fromkeys(("BUG", "ELSEWHERE", "ENVIRONMENT", "SITE_FAILURE", "USAGE_ERROR",
+                     "USER_CODE", "VERDICTS", "classify", "is_site_failure",
+                     "raised_on_purpose_by_crawl4ai", "unwrap", "verdicts"), "classification"),
+    **dict.fromkeys(("TELEMETRY_COMMAND", "install_process_handlers", "mount_cli"), "crwl"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "BUG", "CAPTURE_POINTS", "ELSEWHERE", "ENVIRONMENT", "EXTENSION_POINTS", "SITE_FAILURE",

@@ -207,10 +207,11 @@ def install(*, import_crawl4ai: bool = True) -> bool:
 
 
 def _load_capture_path() -> None:
-    """The capture points report through the pipeline: load its caller's side now, while
-    crawl4ai itself is being imported (a second or more), so a crawl's first error does not pay
-    for those imports on its own thread. Only modules load: no thread, no file, no I/O. (With
-    the hook off, the first capture loads them; tests/pipeline/test_import_hygiene.py lists them.)"""
+    """Every capture reports through the pipeline: load its caller's side now, while crawl4ai
+    itself is imported (a second or more), so the process's first error does not pay for those
+    imports on its own thread. Only modules load: no thread, no file, no I/O. What only a crawl's
+    errors need (the classifier, code ownership) waits for a crawler (wrappers._crawler_made).
+    tests/pipeline/test_import_hygiene.py lists what may load here."""
     try:
         import codecs
 

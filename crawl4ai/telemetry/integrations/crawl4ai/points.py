@@ -30,7 +30,7 @@ annotation) is known as the user's when crawl4ai trips over it (:mod:`.provenanc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import Record
 
 #: How a row is wrapped (see :mod:`.wrappers`):
 #: ``call``: what escapes the call is seen, then re-raised; async generators are watched as
@@ -41,19 +41,22 @@ from dataclasses import dataclass
 KINDS = ("call", "while_handling", "log_level", "init", "crwl_main")
 
 
-@dataclass(frozen=True)
-class CapturePoint:
+class CapturePoint(Record):
+    __slots__ = ("module", "owner", "method", "mechanism", "handled", "kind", "subclasses",
+                 "protocol", "per_instance", "adopt", "starts_crawl")
+    _defaults = {"kind": "call", "subclasses": False, "protocol": (), "per_instance": False,
+                 "adopt": False, "starts_crawl": False}
     module: str
     owner: str | None
     method: str
     mechanism: str
     handled: bool
-    kind: str = "call"
-    subclasses: bool = False
-    protocol: tuple[str, ...] = ()
-    per_instance: bool = False
-    adopt: bool = False
-    starts_crawl: bool = False
+    kind: str
+    subclasses: bool
+    protocol: tuple[str, ...]
+    per_instance: bool
+    adopt: bool
+    starts_crawl: bool
 
     @property
     def target(self) -> str:
@@ -135,10 +138,10 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class ExtensionPoint:
+class ExtensionPoint(Record):
     """A base method users override in their own strategies."""
 
+    __slots__ = ("module", "owner", "method")
     module: str
     owner: str
     method: str

@@ -29,8 +29,9 @@ from types import TracebackType
 from typing import Any
 
 from ...chain import traceback_of
-from ...ownership import USER, owner_of_class, owner_of_file, owner_of_frame
 
+# Code ownership is imported where it is asked, at a crawl's errors (a crawler's construction
+# loads it): this module loads while crawl4ai is imported, and ownership would double its cost.
 _MAX_FRAMES = 200
 _MAX_OBJECTS = 200
 _MAX_BAD_RETURNS = 32
@@ -167,6 +168,8 @@ def _crawl4ai_frames(exc: BaseException) -> list[Any]:
     """crawl4ai frames on the traceback, and those still running above the capture point that
     saw it (a capture point deep in crawl4ai sees the exception before its callers' frames are
     on the traceback)."""
+    from ...ownership import owner_of_frame
+
     frames = []
     tb: TracebackType | None = traceback_of(exc)
     outermost = tb.tb_frame if tb is not None else None
@@ -182,6 +185,8 @@ def _crawl4ai_frames(exc: BaseException) -> list[Any]:
 
 def _crawl4ai_objects(frames: list[Any]) -> list[Any]:
     """crawl4ai objects held by the frames' locals, and those they hold (one level down)."""
+    from ...ownership import owner_of_class
+
     found: dict[int, Any] = {}
     todo = [v for frame in frames for v in frame.f_locals.values()]
     for depth in range(2):
@@ -307,6 +312,8 @@ def failed_calling_user_code(exc: BaseException) -> bool:
     """A ``TypeError`` raised by crawl4ai's call of a user's function itself (wrong signature):
     the innermost frame is crawl4ai's, and the message starts with the user function's name. Or an
     ``AttributeError`` of a user's object that crawl4ai read (the object lacks what crawl4ai needs)."""
+    from ...ownership import owner_of_frame
+
     tb = traceback_of(exc)
     if isinstance(exc, AttributeError) and tb is not None:
         obj = attribute_error_object(exc)
@@ -327,6 +334,8 @@ def failed_calling_user_code(exc: BaseException) -> bool:
 
 
 def _callables_near(frame: Any) -> list[Any]:
+    from ...ownership import owner_of_class
+
     out = []
     for value in list(frame.f_locals.values())[:100]:
         candidates = [value]
@@ -346,12 +355,16 @@ def _callables_near(frame: Any) -> list[Any]:
 
 
 def _is_user_class(cls: type) -> bool:
+    from ...ownership import USER, owner_of_file
+
     module = sys.modules.get(getattr(cls, "__module__", "") or "")
     filename = getattr(module, "__file__", None)
     return isinstance(filename, str) and owner_of_file(filename, cls.__module__).origin == USER
 
 
 def _is_user_function(func: Any) -> bool:
+    from ...ownership import USER, owner_of_file
+
     code = getattr(func, "__code__", None)
     module = getattr(func, "__module__", None)
     return code is not None and owner_of_file(code.co_filename, module).origin == USER

@@ -17,6 +17,7 @@ lock = threading.RLock()
 installed = False
 process_owned = False
 asyncio_per_loop = False
+crawler_made = False  # a crawler was made in this process: see wrappers._crawler_made
 _patched_loops: weakref.WeakSet[Any] = weakref.WeakSet()
 _adopter: Callable[[Any], None] | None = None
 

@@ -16,10 +16,8 @@ from typing import Any
 
 from ..._debug import internal_error
 from ...chain import set_traceback, traceback_of
-from ...ownership import owner_of_class
 from ...settings import kill_switch
 from . import state
-from .classification import BUG, verdict_of
 from .points import CapturePoint
 from .provenance import new_crawl, record_user_return
 
@@ -34,10 +32,12 @@ def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | 
     if protocol and type(exc).__name__ in protocol:
         return
     try:
+        from ...pipeline import get_pipeline
+        from .classification import BUG, verdict_of
+
         verdict, original = verdict_of(exc)
         if verdict != BUG:
             return
-        from ...pipeline import get_pipeline
 
         context: dict[str, Any] = {"operation": mechanism}
         if component:
@@ -56,6 +56,8 @@ def hide_frame(exc: BaseException, code: CodeType) -> None:
 
 def crawl4ai_class_name(obj: Any) -> str | None:
     """The first crawl4ai class of ``obj`` (never a name from the user's code)."""
+    from ...ownership import owner_of_class
+
     for cls in type(obj).__mro__:
         if owner_of_class(cls).crawl4ai:
             return cls.__name__
@@ -202,21 +204,32 @@ def wrap_init(func: Callable[..., Any], point: CapturePoint) -> Callable[..., An
             hide_frame(exc, __init__.__code__)
             raise
         state.adopt(self)
-        _deliver_pending()
+        _crawler_made()
 
     setattr(__init__, MARK, func)
     return __init__
 
 
-def _deliver_pending() -> None:
-    """A run that crawls delivers what earlier runs left pending (once, on the worker): a
-    report kept at exit must not wait for the next error to leave."""
+def _crawler_made() -> None:
+    """A crawler was made, so this run crawls (once per process):
+
+    - load what only a crawl's errors need on their thread (the classifier and code ownership),
+      beside a construction of tens of milliseconds and before a browser start of hundreds: not
+      while crawl4ai is imported (``crwl --help``, a script that never crawls), nor in a crawl's
+      first error. Only modules load: no thread, no I/O.
+    - deliver what earlier runs left pending, on the worker: a report kept at exit must not wait
+      for the next error to leave.
+    """
+    if state.crawler_made:
+        return
+    state.crawler_made = True
     try:
         from ...pipeline import get_pipeline
+        from . import classification  # noqa: F401 - with code ownership
 
         get_pipeline().deliver_pending()
     except Exception:
-        internal_error("delivering pending reports")
+        internal_error("preparing for a crawl's errors")
 
 
 def wrap_crwl_main(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
