@@ -30,7 +30,7 @@ import sys
 import sysconfig
 import threading
 from functools import lru_cache
-from types import FrameType
+from types import FrameType, MappingProxyType
 from typing import Any
 
 from ._record import Record
@@ -105,13 +105,28 @@ def owner_of_module(name: str | None) -> Owner:
     if name in ("builtins", "__builtin__") or name in sys.builtin_module_names:
         return Owner(STDLIB, f"<built-in {name}>")
     module = sys.modules.get(name)
-    filename = getattr(module, "__file__", None)
+    filename = stored(module, "__file__")
     if isinstance(filename, str) and filename:
         return owner_of_file(filename, name)
-    spec = getattr(module, "__spec__", None)
+    spec = stored(module, "__spec__")
     if getattr(spec, "origin", None) in ("built-in", "frozen") and name.split(".")[0] in _stdlib_names():
         return Owner(STDLIB, f"<built-in {name}>")
     return _USER
+
+
+def stored(obj: Any, name: str) -> Any:
+    """``obj.name`` as stored in its ``__dict__``, or None: no property, ``__getattr__`` or
+    ``__getattribute__`` of anybody's class runs, so asking about a lazily loaded module of the
+    user's never loads it (nor runs its code on telemetry's thread)."""
+    try:
+        mapping = object.__getattribute__(obj, "__dict__")
+    except Exception:
+        return None
+    if type(mapping) is dict:
+        return dict.get(mapping, name)
+    if type(mapping) is MappingProxyType:  # a class's: a view of its own dict
+        return mapping.get(name)
+    return None
 
 
 def owner_of_class(cls: type) -> Owner:

@@ -150,14 +150,16 @@ def test_a_password_that_is_a_module_name_is_not_kept(reporting):
     assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <str>"
 
 
-def test_a_documentation_link_keeps_no_long_number_and_no_port():
+def test_a_documentation_link_keeps_no_long_number_no_port_and_no_escapes():
     import pydantic.main  # noqa: F401 - its literals link to errors.pydantic.dev
 
     vocabulary = vocabulary_for(["pydantic.main", "pydantic_core"])
     link = "https://errors.pydantic.dev/2.11/v/int_parsing"
     assert redact_text(f"visit {link}", vocabulary=vocabulary) == f"visit {link}"
     for planted in ("https://errors.pydantic.dev/2.11/v/5551234567",
-                    "https://errors.pydantic.dev:5551/2.11/v/int_parsing"):
+                    "https://errors.pydantic.dev:5551/2.11/v/int_parsing",
+                    "https://errors.pydantic.dev/2.11/v/%70%61%73%73",  # "pass", in digits only
+                    "https://errors.pydantic.dev/2.11/v;70/int_parsing"):
         assert redact_text(f"visit {planted}", vocabulary=vocabulary) == "visit <url>"
 
 
@@ -188,3 +190,23 @@ def test_versions_the_runtime_and_the_numbers_of_a_report_keep_no_free_text():
     assert "timestamp" not in out and "exception_id" not in out["exception"]["values"][0]["mechanism"]
     assert_absent({"report": json.dumps(out).encode()}, secret, "4111111111111111", "555123456")
     assert scrub_event(out) == out
+
+
+def test_a_report_never_loads_a_lazily_loaded_module_of_the_users(tmp_path, monkeypatch):
+    """Judging a report asks about every loaded module (whose is it, does it hold a user class's
+    known base): it reads what they store, so a lazily loaded module of the user's stays unloaded
+    (its code ran on telemetry's thread, when a report's vocabulary read its ``__file__``)."""
+    import importlib.util
+    import sys
+
+    marker = tmp_path / "loaded"
+    source = tmp_path / "lazy_user_module.py"
+    source.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    spec = importlib.util.spec_from_file_location("lazy_user_module", source)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "lazy_user_module", module)
+    spec.loader.exec_module(module)  # lazy: runs on first attribute access
+    out = scrub_event(_one_value(type="<user code>(NoLibraryDefinesThisError)"))  # every module read
+    assert out["exception"]["values"][0]["type"] == "<user code>"
+    assert not marker.exists(), "a report loaded a lazy module"

@@ -240,7 +240,7 @@ def crawl4ai_name(value: Any, state: Scrubbing) -> Any:
         return value
     for name, module in list(sys.modules.items()):
         if name == "crawl4ai" or name.startswith("crawl4ai."):
-            candidate = getattr(module, value, None)
+            candidate = ownership.stored(module, value)
             if isinstance(candidate, type) and ownership.is_crawl4ai_class(candidate):
                 return value
     return DROP

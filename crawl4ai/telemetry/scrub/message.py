@@ -26,6 +26,7 @@ MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-
 MAX_INPUT = 64 * 1024  # redaction cost stays bounded for megabyte-sized messages
 ELLIPSIS = "…"
 _VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4})*")  # "3.11", "2.5", an issue number
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./\-]*")  # what a documentation page's path is made of
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Context:
         if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
             return False
         if parts.netloc.lower() not in self.vocabulary.link_hosts:  # no user, password or port either
+            return False
+        if not _PLAIN_PATH.fullmatch(parts.path):  # "%70%61%73%73" spells "pass" in digits
             return False
         return all(_VERSION.fullmatch(t) or self.vocabulary.knows_word(t)
                    for t in TOKEN.findall(parts.path))

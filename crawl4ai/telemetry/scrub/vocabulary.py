@@ -184,7 +184,7 @@ def words_of_file(filename: str) -> Words:
 
 
 def _source_file(module: Any) -> str | None:
-    filename = getattr(module, "__file__", None)
+    filename = ownership.stored(module, "__file__")
     if not isinstance(filename, str) or not filename.endswith(".py"):
         return None
     return filename
@@ -240,11 +240,9 @@ def _reachable(namespace: Any, parts: list[str]) -> bool:
 
 
 def _lookup(namespace: Any, parts: list[str]) -> Any:
+    """``namespace.a.b`` read as stored (:func:`ownership.stored`): no code runs."""
     for part in parts:
-        try:
-            namespace = vars(namespace).get(part)
-        except TypeError:
-            return None
+        namespace = ownership.stored(namespace, part)
         if namespace is None:
             return None
     return namespace
