@@ -252,3 +252,21 @@ def test_code_from_exec_notebook_cells_lambdas_partials_and_zip_files_is_the_use
         assert frames[-1] == {"filename": "<user code>", "in_app": False}
     sys.modules.pop(f"{c['zip']}_mod", None)
     assert_absent(sent.blobs, *c.values())
+
+
+def test_a_user_password_pair_of_code_words_is_a_secret(reporting):
+    """``admin:root`` (a proxy's credentials without its host): both halves are words
+    crawl4ai's code writes, the pair is a credential; ``ssl:default`` stays where the library
+    on the stack writes ``ssl:`` before a value."""
+    try:
+        ProxyConfig.from_string("admin:root, then admin:root")  # three parts: not host:port
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <secret>, then <secret>"
+    import aiohttp.client_exceptions
+
+    vocabulary = vocabulary_for(["aiohttp.client_exceptions"])
+    message = "Cannot connect to host <host> ssl:default [Connection refused]"
+    assert redact_text(message, vocabulary=vocabulary) == message
+    assert aiohttp.client_exceptions  # the module whose literal writes "ssl:{…}"
