@@ -10,6 +10,8 @@ other users) may have touched first. So every path we read or write goes through
   should be is refused instead of waiting for a writer that never comes.
 - Writes go to a fresh temporary file (``O_EXCL``: a planted link is never followed) that
   atomically replaces the target, mode 0600.
+- JSON read back is parsed by :func:`parse_json`: nesting too deep for the parser is bad JSON
+  like any other (a ``RecursionError`` would slip past every ``except ValueError``).
 - Locks are ``filelock`` locks (every platform) on a lock file inside the telemetry folder; a
   lock file that is a link is refused, and waiting for a lock is bounded.
 """
@@ -17,6 +19,7 @@ other users) may have touched first. So every path we read or write goes through
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import tempfile
@@ -178,6 +181,15 @@ def write_private(path: str, data: bytes, *, durable: bool = False) -> None:
             os.unlink(tmp)
         raise
 
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads`` for what was found on disk: whatever is wrong with it is a ValueError,
+    nesting deeper than the parser goes included."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 _imported: dict[str, Any] = {}

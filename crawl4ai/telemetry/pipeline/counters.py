@@ -154,11 +154,11 @@ def _kind_name(kind: Any) -> str:
 
 def read_file(path: str) -> dict[str, Any]:
     """The file's counts; an absent, unsafe, oversized or corrupt file counts as empty."""
-    from .._files import read_regular
+    from .._files import parse_json, read_regular
 
     empty: dict[str, Any] = {"runs": 0, "since": None, "kinds": {}}
     try:
-        data = json.loads(read_regular(path, follow_links=False, own=True,
+        data = parse_json(read_regular(path, follow_links=False, own=True,
                                        limit=MAX_FILE_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         return empty

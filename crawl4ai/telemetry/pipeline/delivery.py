@@ -10,7 +10,6 @@ once per run, with the same event id, so a server never stores one twice.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any, NamedTuple
@@ -18,6 +17,7 @@ from typing import Any, NamedTuple
 from .. import consent as _consent
 from .. import providers as _providers
 from .._debug import internal_error, show_report
+from .._files import parse_json
 from .capture import Capture
 from .counters import Counters
 
@@ -181,7 +181,7 @@ class Delivery:
             return False
         try:
             entry = self.outbox.get(event_id)
-            event = json.loads(self.outbox.read(event_id))
+            event = parse_json(self.outbox.read(event_id))
         except (OSError, ValueError):
             self.outbox.delete(event_id)  # unreadable: it could never be sent as it was shown
             return False

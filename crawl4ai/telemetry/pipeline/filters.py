@@ -24,6 +24,8 @@ _SEEN_ATTR = "__crawl4ai_telemetry_seen__"
 # every name must not look seen, one that raises must not be lost.
 _own_attributes = BaseException.__dict__["__dict__"].__get__
 _cause, _context = BaseException.__cause__.__get__, BaseException.__context__.__get__
+# A class's own bases and names, past any property its metaclass defines.
+_mro_of, _name_of = type.__dict__["__mro__"].__get__, type.__dict__["__name__"].__get__
 #: Not errors: the user or the runtime stopping something on purpose.
 IGNORED = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -62,7 +64,7 @@ def is_cancellation(exc: BaseException, depth: int = 0) -> bool:
 def _class_kind(cls: type) -> int:
     kind = _class_kinds.get(cls)
     if kind is None:
-        names = {c.__name__ for c in cls.__mro__}
+        names = {_name_of(c) for c in _mro_of(cls)}
         # BaseExceptionGroup on 3.11+, and the ``exceptiongroup`` backport's class before.
         kind = (_CANCELLATION if names & CANCELLATIONS
                 else _IGNORED if issubclass(cls, IGNORED)

@@ -10,7 +10,10 @@ How it runs:
 - An error in another thread while the main thread lives: that thread goes on at once and the
   question waits for the program's end (asked then, as below). The main thread may be reading
   the terminal itself (``input()``, a REPL); a question opened beside it would take the
-  person's keys, and Ctrl-C would reach neither.
+  person's keys, and Ctrl-C would reach neither. The same when anything else may be reading it
+  as the error comes (:func:`_terminal_may_be_read_elsewhere`): another thread that is not
+  provably idle (``await loop.run_in_executor(None, input)``, a reader thread), or a reader of
+  the terminal in the running loop (``connect_read_pipe``, the host's own prompt_toolkit).
 - No event loop running in the main thread: the prompt runs on a helper thread with its own
   event loop and the caller waits for the answer (a plain script stops at its first error until
   the person has answered). The caller thread's own asyncio state is never touched. Nobody may
@@ -83,7 +86,7 @@ def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    if not _owns_the_terminal():
+    if not _owns_the_terminal() or _terminal_may_be_read_elsewhere(loop):
         _ask_again_at_exit(request)
     elif loop is not None:
         _ask_in_loop(loop, request)
@@ -98,6 +101,90 @@ def _owns_the_terminal() -> bool:
     person's keys would answer the wrong question and Ctrl-C would reach neither."""
     main = threading.main_thread()
     return threading.current_thread() is main or not main.is_alive()
+
+
+def _terminal_may_be_read_elsewhere(loop: asyncio.AbstractEventLoop | None) -> bool:
+    """Could a question opened now share the terminal with a reader of the host's? Unknown is
+    yes: every other thread must be provably waiting for something else, and a running loop must
+    show that none of its readers is the terminal."""
+    try:
+        return _a_thread_may_read() or (loop is not None and _loop_reads_the_terminal(loop))
+    except Exception:
+        return True
+
+
+def _a_thread_may_read() -> bool:
+    idle = _idle_codes()
+    frames = sys._current_frames()
+    me = threading.get_ident()
+    for thread in threading.enumerate():
+        if thread.ident == me or thread.name.startswith(_OUR_THREADS) or not thread.is_alive():
+            continue
+        frame = frames.get(thread.ident)
+        if (frame is None or frame.f_code not in idle) and not _waits_elsewhere(thread):
+            return True
+    return False
+
+
+_OUR_THREADS = "crawl4ai-telemetry"
+# Linux system calls (by machine) a thread waiting for the terminal is in: the reads, whose file
+# is known, and the waits on several files, whose files are not (those count as the terminal).
+_READS = {"x86_64": {0, 17, 19}, "aarch64": {63, 65, 67}}
+_WAITS = {"x86_64": {7, 23, 232, 270, 271, 281, 441}, "aarch64": {22, 72, 73, 441}}
+
+
+def _waits_elsewhere(thread: threading.Thread) -> bool:
+    """The kernel shows ``thread`` waiting in a system call that is no read of the terminal (a
+    sleep, a lock, a socket). False whenever it cannot tell (not Linux, /proc unreadable)."""
+    import os
+
+    machine = os.uname().machine if hasattr(os, "uname") else ""
+    if machine not in _READS or not thread.native_id:
+        return False
+    for _ in range(5):  # "running": between two waits; look again (bounded)
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/syscall") as status:
+                fields = status.read().split()
+        except OSError:
+            return False
+        if fields and fields[0] != "running":
+            break
+        os.sched_yield()
+    else:
+        return False
+    number = int(fields[0])
+    if number in _WAITS[machine]:
+        return False
+    return number not in _READS[machine] or not _is_the_terminal(int(fields[1], 16))
+
+
+def _is_the_terminal(fd: int) -> bool:
+    import os
+
+    try:
+        return os.path.samestat(os.fstat(fd), os.fstat(sys.stdin.fileno()))
+    except (OSError, ValueError):
+        return False
+
+
+def _idle_codes() -> set[Any]:
+    """Where a thread is known to wait for something other than the terminal: a lock, condition
+    or event (queues, ``Event.wait``), another thread's end, or an idle pool worker waiting for
+    its next job (``concurrent.futures``, asyncio's default executor)."""
+    codes = {threading.Condition.wait.__code__, threading.Thread._wait_for_tstate_lock.__code__}
+    pool = sys.modules.get("concurrent.futures.thread")
+    if pool is not None and hasattr(pool, "_worker"):
+        codes.add(pool._worker.__code__)
+    return codes
+
+
+def _loop_reads_the_terminal(loop: asyncio.AbstractEventLoop) -> bool:
+    """A reader of the loop watches the terminal (a loop that does not show its readers: yes)."""
+    selector = getattr(loop, "_selector", None)
+    if selector is None:
+        return True
+    return any(key.events & 1 and _is_the_terminal(key.fd)  # 1: selectors.EVENT_READ
+               for key in list(selector.get_map().values()))
 
 
 # -- the two ways of running the conversation ---------------------------------------------------

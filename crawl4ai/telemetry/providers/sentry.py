@@ -23,18 +23,20 @@ from types import TracebackType
 from typing import Any
 
 from .. import settings
-from .._logs import our_work
+from .._logs import our_work, ours_for_good
 from ..build import crawl4ai_version
 from ..chain import set_traceback
 from ..scrub import scrub_event
 from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider
 
-#: Options that keep sentry-sdk from collecting anything beyond the event we hand it.
+#: Options that keep sentry-sdk from collecting anything beyond the event we hand it. None that
+#: sentry-sdk deprecates: its DeprecationWarning reached hosts showing warnings (``-X dev``) and
+#: was an exception where warnings are errors (``-W error``), so no report was ever delivered.
+#: (``send_default_pii`` is off by default; the event is ours and scrubbed anyway.)
 LOCKED_DOWN_OPTIONS: dict[str, Any] = {
     "default_integrations": False,
     "auto_enabling_integrations": False,
-    "send_default_pii": False,
     "include_local_variables": False,
     "include_source_context": False,
     "max_breadcrumbs": 0,
@@ -96,15 +98,19 @@ class SentryProvider(TelemetryProvider):
         if self._client is None:
             import sentry_sdk
 
-            self._client = sentry_sdk.Client(
-                dsn=self.dsn,
-                release=f"crawl4ai@{crawl4ai_version()}",
-                integrations=[],
-                before_send=lambda event, hint: scrub_event(event),
-                transport=_reporting_transport(self._on_result),
-                **LOCKED_DOWN_OPTIONS,
-            )
+            with our_work():  # its "Setting up integrations" lines are not the host's Sentry's
+                self._client = self._new_client(sentry_sdk)
         return self._client
+
+    def _new_client(self, sentry_sdk: Any) -> Any:
+        return sentry_sdk.Client(
+            dsn=self.dsn,
+            release=f"crawl4ai@{crawl4ai_version()}",
+            integrations=[],
+            before_send=lambda event, hint: scrub_event(event),
+            transport=_reporting_transport(self._on_result),
+            **LOCKED_DOWN_OPTIONS,
+        )
 
     def prepare(self) -> None:
         self._get_client()  # imports sentry_sdk and its transport
@@ -135,11 +141,13 @@ class SentryProvider(TelemetryProvider):
 
     def flush(self, timeout: float) -> None:
         if self._client is not None:
-            self._client.flush(timeout=timeout, callback=lambda *a: None)
+            with our_work():
+                self._client.flush(timeout=timeout, callback=lambda *a: None)
 
     def close(self, timeout: float) -> None:
         if self._client is not None:
-            self._client.close(timeout=timeout, callback=lambda *a: None)
+            with our_work():
+                self._client.close(timeout=timeout, callback=lambda *a: None)
             self._client = None
 
 
@@ -154,6 +162,7 @@ def _reporting_transport(on_result: Callable[[Any, bool, str], None]) -> type:
                 on_result(envelope, 200 <= response.status < 300, f"HTTP {response.status}")
 
         def _send_envelope(self, envelope: Any) -> None:
+            ours_for_good()  # our client's sender: its "background worker …" lines too
             try:
                 with our_work():  # urllib3's "Retrying … /api/1/envelope/" is not the host's
                     super()._send_envelope(envelope)
