@@ -15,7 +15,7 @@ from typing import Any
 from crawl4ai.telemetry import scrub
 
 CRAWL_MODULES = ("crawl4ai.async_webcrawler", "crawl4ai.async_crawler_strategy", "crawl4ai.utils",
-                 "aiohttp.client", "asyncio.tasks")
+                 "aiohttp.client", "aiohttp.client_exceptions", "asyncio.tasks")
 for _name in CRAWL_MODULES:
     importlib.import_module(_name)
 CRAWL_VOCABULARY = scrub.vocabulary_for(CRAWL_MODULES)

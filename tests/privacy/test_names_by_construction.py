@@ -210,3 +210,63 @@ def test_a_report_never_loads_a_lazily_loaded_module_of_the_users(tmp_path, monk
     out = scrub_event(_one_value(type="<user code>(NoLibraryDefinesThisError)"))  # every module read
     assert out["exception"]["values"][0]["type"] == "<user code>"
     assert not marker.exists(), "a report loaded a lazy module"
+
+
+def test_code_from_exec_notebook_cells_lambdas_partials_and_zip_files_is_the_users(reporting, tmp_path):
+    """Every way code runs without a module file of known code is the user's: its file, function
+    and module names never leave, whatever they are called."""
+    import functools
+    import sys
+    import zipfile
+
+    c = {k: canary() for k in ("cell", "kernel", "exec", "lambda", "zip", "zipfunc")}
+    archive = tmp_path / f"{c['zip']}.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(f"{c['zip']}_mod.py", f"def {c['zipfunc']}():\n    raise OSError('zip failed')\n")
+    sys.path.insert(0, str(archive))
+    try:
+        zipped = __import__(f"{c['zip']}_mod")
+    finally:
+        sys.path.remove(str(archive))
+    runs = [
+        compile(f"def {c['cell']}():\n    raise ValueError('cell')\n", f"<ipython-input-3-{c['cell']}>", "exec"),
+        compile(f"def {c['kernel']}():\n    raise ValueError('kernel')\n",
+                f"/tmp/ipykernel_4242/{c['kernel']}.py", "exec"),
+        compile(f"def {c['exec']}():\n    raise ValueError('exec')\n", "<string>", "exec"),
+    ]
+    functions = []
+    for code in runs:
+        namespace: dict = {"__name__": "__main__"}
+        exec(code, namespace)  # noqa: S102
+        functions.append(next(v for k, v in namespace.items() if k.startswith("cn")))
+    named_lambda = eval(f"lambda {c['lambda']}: 1 / 0")  # noqa: S307
+    functions += [functools.partial(named_lambda, 1), getattr(zipped, c["zipfunc"])]
+    for function in functions:
+        try:
+            function()
+        except Exception as exc:  # noqa: BLE001
+            telemetry.capture_exception(exc)
+    sent = reporting.collect(len(functions))
+    for event in sent.events:
+        frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
+        assert frames[-1] == {"filename": "<user code>", "in_app": False}
+    sys.modules.pop(f"{c['zip']}_mod", None)
+    assert_absent(sent.blobs, *c.values())
+
+
+def test_a_user_password_pair_of_code_words_is_a_secret(reporting):
+    """``admin:root`` (a proxy's credentials without its host): both halves are words
+    crawl4ai's code writes, the pair is a credential; ``ssl:default`` stays where the library
+    on the stack writes ``ssl:`` before a value."""
+    try:
+        ProxyConfig.from_string("admin:root, then admin:root")  # three parts: not host:port
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    sent = reporting.collect(1)
+    assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <secret>, then <secret>"
+    import aiohttp.client_exceptions
+
+    vocabulary = vocabulary_for(["aiohttp.client_exceptions"])
+    message = "Cannot connect to host <host> ssl:default [Connection refused]"
+    assert redact_text(message, vocabulary=vocabulary) == message
+    assert aiohttp.client_exceptions  # the module whose literal writes "ssl:{…}"

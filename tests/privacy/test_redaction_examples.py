@@ -47,7 +47,7 @@ EXAMPLES = [
     ("Cookie: session=abc123; theme=dark", "<str>: <secret>"),
     ("Incorrect API key provided: sk-abc12*********************wxyz. You can find your API key at "
      "https://platform.openai.com/account/api-keys.",
-     "<str> key <str>: <secret>. You can find your <str> key at <url>."),
+     "<str> key provided: <secret>. You can find your <str> key at <url>."),
     ("password=hunter2 and {'api_key': 'abcd'} token=zzz", "password=<secret> and {<str>: <secret>} token=<secret>"),
     ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY----- rejected", "<secret> rejected"),
     ("Invalid proxy string format: 10.0.0.1:8080:alice:s3cr3t", "Invalid proxy string format: <secret>"),

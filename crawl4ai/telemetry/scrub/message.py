@@ -95,6 +95,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("host names", hosts.RULES),
     Phase("paths", paths.RULES),
     Phase("colon chains", secrets.STRUCTURED),
+    Phase("credential pairs", lambda c: secrets.pair_rules(c.vocabulary.knows_prefix)),
     Phase("unquoted values", values.UNQUOTED_RULES),
     Phase("assignments", lambda c: values.assignment_rules(c.vocabulary.knows_word)),
     Phase("memory addresses", (numbers.ADDRESS,)),

@@ -53,6 +53,7 @@ _LEX = re.compile(
     r"|(?P<name>[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)"
 )
 _URL_HOST = re.compile(r"https?://([A-Za-z0-9.\-]+)")
+_PREFIX = re.compile(r"(?<![\w.\-])([A-Za-z][\w\-]*):(?=[^\s/:])")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Words:
     words: frozenset[str]  # lower case
     identifiers: frozenset[str]  # as written, dotted chains included ("self.page", "Foo.bar")
     link_hosts: frozenset[str]  # hosts of the http(s) links in its literals
+    prefixes: frozenset[str] = frozenset()  # lower case: "ssl" of "ssl:{}", the left of a pair
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,12 @@ class Vocabulary:
     identifiers: frozenset[str]
     modules: KnownModules
     link_hosts: frozenset[str]
+    prefixes: frozenset[str] = frozenset()
+
+    def knows_prefix(self, word: str) -> bool:
+        """Known code writes ``word:`` right before a value (``ssl:default``): such a pair is not
+        a ``user:password``."""
+        return word.lower() in self.prefixes
 
     def knows_word(self, token: str) -> bool:
         """A word of known code's literals, a name it uses, or a dotted module path
@@ -102,6 +110,7 @@ def words_of_source(source: str) -> Words:
     words: set[str] = set()
     identifiers: set[str] = set()
     hosts: set[str] = set()
+    prefixes: set[str] = set()
     matches = list(_LEX.finditer(source))
     in_table = _table_literals(source, matches)
     for i, match in enumerate(matches):
@@ -119,7 +128,8 @@ def words_of_source(source: str) -> Words:
                 continue  # a JSON, markup or list example: sample data, not a message
             words.update(token.lower() for token in TOKEN.findall(body))
             hosts.update(host.lower() for host in _URL_HOST.findall(body))
-    return Words(frozenset(words), frozenset(identifiers), frozenset(hosts))
+            prefixes.update(p.lower() for p in _PREFIX.findall(body))
+    return Words(frozenset(words), frozenset(identifiers), frozenset(hosts), frozenset(prefixes))
 
 
 def _table_literals(source: str, matches: list[re.Match[str]]) -> set[int]:
@@ -281,7 +291,8 @@ def _base_words() -> Words:
                   "staticmethod", "property", "type"})
     tokens = {t.lower() for t in TOKEN.findall(template)} | {"…"}  # the cut mark
     hosts = {h.lower() for h in _URL_HOST.findall(template)}
-    return Words(frozenset(tokens), frozenset(names), frozenset(hosts))
+    prefixes = {p.lower() for p in _PREFIX.findall(template)}
+    return Words(frozenset(tokens), frozenset(names), frozenset(hosts), frozenset(prefixes))
 
 
 class KnownModules:
@@ -320,6 +331,7 @@ def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...]) -> 
         identifiers=frozenset().union(*(p.identifiers for p in parts)),
         modules=_KNOWN_MODULES,
         link_hosts=frozenset(h for h in hosts if not _SAMPLE_HOSTS.search(h)),
+        prefixes=frozenset().union(*(p.prefixes for p in parts)),
     )
 
 

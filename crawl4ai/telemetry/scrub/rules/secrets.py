@@ -9,6 +9,7 @@ allowlist keeps only words that known code contains.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from . import Rule, sentence_tail
 
@@ -129,6 +130,19 @@ COLON_CHAIN = Rule(
     _colon_chain,
     (":",),
 )
+
+
+# A lone ``user:password`` pair of words ("admin:root", a proxy's credentials without its host):
+# both halves may be words known code writes, the pair is not, unless known code writes its left
+# half right before a value ("ssl:default", "data:text/html" is a URL).
+_PAIR = re.compile(r"(?<![\w.:/<>@\-])([A-Za-z][\w\-]*):([A-Za-z][\w\-]*)(?![\w:/@.<\-])")
+
+
+def pair_rules(knows_prefix: Callable[[str], bool]) -> tuple[Rule, ...]:
+    def replace(m: re.Match[str]) -> str | None:
+        return None if knows_prefix(m.group(1)) else "<secret>"
+
+    return (Rule("secret", _PAIR, replace, (":",)),)
 
 
 def _token(m: re.Match[str]) -> str | None:
