@@ -39,6 +39,13 @@ class Record:
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__slots__)
 
+    def _asdict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def _replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` (as ``dataclasses.replace``)."""
+        return type(self)(**{**self._asdict(), **changes})
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented

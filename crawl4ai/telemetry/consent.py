@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from . import environment, settings
+from ._record import Record
 from .settings import base_dir, config_path, is_valid_email  # noqa: F401 - re-exported
 
 NOT_SET = "not_set"
@@ -223,10 +224,10 @@ def _atomic_write(path: str, data: dict[str, Any]) -> None:
 # The effective decision
 
 
-class Decision:
-    """What the gate says for one error, and why (shown by ``status``). Immutable; a plain
-    slotted class, not a NamedTuple (defining one costs ~0.25 ms, and this module loads on the
-    first capture, on the caller's thread).
+class Decision(Record):
+    """What the gate says for one error, and why (shown by ``status``). Immutable
+    (:class:`~._record.Record`, not a NamedTuple: defining one costs ~0.25 ms, and this module
+    loads on the caller's path).
 
     ``source``: where the consent came from ("environment", "file", "this process", "default").
     ``keep_locally``: send nowhere, keep the report in the local outbox: the person chose "local
@@ -252,28 +253,11 @@ class Decision:
     def __init__(self, send: bool, ask: bool, consent: str, email: str | None, reason: str,
                  source: str, consume_once: bool = False, keep_locally: bool = False,
                  destination: str = "", local_only: bool = False) -> None:
+        # Spelled out: one is made for every error the filters let through, on the caller's thread.
         for name, value in zip(self.__slots__, (send, ask, consent, email, reason, source,
                                                 consume_once, keep_locally, destination,
                                                 local_only), strict=True):
             object.__setattr__(self, name, value)
-
-    def _replace(self, **changes: Any) -> Decision:
-        """A copy with ``changes`` (as ``NamedTuple._replace``)."""
-        return Decision(**{**self._asdict(), **changes})
-
-    def _asdict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a Decision is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Decision) and self._asdict() == other._asdict()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return "Decision(" + ", ".join(f"{k}={v!r}" for k, v in self._asdict().items()) + ")"
 
 
 # The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.

@@ -54,6 +54,7 @@ CALLER_MAY_IMPORT = {
     "crawl4ai.telemetry.pipeline.capture", "crawl4ai.telemetry.pipeline.counters",
     "crawl4ai.telemetry.pipeline.worker", "crawl4ai.telemetry.consent",
     "crawl4ai.telemetry.environment", "crawl4ai.telemetry._debug",
+    "crawl4ai.telemetry._record",  # the Decision's frozen-value base (loaded with crawl4ai's patching)
 }
 # With a consent stored in the settings file: reading it (a byte-order mark is allowed), and
 # naming where reports would go.
