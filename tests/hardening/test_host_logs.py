@@ -11,19 +11,22 @@ import socket
 
 from tests.hardening.watchdog import hung, run_guarded
 
-HOST = """
-import logging, sys
-logging.basicConfig(format="HOSTLOG %(name)s %(levelname)s %(message)s")
-from crawl4ai import telemetry
-
+# The host reports one error, then prints "FLUSHED" and whether the flush finished in time.
+ONE_REPORT = """
 telemetry.enable()
 try:
     raise ValueError("a crawl failed")
 except ValueError as exc:
     telemetry.capture_exception(exc)
-telemetry.flush(30)
-print("FLUSHED", flush=True)
+print("FLUSHED", telemetry.flush(60), flush=True)
+"""
 
+HOST = """
+import logging, sys
+logging.basicConfig(format="HOSTLOG %(name)s %(levelname)s %(message)s")
+from crawl4ai import telemetry
+
+""" + ONE_REPORT + """
 import urllib3  # the host's own request to the same dead address is still logged, as before
 try:
     urllib3.PoolManager().request("GET", sys.argv[1], retries=urllib3.Retry(1))
@@ -52,13 +55,7 @@ import logging, sys
 logging.basicConfig(level=logging.DEBUG, format="HOSTLOG %(name)s %(levelname)s %(message)s")
 from crawl4ai import telemetry
 
-telemetry.enable()
-try:
-    raise ValueError("a crawl failed")
-except ValueError as exc:
-    telemetry.capture_exception(exc)
-print("FLUSHED", telemetry.flush(60), flush=True)
-
+""" + ONE_REPORT + """
 import filelock, urllib3  # the host's own locking and requests are still logged, as before
 with filelock.FileLock(sys.argv[1]):
     pass
@@ -82,16 +79,10 @@ def test_a_host_logging_everything_at_debug_sees_only_its_own_lines(home, sentry
     assert any(line.startswith("HOSTLOG urllib3") and "/host" in line for line in lines), lines
 
 
-REPORT_ONE = """
+REPORT_ONE_AND_COUNT = """
 from crawl4ai import telemetry
 
-telemetry.enable()
-try:
-    raise ValueError("a crawl failed")
-except ValueError as exc:
-    telemetry.capture_exception(exc)
-print("FLUSHED", telemetry.flush(60), flush=True)
-print(telemetry.status()["outbox"]["counts"], flush=True)
+""" + ONE_REPORT + """print(telemetry.status()["outbox"]["counts"], flush=True)
 """
 
 
@@ -103,7 +94,7 @@ def _report_one_with_python_flags(home, server, *flags: str):
     from tests.hardening.watchdog import WATCHDOG
 
     return subprocess.run(
-        [sys.executable, *flags, "-c", WATCHDOG.format(bound=90) + REPORT_ONE], stdin=subprocess.DEVNULL,
+        [sys.executable, *flags, "-c", WATCHDOG.format(bound=90) + REPORT_ONE_AND_COUNT], stdin=subprocess.DEVNULL,
         env=child_env(home, CRAWL4AI_SENTRY_DSN=server.dsn, CRAWL4AI_TELEMETRY_ENVIRONMENT="library"),
         capture_output=True, text=True, timeout=120)
 
@@ -132,13 +123,7 @@ import sys, sentry_sdk
 sentry_sdk.init(dsn=sys.argv[1], debug=True)  # the host's own Sentry, saying all it does
 from crawl4ai import telemetry
 
-telemetry.enable()
-try:
-    raise ValueError("a crawl failed")
-except ValueError as exc:
-    telemetry.capture_exception(exc)
-print("FLUSHED", telemetry.flush(60), flush=True)
-sentry_sdk.capture_message("the host's own message")
+""" + ONE_REPORT + """sentry_sdk.capture_message("the host's own message")
 sentry_sdk.flush(30)
 """
 
