@@ -3,8 +3,8 @@ aiohttp, Playwright, pydantic, redis-style and CPython errors) whose holes and s
 filled with random pronounceable words, random hosts under random labels, random ``key: value``
 pairs, short random secrets, random names and documentation links carrying a random query or
 fragment, in every position and quoting style, nested in causes, contexts, exception groups and
-notes. No random token may appear anywhere in the report's
-bytes: as is, lower-cased, percent-encoded, JSON-escaped or base64 (see ``canary.find_leak``).
+notes. No random token may appear anywhere in the report's bytes: as is, lower-cased,
+percent-encoded, JSON-escaped or base64 (see ``canary.find_leak``).
 
 Thousands of cases per run (``PRIVACY_FUZZ`` sets how many; the default keeps the test around a
 minute on a loaded machine). A random word that the report's own vocabulary happens to contain
