@@ -33,8 +33,11 @@ ENVIRONMENTS = ("cli", "library", "docker", "api_server", "jupyter", "colab", "c
 DEFAULT_DSN = ""
 
 # -- timeouts (seconds) --------------------------------------------------------------------------
-#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``)...
-EXIT_TIMEOUT = 1.0
+#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``): a
+#: report not sent by then stays pending in the outbox and the next start sends it...
+EXIT_TIMEOUT = 0.3
+#: ...of which this much is kept for writing to the outbox what the worker could not start.
+EXIT_KEEP_SHARE = 0.1
 #: ...and never longer than this, whatever the variable says.
 EXIT_TIMEOUT_MAX = 30.0
 #: ``telemetry.flush()``'s default wait.

@@ -238,15 +238,15 @@ class Pipeline:
                 internal_error("provider flush")
         return True
 
-    def _keep_unstarted(self) -> None:
+    def _keep_unstarted(self, deadline: float) -> None:
         """Reports still queued when exit's wait ended (a hung server held the worker): keep
-        them in the outbox as ``pending`` for a later run, within a second bound."""
+        them in the outbox as ``pending`` for a later run, until ``deadline``; any left then
+        are counted lost at exit (``status`` shows it), never waited for."""
         import time
 
-        deadline = time.monotonic() + settings.exit_timeout()
         unstarted = self.worker.drain()
         if self._delivery is not None:  # the report the worker may be building
-            self._delivery.wait_kept(settings.exit_timeout())
+            self._delivery.wait_kept(deadline - time.monotonic())
         for handler, item in unstarted:
             if handler != self._process:
                 continue  # a retry or a re-send: that report is in the outbox already
@@ -265,13 +265,26 @@ class Pipeline:
         self.worker.after_fork_in_child()
         self._delivery_lock = threading.Lock()
         if self._delivery is not None:
-            self._delivery.forget_provider()
+            self._delivery.after_fork_in_child()
 
     def _at_exit(self) -> None:
+        """Exit's one bound (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``) covers all of exit's work:
+        waiting for the worker (and a hung server), keeping what it did not start, and every
+        lock wait after it. Whatever did not go stays ``pending`` in the outbox for the next
+        start, so waiting longer would buy nothing."""
+        import time
+
+        started = time.monotonic()
+        bound = settings.exit_timeout()
+        deadline = started + bound
+        files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was ever taken
+        if files is not None:
+            files.bound_lock_waits(deadline)
         if self.worker.pending:
-            self.flush(settings.exit_timeout())
+            # Keep a share of the bound for keeping what the worker could not start.
+            self.flush(max(0.0, bound - min(settings.EXIT_KEEP_SHARE, bound / 2)))
         self.worker.close()  # from now on a capture is kept on its own thread (see decide)
-        self._keep_unstarted()
+        self._keep_unstarted(deadline)
         try:
             self.counters.save()
         except Exception:
@@ -279,6 +292,7 @@ class Pipeline:
 
 
 _PROVIDERS = __name__.rpartition(".")[0] + ".providers"
+_FILES = __name__.rpartition(".")[0] + "._files"
 _pipeline: Pipeline | None = None
 _lock = threading.Lock()
 

@@ -103,9 +103,12 @@ class Delivery:
             return self._explicit
         return _providers.runtime() or self._configured
 
-    def forget_provider(self) -> None:
-        """After a fork: the parent's connections and threads are not ours."""
+    def after_fork_in_child(self) -> None:
+        """The parent's connections and threads are not ours, and a report its worker was
+        keeping at the fork is not being kept here (its lock may have been copied held)."""
         self._configured = None
+        self._keeping = threading.Condition()
+        self._in_keep = 0
 
     # -- one report --------------------------------------------------------------------------------
 
