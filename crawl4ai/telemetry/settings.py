@@ -398,10 +398,25 @@ def colab_marked() -> bool:
 # -- paths ---------------------------------------------------------------------------------------
 
 
+# A relative path setting (``CRAWL4_AI_BASE_DIRECTORY=./data``) names a folder of the directory
+# the program was in when it was first read: made absolute then, once, so a program that changes
+# directory later still reads and writes the same settings and outbox (as Crawl4AI does, which
+# reads it at import). Keyed by the raw text: a new value is made absolute when first seen.
+_absolute: dict[str, str] = {}
+
+
+def _absolute_once(raw: str) -> str:
+    path = _absolute.get(raw)
+    if path is None:
+        path = _absolute.setdefault(raw, os.path.abspath(os.path.expanduser(raw)))
+    return path
+
+
 def base_dir() -> str:
-    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
+    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``);
+    always absolute."""
     root = read("CRAWL4_AI_BASE_DIRECTORY").value or os.path.expanduser("~")
-    return os.path.join(root, ".crawl4ai")
+    return os.path.join(_absolute_once(root), ".crawl4ai")
 
 
 def config_path() -> str:
@@ -421,3 +436,7 @@ def outbox_dir() -> str:
 def counters_path() -> str:
     """Errors seen/reported/deduplicated/dropped per kind, over this run and past ones."""
     return os.path.join(telemetry_dir(), "counters.json")
+
+
+# Read once now, in the directory the program started in (see _absolute_once).
+base_dir()
