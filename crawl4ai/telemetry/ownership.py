@@ -2,7 +2,9 @@
 
 This is the one place that decides it; build, scrub, the classifier and the dedupe all ask here.
 
-- **crawl4ai** (and **telemetry**, this add-on inside it): files of the ``crawl4ai`` distribution.
+- **crawl4ai** (and **telemetry**, this add-on inside it): files of the ``crawl4ai`` distribution,
+  and the files of Crawl4AI's API server application once it is recognised in this process
+  (:func:`adopt_folder`): the image keeps that application outside the package, in ``/app``.
 - **library**: files of a distribution in Crawl4AI's dependency closure (its required
   dependencies, theirs, and so on; this add-on's own, with its Sentry transport). The closure is
   read with :mod:`importlib.metadata`, never guessed from a ``site-packages`` path: a user's own
@@ -70,6 +72,11 @@ class Owner(Record):
 
 
 _USER = Owner(USER, USER_CODE)
+
+# Folders whose files (directly in them) are Crawl4AI's own code, with the name they are shown
+# under: Crawl4AI's API server application (deploy/docker of the crawl4ai repository), which its
+# image copies into /app rather than installing it with the crawl4ai package.
+_adopted: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +151,16 @@ def is_crawl4ai_class(cls: type) -> bool:
     return path.startswith(crawl4ai_dir + os.sep) and not path.startswith(_own_package_dir() + os.sep)
 
 
+def adopt_folder(folder: str, shown_as: str) -> None:
+    """The files directly in ``folder`` are Crawl4AI's own code from now on, shown in reports as
+    ``shown_as/<file name>``. Called when Crawl4AI's API server application is recognised
+    (:mod:`.integrations.server`): its frames then name the handler that failed."""
+    path = os.path.normcase(os.path.abspath(folder))
+    if _adopted.get(path) != shown_as:
+        _adopted[path] = shown_as
+        _owner_of_file.cache_clear()
+
+
 def prepare() -> None:
     """Build the index now (on a worker thread), so a caller never pays for it."""
     _index()
@@ -163,6 +180,9 @@ def _owner_of_file(filename: str, module: str | None) -> Owner:
     own = _own_package_dir()
     if path.startswith(own + os.sep):
         return Owner(TELEMETRY, "crawl4ai/telemetry/" + _relative(path, own))
+    adopted = _adopted.get(os.path.dirname(path)) if _adopted else None
+    if adopted is not None:
+        return Owner(CRAWL4AI, f"{adopted}/{os.path.basename(path)}")
     crawl4ai_dir = _crawl4ai_package_dir()
     if crawl4ai_dir and path.startswith(crawl4ai_dir + os.sep):
         # The crawl4ai distribution's own folder: known without reading the index (the install

@@ -155,6 +155,10 @@ def _path(text: str) -> tuple[str, bool]:
     return text, True
 
 
+def _text(text: str) -> tuple[str, bool]:
+    return text.strip(), True
+
+
 _FLAG_WORDS = "1/0, true/false, yes/no, on/off, enabled/disabled"
 
 
@@ -199,11 +203,17 @@ SETTINGS: tuple[Setting, ...] = (
             "and telemetry's own internal errors instead of swallowing them",
             unrecognised=True, expected=_FLAG_WORDS),
     Setting("CRAWL4AI_DOCKER", parse_flag, False,
-            "set by Crawl4AI's own Docker image: reports are on there unless turned off",
+            "this process runs in Crawl4AI's Docker image (for an image of your own built on "
+            "it; the official image is recognised without it): reports are on there unless "
+            "turned off",
             expected=_FLAG_WORDS),
     Setting("CRAWL4AI_API_SERVER", parse_flag, False,
-            "set by Crawl4AI's own API server: reports are on there unless turned off",
+            "this process is Crawl4AI's API server (Crawl4AI's own server is recognised without "
+            "it): reports are on there unless turned off",
             expected=_FLAG_WORDS),
+    Setting("C4AI_VERSION", _text, "",
+            "set by Crawl4AI's Docker image (its Dockerfile); together with the image's "
+            "application folder (/app) as the working folder it recognises the image"),
     Setting("CRAWL4_AI_BASE_DIRECTORY", _path, "",
             "Crawl4AI's own variable: the folder holding .crawl4ai (default: your home folder)"),
 )
@@ -367,6 +377,11 @@ def marked_api_server() -> bool:
     return bool(read("CRAWL4AI_API_SERVER").value)
 
 
+def image_version() -> str:
+    """``C4AI_VERSION``, which Crawl4AI's Dockerfile sets (``ENV C4AI_VERSION=$C4AI_VER``)."""
+    return read("C4AI_VERSION").value
+
+
 def ci_variable() -> str | None:
     """The first CI variable that is set (and not "false"), or None."""
     # CI systems set these to all sorts of things (a URL, a version): set and not "no" is CI.
@@ -381,6 +396,11 @@ def ci_variable() -> str | None:
 def colab_marked() -> bool:
     """Google Colab's runtime sets this variable (``google.colab`` may not be imported yet)."""
     return "COLAB_RELEASE_TAG" in os.environ
+
+
+def terminal_type() -> str | None:
+    """``TERM``: what the terminal says it is (the prompt draws a menu only where one can be)."""
+    return os.environ.get("TERM")
 
 
 # -- paths ---------------------------------------------------------------------------------------
