@@ -36,8 +36,6 @@ DEFAULT_DSN = ""
 #: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``): a
 #: report not sent by then stays pending in the outbox and the next start sends it...
 EXIT_TIMEOUT = 0.3
-#: ...of which this much is kept for writing to the outbox what the worker could not start.
-EXIT_KEEP_SHARE = 0.1
 #: ...and never longer than this, whatever the variable says.
 EXIT_TIMEOUT_MAX = 30.0
 #: ``telemetry.flush()``'s default wait.

@@ -246,7 +246,7 @@ class Pipeline:
 
         unstarted = self.worker.drain()
         if self._delivery is not None:  # the report the worker may be building
-            self._delivery.wait_kept(deadline - time.monotonic())
+            self._delivery.wait_kept(deadline - time.monotonic(), count_lost=True)
         for handler, item in unstarted:
             if handler != self._process:
                 continue  # a retry or a re-send: that report is in the outbox already
@@ -281,10 +281,14 @@ class Pipeline:
         if files is not None:
             files.bound_lock_waits(deadline)
         if self.worker.pending:
-            # Keep a share of the bound for keeping what the worker could not start.
-            self.flush(max(0.0, bound - min(settings.EXIT_KEEP_SHARE, bound / 2)))
+            self.worker.wait(bound / 2)  # enough for a healthy server to take everything
         self.worker.close()  # from now on a capture is kept on its own thread (see decide)
+        # What the worker has not started (a hung server holds it) is kept here, before any
+        # more waiting: every report in the outbox first, then sending if time is left.
         self._keep_unstarted(deadline)
+        remaining = deadline - time.monotonic()
+        if remaining > 0 and self.worker.pending:
+            self.flush(remaining)
         try:
             self.counters.save()
         except Exception:
