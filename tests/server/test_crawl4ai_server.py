@@ -148,6 +148,48 @@ def test_fifty_concurrent_failing_requests_leave_the_server_up(served, collector
     assert {e["exception"]["values"][-1]["type"] for e in collector.events()} == {"ValueError"}
 
 
+# A one-line bug planted in crawl4ai's real BrowserConfig.dump (compiled under its own file and
+# line) before the server starts, through the interpreter's sitecustomize: the server's /schema
+# handler calls it outside any crawl, so the bug escapes the handler into the middleware.
+PLANTED = """
+import sys
+sys.path.insert(0, {root!r})
+from crawl4ai.async_configs import BrowserConfig
+from tests.crawl4ai.crawling import recompiled
+BrowserConfig.dump = recompiled(BrowserConfig.dump, "return to_serializable_dict(self)",
+                                "return to_serializable_dict(self)['browser_kwargs']")
+"""
+
+
+def test_a_bug_escaping_a_handler_names_the_handler_and_nothing_of_the_request(tmp_path, redis):
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    root = str(Path(__file__).resolve().parents[2])
+    (planted / "sitecustomize.py").write_text(PLANTED.format(root=root))
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn, PYTHONPATH=str(planted))
+        try:
+            status, body = server.request(
+                "GET", "/schema?SECRET-PATH-1a=SECRET-QUERY-2b",
+                headers={**SECRET_HEADERS, "Referer": "https://secret-host.example/SECRET-BODY-6f"})
+            assert status == 500, body[:300]
+            assert server.get("/health")[0] == 200
+            event = collector.wait_for_events(1, timeout=30)[0]
+        finally:
+            server.stop()
+        raw = b"".join(collector.raw_bodies())
+    value = event["exception"]["values"][-1]
+    assert (value["type"], value["mechanism"]) == ("KeyError", {"type": "asgi", "handled": True,
+                                                                 "exception_id": 0})
+    assert event["level"] == "error"
+    frames = [(f["filename"], f.get("function")) for f in value["stacktrace"]["frames"]]
+    assert ("deploy/docker/server.py", "get_schema") in frames  # which handler failed
+    assert frames[-1] == ("crawl4ai/async_configs.py", "BrowserConfig.dump")
+    assert "<user code>" not in {f for f, _ in frames}  # FastAPI, Starlette: its libraries
+    for secret in (*SECRETS, "127.0.0.1", str(server.port), str(server.home), str(tmp_path)):
+        assert secret.encode() not in raw, secret
+
+
 @pytest.mark.parametrize("switch", [{"CRAWL4AI_TELEMETRY": "0"}, {"DO_NOT_TRACK": "1"}])
 def test_the_kill_switches_keep_nothing(tmp_path, redis, switch):
     with SentryServer() as collector:
