@@ -23,9 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawl4ai.telemetry.build import build_event
+from crawl4ai.telemetry.raw_event import build_event
 from crawl4ai.telemetry.scrub import scrub_event
-from crawl4ai.telemetry.scrub.event import _modules_named
+from crawl4ai.telemetry.scrub.sections import _modules_named
 from crawl4ai.telemetry.scrub.vocabulary import vocabulary_for
 from tests.privacy.canary import find_leak
 

@@ -189,7 +189,7 @@ def _preload() -> None:
     import prompt_toolkit.patch_stdout  # noqa: F401
     import questionary  # noqa: F401
 
-    from .. import consent, report  # noqa: F401
+    from .. import consent, report_builder  # noqa: F401
 
 
 def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
