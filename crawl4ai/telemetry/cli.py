@@ -400,7 +400,7 @@ def send(
     reports = _reports()
     outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
     if as_json:
-        _dump([vars(o) for o in outcomes])
+        _dump([o._asdict() for o in outcomes])
     else:
         for o in outcomes:
             typer.echo(f"{o.event_id[:12]}  {'sent' if o.sent else 'not sent: ' + o.reason}")

@@ -23,17 +23,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._record import Record
 
-class DeliveryResult:
+
+class DeliveryResult(Record):
     """The outcome of one delivery. ``payload``: the exact bytes that went out, when the provider
     knows them (the outbox then keeps those)."""
 
     __slots__ = ("accepted", "detail", "payload")
-
-    def __init__(self, accepted: bool, detail: str = "", payload: bytes | None = None) -> None:
-        self.accepted = accepted
-        self.detail = detail
-        self.payload = payload
+    _defaults = {"detail": "", "payload": None}
+    accepted: bool
+    detail: str
+    payload: bytes | None
 
     def __bool__(self) -> bool:
         return self.accepted
