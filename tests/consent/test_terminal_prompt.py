@@ -250,7 +250,9 @@ def test_a_program_that_ends_before_the_answer_is_asked_at_exit_and_still_delive
 
 THREADS_SCRIPT = """
     import signal
+    import sys
     import threading
+    import time
     from crawl4ai import telemetry
     from crawl4ai.telemetry import prompts
 
@@ -272,6 +274,11 @@ THREADS_SCRIPT = """
 
     t = threading.Thread(target=worker)
     t.start()
+    for _ in range(3000):  # bounded: the error comes once the worker is parked, not while it starts
+        frame = sys._current_frames().get(t.ident)
+        if frame is not None and frame.f_code is threading.Condition.wait.__code__:
+            break
+        time.sleep(0.01)
     try:
         fail(ValueError)  # asks (the main thread owns the terminal), and waits for the answer
     except ValueError:

@@ -9,7 +9,8 @@ server application (its ``app`` a Starlette/FastAPI application, its folder the 
 
 - the folder's files count as Crawl4AI's code (:func:`..ownership.adopt_folder`), so a report
   names the handler that failed (``deploy/docker/server.py``, ``crawl``) instead of
-  ``<user code>``;
+  ``<user code>``, and what its ``requirements.txt`` names (FastAPI, Starlette, …) counts as
+  known libraries;
 - :func:`init_server` marks the process as the API server (reports on unless someone says no)
   and adds :class:`TelemetryMiddleware` to the app.
 
@@ -113,7 +114,7 @@ def on_import(module: Any) -> None:
     API server if that is what it is; anybody else's ``server`` module is left alone."""
     try:
         from ..environment import is_crawl4ai_server_folder
-        from ..ownership import adopt_folder, stored
+        from ..ownership import adopt_folder, prepare, stored
 
         app = stored(module, "app")
         filename = stored(module, "__file__")
@@ -122,10 +123,27 @@ def on_import(module: Any) -> None:
         folder = os.path.dirname(os.path.abspath(filename))
         if not is_crawl4ai_server_folder(folder):
             return
-        adopt_folder(folder, SERVER_FILES_SHOWN_AS)
-        init_server(app)
+        adopt_folder(folder, SERVER_FILES_SHOWN_AS, _requirements(folder))
+        if init_server(app):
+            # While the server starts (~0.3 s beside a browser's start), not in the event loop at
+            # the first request that fails: who owns which code.
+            prepare()
     except Exception:
         internal_error("API server set-up")
+
+
+def _requirements(folder: str) -> tuple[str, ...]:
+    """The distribution names the server's ``requirements.txt`` lists (the image installs them:
+    ``RUN pip install --no-cache-dir -r requirements.txt``)."""
+    import re
+
+    try:
+        with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as f:
+            lines = f.read(65536).splitlines()
+    except (OSError, ValueError):
+        return ()
+    names = (re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split("#", 1)[0]) for line in lines)
+    return tuple(match.group(1) for match in names if match)
 
 
 def _is_starlette_app(app: Any) -> bool:
