@@ -267,7 +267,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     agreed = result.get("agreed_destination")
     if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
                                                                                   "always"):
-        from .consent import describe_destination
+        from .wording import describe_destination
 
         rows.append(("Agreed for", describe_destination(agreed)))
     rows += [
