@@ -220,6 +220,9 @@ def _deliver_pending() -> None:
 
 
 def headline(result: dict[str, Any]) -> str:
+    if result["consent"] == "unreadable":
+        return ("KEPT, NOT SENT: the settings file cannot be read (see Problem); reports wait "
+                "on this machine until it can be")
     if result.get("asks_again") and not result["enabled"]:
         return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
                 "machine")
@@ -264,7 +267,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     agreed = result.get("agreed_destination")
     if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
                                                                                   "always"):
-        from .consent import describe_destination
+        from .wording import describe_destination
 
         rows.append(("Agreed for", describe_destination(agreed)))
     rows += [
@@ -276,7 +279,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("Settings file", result["config_path"]),
     ]
     if result.get("config_problem"):
-        rows.append(("Settings problem", f"{result['config_problem']}: read as not_set"))
+        rows.append(("Settings problem", result["config_problem"]))
     rows += [("Problem", problem) for problem in result.get("problems") or ()]
     rows += [("Override", override) for override in result.get("overrides") or ()]
     rows.append(("Local outbox", _outbox_line(result.get("outbox") or {})))
@@ -400,7 +403,7 @@ def send(
     reports = _reports()
     outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
     if as_json:
-        _dump([vars(o) for o in outcomes])
+        _dump([o._asdict() for o in outcomes])
     else:
         for o in outcomes:
             typer.echo(f"{o.event_id[:12]}  {'sent' if o.sent else 'not sent: ' + o.reason}")

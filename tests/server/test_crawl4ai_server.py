@@ -9,6 +9,8 @@ The server starts once for the module where the cases allow it (a start is ~5-10
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from crawl4ai.telemetry.settings import EXIT_TIMEOUT as EXIT_BOUND
+from tests.conftest import child_env
 from tests.server.crawl4ai_server import (
     API_TOKEN,
     REDIS_PASSWORD,
@@ -26,6 +29,7 @@ from tests.server.crawl4ai_server import (
     requirements,
     start,
 )
+from tests.server.image import IMAGE_ENV
 from tests.support.sentry_server import SentryServer
 
 pytestmark = [
@@ -61,6 +65,16 @@ BAD_INPUTS = {
         "type": "CrawlerRunConfig", "params": {"css_selector": "[[[SECRET-BODY-6f"}}}),
     "wrong value type": ("/crawl", {"urls": [_PAGE], "crawler_config": {
         "type": "CrawlerRunConfig", "params": {"word_count_threshold": "SECRET-BODY-6f"}}}),
+    "bad selector in an extraction schema": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"extraction_strategy": {
+            "type": "JsonCssExtractionStrategy", "params": {"schema": {
+                "name": "x", "baseSelector": "[[[SECRET-BODY-6f", "fields": []}}}}}}),
+    "bad XPath in an extraction schema": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"extraction_strategy": {
+            "type": "JsonXPathExtractionStrategy", "params": {"schema": {
+                "name": "x", "baseSelector": "//[[SECRET-BODY-6f", "fields": []}}}}}}),
+    "bad wait_for selector": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"wait_for": "css:[[[SECRET-BODY-6f"}}}),
     "request validation": ("/crawl", {"urls": "SECRET-BODY-6f"}),
     "config dump of unknown type": ("/config/dump", {"type": "SECRET-BODY-6f", "params": {}}),
     "unknown markdown filter": ("/md", {"url": "https://secret-host.example/", "f": "SECRET-BODY-6f"}),
@@ -109,7 +123,7 @@ def test_bad_request_input_is_never_reported(served, collector):
         statuses[name] = status
         assert served.get("/health")[0] == 200, name
     # Most are refused (4xx) or fail (500); a crawl with a bad selector still answers 200.
-    assert sum(400 <= status < 600 for status in statuses.values()) >= 6, statuses
+    assert sum(400 <= status < 600 for status in statuses.values()) >= 9, statuses
     time.sleep(3)  # the worker thread has had ample time to send anything it was given
     assert collector.events() == []
     assert outbox(served.home) == []
@@ -188,6 +202,55 @@ def test_a_bug_escaping_a_handler_names_the_handler_and_nothing_of_the_request(t
     assert "<user code>" not in {f for f, _ in frames}  # FastAPI, Starlette: its libraries
     for secret in (*SECRETS, "127.0.0.1", str(server.port), str(server.home), str(tmp_path)):
         assert secret.encode() not in raw, secret
+
+
+def docker_exec(server: Server, *args: str, **env: str) -> str:
+    """``docker exec <container> crwl telemetry ARGS``: the image's environment (with what
+    ``docker run -e`` added), the container user's home, the WORKDIR /app; no terminal."""
+    environment = {**child_env(server.home), **IMAGE_ENV, **server.run_env, **env}
+    crwl = str(Path(sys.executable).with_name("crwl"))
+    out = subprocess.run([crwl, "telemetry", *args], cwd=server.app_dir, env=environment,
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_docker_exec_status_and_reports_show_the_servers_reports(served, collector):
+    crawl_bug(served)
+    wait_for(lambda: outbox(served.home) != [])
+    status = docker_exec(served, "status")
+    assert "Environment:   docker" in status
+    assert "on by default in Crawl4AI's docker" in status
+    assert "127.0.0.1" in status  # the operator's DSN: its host, never its key
+    listed = docker_exec(served, "reports")
+    ids = {entry["event"]["event_id"][:12] for entry in outbox(served.home)}
+    assert ids and all(short in listed for short in ids)
+
+
+def test_a_choice_stored_with_docker_exec_is_followed_by_the_running_server(tmp_path, redis):
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn)
+        try:
+            docker_exec(server, "disable")
+            crawl_bug(server)
+            time.sleep(3)
+        finally:
+            server.stop()
+        assert collector.events() == []
+    assert outbox(server.home) == []
+
+
+def test_local_keeps_the_report_in_the_container_and_sends_nothing(tmp_path, redis):
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn, CRAWL4AI_TELEMETRY="local")
+        try:
+            crawl_bug(server)
+            wait_for(lambda: outbox(server.home) != [])
+            time.sleep(2)
+        finally:
+            server.stop()
+        assert collector.events() == []
+    assert [entry["state"] for entry in outbox(server.home)] == ["local"]
 
 
 @pytest.mark.parametrize("switch", [{"CRAWL4AI_TELEMETRY": "0"}, {"DO_NOT_TRACK": "1"}])
