@@ -145,6 +145,19 @@ def list_reports(state: str | None = None) -> list[ReportRow]:
     return [_load(box, entry)[0] for entry in box.entries(state)]
 
 
+def report_ids(state: str | None = None) -> list[str]:
+    """The ids of the outbox's reports, newest first: their delivery records only, no report
+    read (a listing of thousands shows its count at once, then reads rows a page at a time)."""
+    return [entry.event_id for entry in _box().entries(state)]
+
+
+def rows(event_ids: list[str]) -> list[ReportRow]:
+    """The listing rows of these reports, in this order (one gone meanwhile is left out)."""
+    box = _box()
+    entries = (box.get(event_id) for event_id in event_ids)
+    return [_load(box, entry)[0] for entry in entries if entry is not None]
+
+
 def resolve(ref: str) -> str:
     """The full id of the report ``ref`` names (its id or a unique prefix of it).
 
