@@ -214,6 +214,11 @@ def status(
         typer.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True, default=str))
     else:
         _print_status(result)
+    # Delivering what is pending is part of this verb: once the status is shown, give it a
+    # bounded wait of its own (exit's bound is too short to import a transport and send).
+    from .settings import FLUSH_TIMEOUT
+
+    _api().get_pipeline().flush(FLUSH_TIMEOUT)
 
 
 def _deliver_pending() -> None:

@@ -113,6 +113,7 @@ IMPORT_CRAWL4AI_MAY_LOAD = {
     "crawl4ai.telemetry.integrations.crawl4ai.seen",
     "crawl4ai.telemetry.integrations.crawl4ai.provenance",
     "crawl4ai.telemetry.integrations.crawl4ai.state", "crawl4ai.telemetry.chain",
+    "crawl4ai.telemetry._fork",  # its locks renewed in a forked child
 } | CALLER_MAY_IMPORT | WITH_STORED_CONSENT
 
 
