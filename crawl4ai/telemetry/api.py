@@ -141,7 +141,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "sentry_sdk_installed": sentry_available(),
         "outbox": outbox,
         "pipeline": pipeline.stats,
-        "rate_limited_kinds": pipeline.rate_limited_kinds,
+        "repeated_kinds": pipeline.repeated_kinds,
         "telemetry_version": __version__,
     }
     if warning:

@@ -6,7 +6,7 @@ The pipeline, the prompts ("see the exact report") and the dashboard all use
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
+from ._files import compact_json
 from .build import build_event
 from .scrub import LocalNames, scrub_event
 
@@ -78,9 +79,17 @@ class Report:
         except (KeyError, IndexError, TypeError):
             return ""
 
+    @property
+    def bug(self) -> str:
+        """Which bug this is, as 32 hex digits: the report's fingerprint (exception type and
+        crawl4ai frames, never the message) and Crawl4AI release. Reports of one bug count as
+        one (see :meth:`crawl4ai.telemetry.outbox.LocalOutbox.keep`)."""
+        key = compact_json([self.event.get("fingerprint"), self.event.get("release")])
+        return hashlib.sha256(key).hexdigest()[:32]
+
     def payload(self) -> bytes:
         """The report's bytes, as stored in the outbox and sent."""
-        return json.dumps(self.event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return compact_json(self.event)
 
 
 def build_report(

@@ -22,7 +22,7 @@ class Capture:
     and this module loads on the first capture)."""
 
     __slots__ = ("exc", "traceback", "context", "mechanism", "handled", "occurrences",
-                 "environment")
+                 "environment", "failure")
 
     exc: BaseException
     traceback: TracebackType | None
@@ -31,10 +31,14 @@ class Capture:
     handled: bool
     occurrences: int
     environment: str
+    #: The filters' failure kind (:func:`.filters.failure_kind`): the later errors of this kind
+    #: are counted into this capture's report. None for a capture made elsewhere.
+    failure: Any
 
     def __init__(self, exc: BaseException, context: dict[str, Any] | None = None, *,
                  mechanism: str = "generic", handled: bool = True, occurrences: int = 1,
-                 traceback: TracebackType | None = None, environment: str | None = None) -> None:
+                 traceback: TracebackType | None = None, environment: str | None = None,
+                 failure: Any = None) -> None:
         init = object.__setattr__
         init(self, "exc", exc)
         # The real traceback, past any property of the exception's class (as ..chain reads it).
@@ -44,6 +48,7 @@ class Capture:
         init(self, "handled", handled)
         init(self, "occurrences", occurrences)
         init(self, "environment", environment or _environment.detect())
+        init(self, "failure", failure)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("a Capture is immutable")
