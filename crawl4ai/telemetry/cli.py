@@ -363,8 +363,9 @@ def list_reports(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     if not rows:
         typer.echo("The local outbox is empty.")
     for row in rows:
+        name = " ".join(filter(None, (printable(row.exception_type or "?"), row.times)))
         typer.echo(f"{row.event_id[:12]}  {_when(row.created)}  {row.state_label:<12}  "
-                   f"{printable(row.exception_type or '?'):<24} {printable(row.where)}")
+                   f"{name:<24} {printable(row.where)}")
 
 
 @app.command()
@@ -382,7 +383,8 @@ def show(
         return _dump(detail.as_dict())
     typer.echo(detail.pretty())
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
-    typer.echo(f"\nRemoved by the scrubber: {removed}")
+    typer.echo(f"\nOccurrences: {detail.row.times_sentence}")
+    typer.echo(f"Removed by the scrubber: {removed}")
     from .reports import NO_HISTORY, STATE_LABELS
 
     for when, state, what in detail.history:

@@ -442,11 +442,14 @@ def recounted(payload: bytes, occurrences: int) -> bytes:
     (``contexts.telemetry.occurrences``, written only above one, as the report builder does),
     everything else as it was: the same compact JSON the report was kept as."""
     event = parse_json(payload)
-    telemetry = event.setdefault("contexts", {}).setdefault("telemetry", {})
+    contexts = event.setdefault("contexts", {})
+    telemetry = contexts.setdefault("telemetry", {})
     if occurrences > 1:
-        telemetry["occurrences"] = occurrences
+        telemetry["occurrences"] = min(occurrences, 10**9)  # the scrubber's cap for the field
     else:
         telemetry.pop("occurrences", None)
+        if not telemetry:
+            del contexts["telemetry"]
     return compact_json(event)
 
 

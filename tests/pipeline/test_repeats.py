@@ -210,3 +210,36 @@ def test_the_repeat_window_setting_reads_durations():
     assert _duration("soon") == (None, False)
     assert _duration("-1h") == (None, False)
     assert _duration("1000d")[0] == 30 * 86400.0
+
+
+@pytest.mark.parametrize("value", ["17", 17.0, True, 0, -3, 10**12, [17], {"n": 17},
+                                   "17 https://user:pw@secret.example.org/"])
+def test_the_count_is_the_only_thing_that_rides_on_occurrences(value):
+    """``contexts.telemetry.occurrences`` is a small positive integer or nothing: no text, no
+    float, no big number (a timestamp, an id) and no structure gets out through it."""
+    from crawl4ai.telemetry.scrub import scrub_event
+
+    raw = {"event_id": "0" * 32, "contexts": {"telemetry": {"occurrences": value}}}
+    scrubbed = scrub_event(raw)
+    assert "occurrences" not in scrubbed.get("contexts", {}).get("telemetry", {})
+    assert "secret" not in json.dumps(scrubbed)
+    assert scrub_event({"contexts": {"telemetry": {"occurrences": 17}}})["contexts"] == {
+        "telemetry": {"occurrences": 17}}
+
+
+def test_counting_into_a_kept_report_changes_its_count_and_nothing_else(home, monkeypatch):
+    monkeypatch.setenv("CRAWL4AI_TELEMETRY_ENVIRONMENT", "library")
+    telemetry.enable()
+    hit(1)
+    assert telemetry.flush(10)
+    box = get_pipeline().outbox
+    [entry] = box.entries()
+    before = json.loads(box.read(entry.event_id))
+    hit(4)
+    assert telemetry.flush(10)
+    raw = box.read(entry.event_id)
+    after = json.loads(raw)
+    assert after["contexts"]["telemetry"].pop("occurrences") == 5
+    before["contexts"].setdefault("telemetry", {})
+    assert after == before
+    assert box.get(entry.event_id).size == len(raw)

@@ -25,11 +25,14 @@ MARK = "__crawl4ai_telemetry_wrapped__"
 
 
 def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | None = None,
-         protocol: tuple[str, ...] = ()) -> None:
-    """A capture point saw ``exc``: report it if it is a crawl4ai bug. Never raises."""
+         protocol: tuple[str, ...] = (), asked: str | None = None) -> None:
+    """A capture point saw ``exc``: report it if it is a crawl4ai bug. Never raises.
+
+    ``protocol``/``asked``: the exception types the wrapped method raises by contract, and the
+    attribute name it was asked for (``__getattr__``, a property)."""
     if not isinstance(exc, Exception) or not state.watching() or kill_switch():
         return
-    if protocol and type(exc).__name__ in protocol:
+    if protocol and _keeps_the_protocol(exc, protocol, asked):
         return
     try:
         from ...pipeline import get_pipeline
@@ -45,6 +48,24 @@ def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | 
         get_pipeline().capture(original, context, mechanism=mechanism, handled=handled)
     except Exception:
         internal_error(f"crawl4ai integration ({mechanism})")
+
+
+def _keeps_the_protocol(exc: BaseException, protocol: tuple[str, ...], asked: str | None) -> bool:
+    """``exc`` is what the method promises to raise, not a failure of it. For attribute access
+    that is an ``AttributeError`` saying that the very name asked for is missing on one of
+    crawl4ai's objects (the result, or the object it hands the question to): the user asked for
+    a field that is not there. An ``AttributeError`` about another name, or about a name missing
+    on something else (``None``, a list), is crawl4ai's own code failing while answering."""
+    if type(exc).__name__ not in protocol:
+        return False
+    if not isinstance(exc, AttributeError) or asked is None:
+        return True
+    from ...ownership import owner_of_class
+    from .provenance import attribute_error_object
+
+    obj = attribute_error_object(exc)
+    return (AttributeError.name.__get__(exc) == asked and obj is not None
+            and owner_of_class(type(obj)).crawl4ai)
 
 
 def hide_frame(exc: BaseException, code: CodeType) -> None:
@@ -73,8 +94,8 @@ def _component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
 def transparent(func: Callable[..., Any], *,
                 before: Callable[[tuple[Any, ...]], None] | None = None,
                 on_error: Callable[[BaseException, tuple[Any, ...]], None] | None = None,
-                after: Callable[[Any], None] | None = None) -> Callable[..., Any]:
-    """The one shape of a synchronous wrapper: ``before(args)``, the call, ``after(result)``;
+                after: Callable[[Any, tuple[Any, ...]], None] | None = None) -> Callable[..., Any]:
+    """The one shape of a synchronous wrapper: ``before(args)``, the call, ``after(result, args)``;
     for what escapes the call ``on_error(exc, args)``, then the wrapper's own frame taken out
     and the very same exception re-raised. The result is returned as it came."""
 
@@ -90,7 +111,7 @@ def transparent(func: Callable[..., Any], *,
             hide_frame(exc, wrapper.__code__)
             raise
         if after is not None:
-            after(result)
+            after(result, args)
         return result
 
     setattr(wrapper, MARK, func)
@@ -104,9 +125,16 @@ def wrap_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., An
 
     def escaped(exc: BaseException, args: tuple[Any, ...]) -> None:
         seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
-             protocol=point.protocol)
+             protocol=point.protocol, asked=_asked(point, args))
 
     return transparent(func, on_error=escaped)
+
+
+def _asked(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
+    """The attribute name a call answers: ``__getattr__``'s argument, or the property's name."""
+    if point.method == "__getattr__":
+        return args[1] if len(args) > 1 and isinstance(args[1], str) else None
+    return point.method
 
 
 def _wrap_async_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
@@ -268,7 +296,8 @@ def is_wrapped(func: Any) -> bool:
 
 def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[..., Any]:
     """A user's override of an extension point: its return value is checked against the base
-    method's annotation (:func:`.provenance.record_user_return`); nothing else changes."""
+    method's annotation (:func:`.provenance.record_user_return`, which also keeps the strategy
+    object it came from); nothing else changes."""
 
     if inspect.iscoroutinefunction(func):
         @functools.wraps(func)
@@ -278,10 +307,11 @@ def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[...,
             except BaseException as exc:
                 hide_frame(exc, async_override.__code__)
                 raise
-            record_user_return(result, expected)
+            record_user_return(result, expected, args[0] if args else None)
             return result
 
         setattr(async_override, MARK, func)
         return async_override
 
-    return transparent(func, after=lambda result: record_user_return(result, expected))
+    return transparent(func, after=lambda result, args: record_user_return(
+        result, expected, args[0] if args else None))
