@@ -383,8 +383,8 @@ def show(
         return _dump(detail.as_dict())
     typer.echo(detail.pretty())
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
-    typer.echo(f"\nOccurrences: {detail.row.times_sentence}")
-    typer.echo(f"Removed by the scrubber: {removed}")
+    typer.echo(f"\nRemoved by the scrubber: {removed}")
+    typer.echo(f"Occurrences: {detail.row.times_sentence}")
     from .reports import NO_HISTORY, STATE_LABELS
 
     for when, state, what in detail.history:

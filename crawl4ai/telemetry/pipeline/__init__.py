@@ -67,12 +67,16 @@ class Pipeline:
         self._pending_requested = False
         self._repeats_queued = False
         self._timer: threading.Timer | None = None
+        self._consent_changes = _consent.changes
 
     # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
 
     def capture(self, exc: BaseException, context: dict[str, Any] | None = None, *,
                 mechanism: str = "generic", handled: bool = True) -> None:
         try:
+            if _consent.changes != self._consent_changes:  # a person chose again since
+                self._consent_changes = _consent.changes
+                self.filters.repeats.forget_all()  # each bug's next error is decided afresh
             failure = self.filters.admit(exc)
             if failure is None:
                 return

@@ -252,18 +252,23 @@ class Delivery:
                occurrences: int) -> tuple[str, bool]:
         """Keep ``report`` in the outbox, or count it into the report of its bug there:
         (how, stored). Not stored: a new report, to be delivered without a local copy."""
-        show_report(report.event_id, state, report.payload())
         outbox = _outbox_module()
         try:
-            how, _where = self.outbox.keep(
+            how, where = self.outbox.keep(
                 report.event_id, report.payload(), state=state, provider=provider_name,
                 fingerprint=report.bug, occurrences=occurrences, window=settings.repeat_window(),
                 exception_type=report.exception_type, removed=dict(report.removed),
                 busy=self._sending)
-            return how, True
         except Exception:  # read-only home: still deliver, just without a local copy
             internal_error("outbox")
+            show_report(report.event_id, state, report.payload())
             return outbox.ADDED, False
+        if settings.debug_enabled():  # the report as it is now stored (maybe another one that counts it)
+            try:
+                show_report(where, state, self.outbox.read(where))
+            except OSError:
+                pass
+        return how, True
 
     def _send(self, provider: Any, event: dict[str, Any]) -> _providers.DeliveryResult:
         try:

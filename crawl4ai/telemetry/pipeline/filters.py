@@ -146,6 +146,10 @@ class Repeats:
         report was sent longer ago than the repeat window)."""
         self._known.pop(key, None)
 
+    def forget_all(self) -> None:
+        """Every kind's next error is a new capture (a consent choice changed)."""
+        self._known = {}
+
     def refuse(self, key: Any) -> None:
         """This kind's report was not consented: its repeats are not consented either."""
         if key in self._known:
