@@ -34,9 +34,11 @@ def _outbox_module() -> Any:
     if not _modules:
         import filelock  # noqa: F401 - the outbox's lock
 
-        from .. import outbox, report  # noqa: F401
+        from .. import outbox, report_builder  # noqa: F401
+        from . import caches
 
         _modules["outbox"] = outbox
+        _modules["caches"] = caches
     return _modules["outbox"]
 
 
@@ -119,6 +121,7 @@ class Delivery:
         of its bug), then send it: a report the outbox kept waits for its repeats (``held``,
         sent by :meth:`send_held`); one it could not keep is sent now."""
         kept = self.keep(job)
+        _modules["caches"].store()  # what this report computed, for the next process
         if kept is None:
             return
         if not kept.to_send:
@@ -179,6 +182,7 @@ class Delivery:
             self._in_keep += 1
         try:
             outbox = _outbox_module()
+            _modules["caches"].load()
             if decision.consume_once and not self.store.consume_once():
                 self.counters.once_already_used += 1
                 return None
@@ -223,6 +227,8 @@ class Delivery:
         """The worker's job for a run that has no error of its own (or ``status``): deliver what
         is pending when sending is allowed now. A "send the next report only" is kept for the
         next report, not spent on old ones."""
+        _outbox_module()
+        _modules["caches"].load()  # a crawl's first error then finds the code index ready
         decision = _consent.decide(self.store, provider=self.chosen_at_runtime())
         if decision.send and not decision.consume_once:
             self._retried = True

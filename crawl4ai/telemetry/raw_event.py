@@ -1,9 +1,10 @@
-"""Build: an exception becomes a Sentry-schema event, with collection minimised at the source.
+"""The raw event: an exception becomes a Sentry-schema event, collection minimised at the source.
 
 Nothing here reads a local variable, a source line, ``sys.argv``, the environment or the host
 name. Frames are classified once (crawl4ai, standard library, installed package, or the user's
 own code); a user frame keeps only the fact that it exists. Values (messages, notes) are still
-raw here: :mod:`.scrub` redacts them before anything is stored or sent.
+raw here: :mod:`.scrub` redacts them before anything is stored or sent, and
+:mod:`.report_builder` is the one call that does both.
 
 The fingerprint comes from the exception type and crawl4ai's frames (module:function), never the
 message, so one bug seen on many sites groups as one issue.
@@ -27,12 +28,17 @@ USER_CODE = ownership.USER_CODE
 
 
 def _owned_frames(tb: TracebackType | None) -> list[tuple[ownership.Owner, dict[str, Any]]]:
-    """Each frame of ``tb`` with its owner; a user frame keeps only that it exists."""
+    """Each frame of ``tb`` with its owner; a user frame keeps only that it exists. Our own
+    frames (the decorator's ``wrapper``, a capture point's wrapper) are plumbing around the
+    error, never where it is: they are left out, unless the error was raised in one of them."""
     frames: list[tuple[ownership.Owner, dict[str, Any]]] = []
     while tb is not None:
         frame = tb.tb_frame
         code = frame.f_code
         owner = ownership.owner_of_frame(frame)
+        if owner.origin == ownership.TELEMETRY and tb.tb_next is not None:
+            tb = tb.tb_next
+            continue
         if not owner.known:
             frames.append((owner, {"filename": USER_CODE, "in_app": False}))
         else:
@@ -41,7 +47,6 @@ def _owned_frames(tb: TracebackType | None) -> list[tuple[ownership.Owner, dict[
                 "module": frame.f_globals.get("__name__"),
                 "function": getattr(code, "co_qualname", code.co_name),
                 "lineno": tb.tb_lineno,
-                # Telemetry's own wrappers are plumbing around the error, not where it is.
                 "in_app": owner.crawl4ai,
             }))
         tb = tb.tb_next
