@@ -204,20 +204,24 @@ class LocalOutbox:
             yield
 
     def add(self, event_id: str, payload: bytes, *, state: str, provider: str,
-            exception_type: str = "", removed: dict[str, int] | None = None) -> OutboxEntry:
+            exception_type: str = "", removed: dict[str, int] | None = None,
+            claim: bool = True) -> OutboxEntry:
+        """Keep a report. A ``pending`` one is claimed by this process (it is sending it now),
+        unless ``claim`` is False: then any run's retry may send it, this one's included."""
         with self._locked():
             return self._add(event_id, payload, state=state, provider=provider,
-                             exception_type=exception_type, removed=removed)
+                             exception_type=exception_type, removed=removed, claim=claim)
 
     def _add(self, event_id: str, payload: bytes, *, state: str, provider: str,
              exception_type: str = "", removed: dict[str, int] | None = None,
-             fingerprint: str = "", occurrences: int = 1) -> OutboxEntry:
+             claim: bool = True, fingerprint: str = "", occurrences: int = 1) -> OutboxEntry:
         report_path, _ = self._paths(event_id)
         now = time.time()
+        claimed = state == PENDING and claim
         entry = OutboxEntry(
             event_id=event_id, state=state, created=now, updated=now, provider=provider,
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
-            claimed_by=os.getpid() if state == PENDING else 0, claimed_at=now if state == PENDING else 0.0,
+            claimed_by=os.getpid() if claimed else 0, claimed_at=now if claimed else 0.0,
             fingerprint=fingerprint, occurrences=max(1, occurrences),
         )
         entry.record(state, "kept in the outbox", now)
@@ -230,14 +234,15 @@ class LocalOutbox:
 
     def keep(self, event_id: str, payload: bytes, *, state: str, provider: str, fingerprint: str,
              occurrences: int = 1, window: float, exception_type: str = "",
-             removed: dict[str, int] | None = None, busy: frozenset[str] = frozenset()
-             ) -> tuple[str, str]:
+             removed: dict[str, int] | None = None, busy: frozenset[str] = frozenset(),
+             claim: bool = True) -> tuple[str, str]:
         """Keep a new report of the bug ``fingerprint`` that stands for ``occurrences`` errors
         (its bytes are made to say so),
         unless a report of that bug already stands for them: ``(how, event id)`` of the report
         that now counts them (:data:`ADDED` this one; :data:`COUNTED` or :data:`CARRIED`
         another). A new report carries what earlier reports of its bug counted after they were
-        sent. ``busy``: reports this process is sending right now (their bytes cannot change)."""
+        sent. ``busy``: reports this process is sending right now (their bytes cannot change);
+        ``claim``: as for :meth:`add`."""
         with self._locked():
             same = self._of_bug(fingerprint)
             standing = _standing(same, window, kept_here=state == LOCAL)
@@ -252,8 +257,8 @@ class LocalOutbox:
             if occurrences != 1:
                 payload = recounted(payload, occurrences)
             self._add(event_id, payload, state=state, provider=provider,
-                      exception_type=exception_type, removed=removed, fingerprint=fingerprint,
-                      occurrences=occurrences)
+                      exception_type=exception_type, removed=removed, claim=claim,
+                      fingerprint=fingerprint, occurrences=occurrences)
             return ADDED, event_id
 
     def count(self, fingerprint: str, occurrences: int, *, window: float,

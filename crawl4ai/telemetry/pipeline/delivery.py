@@ -125,7 +125,7 @@ class Delivery:
         if kept is None:
             return
         if not kept.to_send:
-            if kept.counted and not job[1].keep_locally:
+            if kept.counted and job[1].send:
                 # Counted into a report an earlier run left waiting: deliver what waits now.
                 self._retry_once(kept.provider, job[1])
             return
@@ -188,14 +188,18 @@ class Delivery:
                 return None
             report = capture.report(email=decision.email)
             provider = self.provider
-            # A consent given for another destination keeps reports here until agreed again.
-            local_only = bool(getattr(provider, "keeps_locally", False)) or decision.keep_locally
+            # A consent given for another destination keeps reports here until agreed again. An
+            # unreadable settings file keeps them pending, unsent: sent by a later run once the
+            # file reads "yes" for this destination.
+            held = decision.consent == _consent.UNREADABLE
+            local_only = bool(getattr(provider, "keeps_locally", False)) or (
+                decision.keep_locally and not held)
             occurrences = self.ledger.occurrences(capture)
             how, stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
-                                      provider.name, occurrences)
+                                      provider.name, occurrences, claim=not held)
             self.ledger.kept(capture, report.bug, how, occurrences)
             added = how == outbox.ADDED
-            return Kept(report, provider, stored, to_send=not local_only and added,
+            return Kept(report, provider, stored, to_send=not local_only and not held and added,
                         counted=not added)
         finally:
             with self._keeping:
@@ -254,8 +258,8 @@ class Delivery:
         self._record(event_id, result, keep_payload=keep_payload, unsent_local=kept_here)
         return result.accepted
 
-    def _store(self, report: Any, state: str, provider_name: str,
-               occurrences: int) -> tuple[str, bool]:
+    def _store(self, report: Any, state: str, provider_name: str, occurrences: int,
+               claim: bool = True) -> tuple[str, bool]:
         """Keep ``report`` in the outbox, or count it into the report of its bug there:
         (how, stored). Not stored: a new report, to be delivered without a local copy."""
         outbox = _outbox_module()
@@ -264,7 +268,7 @@ class Delivery:
                 report.event_id, report.payload(), state=state, provider=provider_name,
                 fingerprint=report.bug, occurrences=occurrences, window=settings.repeat_window(),
                 exception_type=report.exception_type, removed=dict(report.removed),
-                busy=self._sending)
+                busy=self._sending, claim=claim)
         except Exception:  # read-only home: still deliver, just without a local copy
             internal_error("outbox")
             show_report(report.event_id, state, report.payload())
