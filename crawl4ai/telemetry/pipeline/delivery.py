@@ -145,8 +145,10 @@ class Delivery:
         return bool(self.ledger.held) or self.ledger.repeats.waiting
 
     def take_repeats(self) -> None:
-        """Count the repeats the caller's thread counted into the reports of their bugs."""
-        self.ledger.take(self.outbox, busy=self._sending)
+        """Count the repeats the caller's thread counted into the reports of their bugs; one
+        counted into a report an earlier run left waiting has it delivered now, if allowed."""
+        if self.ledger.take(self.outbox, busy=self._sending) and not self._retried:
+            self.deliver_pending()
 
     def send_held(self) -> None:
         """Send the reports held for their repeats, with every repeat counted so far."""

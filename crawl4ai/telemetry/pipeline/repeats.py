@@ -23,7 +23,7 @@ from .counters import Counters
 from .filters import Repeats
 
 # The outbox's answers (:mod:`..outbox`), by value: this module loads with delivery, before it.
-_ADDED, _EXPIRED = "added", "expired"
+_ADDED, _COUNTED, _EXPIRED = "added", "counted", "expired"
 
 
 class RepeatLedger:
@@ -56,12 +56,14 @@ class RepeatLedger:
         else:
             counts.repeated += occurrences
 
-    def take(self, outbox: Any, busy: frozenset[str] = frozenset()) -> None:
-        """Count what the caller's thread counted into the reports of their bugs."""
+    def take(self, outbox: Any, busy: frozenset[str] = frozenset()) -> bool:
+        """Count what the caller's thread counted into the reports of their bugs. True when some
+        went into a report waiting that is not this process's to send (an earlier run's)."""
         counted = self.repeats.take()
         if not counted:
-            return
+            return False
         window = settings.repeat_window()
+        others = False
         for kind, occurrences in counted.items():
             bug = self._bug_of.get(kind)
             if bug is None and self.repeats.refused(kind):
@@ -80,6 +82,9 @@ class RepeatLedger:
                 # (carrying these, when the outbox could keep them).
                 self._bug_of.pop(kind, None)
                 self.repeats.forget(kind)
+            elif where[0] == _COUNTED and where[1] not in self.held:
+                others = True
+        return others
 
     def settle(self) -> None:
         """At exit: repeats whose first error never became a report (nobody consented, or the
