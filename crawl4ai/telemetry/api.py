@@ -104,7 +104,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
     provider, provider_problem = pipeline.delivery.current_provider()
     stored = pipeline.store.load()
     problems = [*settings.problems(), *stored["problems"]]
-    problems += [p for p in (provider_problem, _delivery_problem(provider)) if p]
+    problems += [p for p in (provider_problem, provider.problem()) if p]
     if decision.source == "this process" and not warning:
         # Not saved earlier (e.g. a read-only home): say so on every status, not only once.
         warning = ("your choice is not saved (the settings file could not be written); it holds "
@@ -148,18 +148,6 @@ def status(warning: str | None = None) -> dict[str, Any]:
     if warning:
         result["warning"] = warning
     return result
-
-
-def _delivery_problem(provider: Any) -> str | None:
-    """Why the provider in use cannot deliver (then reports are kept on this machine)."""
-    from .providers import configured_dsn, sentry_available
-
-    if provider.name == "sentry" and not getattr(provider, "dsn", ""):
-        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN): reports are kept locally"
-    if configured_dsn() and not sentry_available() and provider.name != "sentry":
-        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed (pip install "
-                "'crawl4ai-telemetry[sentry]'): reports are kept locally")
-    return None
 
 
 def _sources(decision: _consent.Decision, stored: dict[str, Any],

@@ -267,7 +267,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     agreed = result.get("agreed_destination")
     if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
                                                                                   "always"):
-        from .consent import describe_destination
+        from .wording import describe_destination
 
         rows.append(("Agreed for", describe_destination(agreed)))
     rows += [
@@ -405,7 +405,7 @@ def send(
     reports = _reports()
     outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
     if as_json:
-        _dump([vars(o) for o in outcomes])
+        _dump([o._asdict() for o in outcomes])
     else:
         for o in outcomes:
             typer.echo(f"{o.event_id[:12]}  {'sent' if o.sent else 'not sent: ' + o.reason}")

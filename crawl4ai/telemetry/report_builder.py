@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
 from ._files import compact_json
+from ._record import Record
 from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
 
@@ -66,10 +66,12 @@ def local_names() -> LocalNames:
     )
 
 
-@dataclass
-class Report:
+class Report(Record):
+    """A built and scrubbed report: the event and what the scrubber removed (counts per kind)."""
+
+    __slots__ = ("event", "removed")
     event: dict[str, Any]
-    removed: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str]
 
     @property
     def event_id(self) -> str:

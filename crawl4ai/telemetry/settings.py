@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ._record import Record
+
 #: The one yes/no vocabulary (compared after ``strip().lower()``); "" means "not set".
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "enabled"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "disabled"})
@@ -50,39 +52,38 @@ REPEAT_WINDOW = 24 * 3600.0
 REPEAT_WINDOW_MAX = 30 * 24 * 3600.0
 
 
-class Setting:
+class Setting(Record):
     """One environment variable: how to read it and what it means (a row of :data:`SETTINGS`).
 
     ``parse(text)`` returns ``(value, recognised)``; an unrecognised text yields ``unrecognised``
-    (the row's safe fallback). A plain slotted class: dataclasses cost ~1 ms to define, and this
-    module is on the capture path."""
+    (the row's safe fallback)."""
 
     __slots__ = ("name", "parse", "default", "meaning", "unrecognised", "expected")
+    name: str
+    parse: Any
+    default: Any
+    meaning: str
+    unrecognised: Any
+    expected: str
 
     def __init__(self, name: str, parse: Any, default: Any, meaning: str, *,
                  unrecognised: Any = None, expected: str = "") -> None:
-        self.name = name
-        self.parse = parse
-        self.default = default
-        self.meaning = meaning
-        self.unrecognised = default if unrecognised is None else unrecognised
-        self.expected = expected
+        super().__init__(name, parse, default, meaning,
+                         default if unrecognised is None else unrecognised, expected)
 
     def __repr__(self) -> str:
         return f"Setting({self.name!r})"
 
 
-class Reading:
+class Reading(Record):
     """What one variable holds now: the raw text (None when unset), the value telemetry uses,
     and, when the text was not recognised, a sentence saying so."""
 
     __slots__ = ("setting", "raw", "value", "problem")
-
-    def __init__(self, setting: Setting, raw: str | None, value: Any, problem: str | None) -> None:
-        self.setting = setting
-        self.raw = raw
-        self.value = value
-        self.problem = problem
+    setting: Setting
+    raw: str | None
+    value: Any
+    problem: str | None
 
     def __repr__(self) -> str:
         return f"Reading({self.setting.name!r}, raw={self.raw!r}, value={self.value!r})"

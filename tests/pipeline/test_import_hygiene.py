@@ -59,7 +59,8 @@ CALLER_MAY_IMPORT = {
 # With a consent stored in the settings file: reading it (a byte-order mark, comments and
 # trailing commas are allowed), and naming where reports would go.
 WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "crawl4ai.telemetry._jsonc",
-                       "encodings.utf_8_sig", "crawl4ai.telemetry.providers"}
+                       "encodings.utf_8_sig", "crawl4ai.telemetry.providers",
+                       "crawl4ai.telemetry.providers.destinations"}
 
 FIRST_CAPTURE = r"""
 import json, os, sys, threading

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import consent as _consent
 from .. import providers as _providers
 from .. import settings
 from .._debug import internal_error, show_report
 from .._files import parse_json
+from .._record import Record
 from .capture import Capture
 from .counters import Counters
 from .filters import Repeats
@@ -42,9 +43,10 @@ def _outbox_module() -> Any:
     return _modules["outbox"]
 
 
-class Kept(NamedTuple):
+class Kept(Record):
     """A report written to the outbox (``stored`` False: it could not be) and where it goes."""
 
+    __slots__ = ("report", "provider", "stored", "to_send")
     report: Any
     provider: Any
     stored: bool

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .. import consent as _consent
 from .. import wording
 from .._debug import internal_error
+from ..providers.destinations import THIS_MACHINE
 
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
@@ -55,7 +56,7 @@ class ConsentRequest:
         self.default_email = decision.email
         #: Where a "yes" sends reports (what it is bound to); "local": nothing leaves the machine.
         self.destination = decision.destination or _consent.current_destination()
-        self.keeps_locally = self.destination == _consent.THIS_MACHINE
+        self.keeps_locally = self.destination == THIS_MACHINE
         self.answer: str | None = None
         self.warning: str | None = None
         self.done = threading.Event()

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._record import Record
 from .._text import without_controls
 from . import allowlist
 from .rules import Rule, content, emails, hosts, ips, local, numbers, paths, secrets, urls, values
@@ -29,10 +29,10 @@ _VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4})*")  # "3.11", "2.5", an issue numbe
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_./\-]*")  # what a documentation page's path is made of
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Record):
     """What a phase may depend on besides the text: this machine's names, the vocabulary."""
 
+    __slots__ = ("local", "vocabulary")
     local: LocalNames | None
     vocabulary: Vocabulary
 
@@ -67,10 +67,10 @@ class Context:
         return spans
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(Record):
     """One named step of detection: its rules, fixed or made from the :class:`Context`."""
 
+    __slots__ = ("name", "rules")
     name: str
     rules: tuple[Rule, ...] | Callable[[Context], tuple[Rule, ...]]
 

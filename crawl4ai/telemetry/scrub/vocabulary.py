@@ -29,11 +29,11 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from .. import ownership
+from .._record import Record
 from . import templates
 
 MAX_LITERAL = 200  # a longer literal is text (a prompt, a script, a demo), not a message template
@@ -56,23 +56,25 @@ _URL_HOST = re.compile(r"https?://([A-Za-z0-9.\-]+)")
 _PREFIX = re.compile(r"(?<![\w.\-])([A-Za-z][\w\-]*):(?=[^\s/:])")
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(Record):
     """What one source file contributes."""
 
+    __slots__ = ("words", "identifiers", "link_hosts", "prefixes")
+    _defaults = {"prefixes": frozenset()}
     words: frozenset[str]  # lower case
     identifiers: frozenset[str]  # as written, dotted chains included ("self.page", "Foo.bar")
     link_hosts: frozenset[str]  # hosts of the http(s) links in its literals
-    prefixes: frozenset[str] = frozenset()  # lower case: "ssl" of "ssl:{}", the left of a pair
+    prefixes: frozenset[str]  # lower case: "ssl" of "ssl:{}", the left of a pair
 
 
-@dataclass(frozen=True)
-class Vocabulary:
+class Vocabulary(Record):
+    __slots__ = ("words", "identifiers", "modules", "link_hosts", "prefixes")
+    _defaults = {"prefixes": frozenset()}
     words: frozenset[str]
     identifiers: frozenset[str]
     modules: KnownModules
     link_hosts: frozenset[str]
-    prefixes: frozenset[str] = frozenset()
+    prefixes: frozenset[str]
 
     def knows_prefix(self, word: str) -> bool:
         """Known code writes ``word:`` right before a value (``ssl:default``): such a pair is not
