@@ -44,7 +44,8 @@ class ReportRow(Record):
     """One line of the outbox listing."""
 
     __slots__ = ("event_id", "created", "exception_type", "where", "crawl4ai_version", "state",
-                 "size", "attempts")
+                 "size", "attempts", "occurrences", "carried")
+    _defaults = {"occurrences": 1, "carried": 0}
     event_id: str
     created: float
     exception_type: str
@@ -55,8 +56,8 @@ class ReportRow(Record):
     attempts: int
     #: Errors the report's bytes stand for (``contexts.telemetry.occurrences``), and errors of
     #: the same bug counted after it was sent (the bug's next report carries them).
-    occurrences: int = 1
-    carried: int = 0
+    occurrences: int
+    carried: int
 
     @property
     def state_label(self) -> str:
