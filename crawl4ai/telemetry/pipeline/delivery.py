@@ -46,12 +46,13 @@ def _outbox_module() -> Any:
 class Kept(Record):
     """A report written to the outbox (``stored`` False: it could not be) and where it goes."""
 
-    __slots__ = ("report", "provider", "stored", "to_send")
+    __slots__ = ("report", "provider", "stored", "to_send", "counted")
+    _defaults = {"counted": False}
     report: Any
     provider: Any
     stored: bool
     to_send: bool
-    counted: bool = False  # counted into another report of its bug, not kept as its own
+    counted: bool  # counted into another report of its bug, not kept as its own
 
 
 class Delivery:
