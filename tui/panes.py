@@ -29,7 +29,8 @@ from textual.widgets import (
 )
 
 from crawl4ai.telemetry import api, consent, reports, wording
-from crawl4ai.telemetry.cli import headline, status_rows
+from crawl4ai.telemetry.status_rows import headline
+from crawl4ai.telemetry.status_rows import rows as status_rows
 
 from .screens import ConfirmScreen, ReportScreen, export_issue
 from .text import home_as_tilde, report_text, safe
@@ -104,20 +105,19 @@ class StatusPane(Pane):
         # shown, for the header's state line.
         self.call_after_refresh(self.refresh_data)
 
-    def refresh_data(self, result: dict[str, Any] | None = None) -> None:
+    def refresh_data(self, result: api.Status | None = None) -> None:
         result = result or api.status()
         self.query_one("#headline", Static).update(
             Text(f"Crawl4AI telemetry is {headline(result)}", style="bold"))
         self.query_one("#where-reports-go", Static).update(safe(wording.where_reports_go(
-            result.get("destination"), bool(result.get("keeps_locally")),
-            bool(result.get("local_only")))))
+            result.destination, result.keeps_locally, result.local_only)))
         rows = Table.grid(padding=(0, 1))
         rows.add_column(style="bold", no_wrap=True)
         rows.add_column(ratio=1)
         for label, value in status_rows(result):
             rows.add_row(f"{label}:", safe(home_as_tilde(str(value))))
         self.query_one("#status-rows", Static).update(rows)
-        self._show_choice(result.get("consent"))
+        self._show_choice(result.consent)
         self.app.sub_title = headline(result)
 
     def _show_choice(self, stored: str | None) -> None:
@@ -147,8 +147,8 @@ class StatusPane(Pane):
         field = self.query_one("#email", Input)
         try:
             stored = api.status()
-            result = (api.choose(stored["consent"], email=field.value)
-                      if stored["consent"] in (consent.ALWAYS, consent.ONCE, consent.LOCAL_ONLY)
+            result = (api.choose(stored.consent, email=field.value)
+                      if stored.consent in (consent.ALWAYS, consent.ONCE, consent.LOCAL_ONLY)
                       else None)
         except ValueError as e:
             return self._say(str(e))
@@ -161,9 +161,9 @@ class StatusPane(Pane):
     def _remove_email(self) -> None:
         self._done(api.clear_email(), "The stored email was removed.")
 
-    def _done(self, result: dict[str, Any], message: str) -> None:
+    def _done(self, result: api.Status, message: str) -> None:
         self.refresh_data(result)
-        self._say(result.get("warning") or message)
+        self._say(result.warning or message)
 
     def _say(self, message: str) -> None:
         self.query_one("#status-message", Static).update(safe(message))

@@ -35,8 +35,9 @@ ENVIRONMENTS = ("cli", "library", "docker", "api_server", "jupyter", "colab", "c
 DEFAULT_DSN = ""
 
 # -- timeouts (seconds) --------------------------------------------------------------------------
-#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``)...
-EXIT_TIMEOUT = 1.0
+#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``): a
+#: report not sent by then stays pending in the outbox and the next start sends it...
+EXIT_TIMEOUT = 0.3
 #: ...and never longer than this, whatever the variable says.
 EXIT_TIMEOUT_MAX = 30.0
 #: ``telemetry.flush()``'s default wait.

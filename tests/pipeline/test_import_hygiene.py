@@ -99,8 +99,8 @@ def _first_capture(home, prelude="", **env):
 
 
 # What importing crawl4ai may load of the add-on: the activation hook, the integration's patching
-# side (its capture table, installer, wrappers and their process state), and the pipeline's
-# caller side, so that no first capture pays for it (and the chain walk, which wrappers use to
+# side (its capture table, installer, wrappers, where they report, and their process state), and
+# the pipeline's caller side, so that no first capture pays for it (and the chain walk, which wrappers use to
 # read a traceback safely). The classifier and code ownership wait for a crawler to be made:
 # `crwl --help` and scripts that never crawl pay nothing for them.
 IMPORT_CRAWL4AI_MAY_LOAD = {
@@ -110,8 +110,10 @@ IMPORT_CRAWL4AI_MAY_LOAD = {
     "crawl4ai.telemetry.integrations.crawl4ai.points",
     "crawl4ai.telemetry.integrations.crawl4ai.installer",
     "crawl4ai.telemetry.integrations.crawl4ai.wrappers",
+    "crawl4ai.telemetry.integrations.crawl4ai.seen",
     "crawl4ai.telemetry.integrations.crawl4ai.provenance",
     "crawl4ai.telemetry.integrations.crawl4ai.state", "crawl4ai.telemetry.chain",
+    "crawl4ai.telemetry._fork",  # its locks renewed in a forked child
 } | CALLER_MAY_IMPORT | WITH_STORED_CONSENT
 
 

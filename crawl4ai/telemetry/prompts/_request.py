@@ -23,12 +23,14 @@ its answer instead of opening a second prompt.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
 from .. import wording
 from .._debug import internal_error
+from .._fork import renew_after_fork
 from ..providers.destinations import THIS_MACHINE
 
 if TYPE_CHECKING:
@@ -206,6 +208,7 @@ def _persist(store: _consent.ConsentStore, changes: dict[str, Any]) -> str | Non
 # -- the process's single request ----------------------------------------------------------------
 
 _lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock")
 _current: ConsentRequest | None = None
 _asked = False
 

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from .. import settings
+from .._fork import renew_after_fork
 from .._logs import our_work, ours_for_good
 from ..chain import set_traceback
 from ..raw_event import crawl4ai_version
@@ -75,6 +76,7 @@ class SentryProvider(TelemetryProvider):
         self.delivery_timeout = delivery_timeout
         self._client: Any = None
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock")
         self._waiters: dict[str, list[Any]] = {}
 
     def destination(self) -> str:

@@ -6,14 +6,17 @@ A leaf module: the wrappers read it, the installer and the ``crwl`` handlers wri
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from ..._debug import internal_error
+from ..._fork import renew_after_fork
 
 lock = threading.RLock()
+renew_after_fork(sys.modules[__name__], "lock")
 installed = False
 process_owned = False
 asyncio_per_loop = False
