@@ -1,4 +1,5 @@
-"""The core's budgets from DESIGN.md, each measured beside its reference in one run.
+"""The core's budgets (docs/architecture.md, "Budgets"), each measured beside its reference in
+one run.
 
 Run alone it prints its table; ``benchmarks/compare.py`` runs each measure (``--only NAME
 --json``) against this tree and an older one, alternating, and prints the ratios.
