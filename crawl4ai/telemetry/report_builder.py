@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
+from . import settings
 from ._record import Record
 from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
@@ -55,9 +56,7 @@ def _account() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 def local_names() -> LocalNames:
     """This machine's home directories, user names and host names, for the scrubber to redact."""
     homes, users, hosts = _account()
-    env_homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")}
-    env_homes.add(os.path.expanduser("~"))
-    env_users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    env_homes, env_users = settings.account_names()
     return LocalNames(
         homes=tuple(h for h in {*homes, *env_homes} if h and h not in ("/", "\\")),
         users=tuple(u for u in {*users, *env_users} if u),

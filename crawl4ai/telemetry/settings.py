@@ -402,6 +402,20 @@ def terminal_type() -> str | None:
     return os.environ.get("TERM")
 
 
+def home_dir() -> str:
+    """This account's home folder (``~``), as Python resolves it."""
+    return os.path.expanduser("~")
+
+
+def account_names() -> tuple[set[str], set[str]]:
+    """(home folders, user names) as the environment states them (``HOME``, ``USERPROFILE``,
+    ``USER``, ``LOGNAME``, ``USERNAME``): values the scrubber redacts from reports, never
+    settings that decide anything. Empty values left out."""
+    homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")} | {home_dir()}
+    users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    return homes - {""}, users - {""}
+
+
 # -- paths ---------------------------------------------------------------------------------------
 
 
