@@ -1,4 +1,5 @@
-"""The activation hook's budget from DESIGN.md: <= 0.5 ms of interpreter start-up.
+"""The activation hook's budget (docs/architecture.md, "Budgets"): <= 0.5 ms of interpreter
+start-up.
 
 - the installed ``.pth`` line, executed exactly as ``site`` executes it, in a fresh interpreter
   (``-S``, then the line by hand), vs the same interpreter doing nothing, vs the whole start-up

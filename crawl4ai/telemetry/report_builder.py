@@ -9,7 +9,7 @@ would be sent.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from collections import Counter
 from functools import lru_cache
@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
+from . import settings
+from ._files import compact_json
 from ._record import Record
 from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
@@ -55,9 +57,7 @@ def _account() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 def local_names() -> LocalNames:
     """This machine's home directories, user names and host names, for the scrubber to redact."""
     homes, users, hosts = _account()
-    env_homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")}
-    env_homes.add(os.path.expanduser("~"))
-    env_users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    env_homes, env_users = settings.account_names()
     return LocalNames(
         homes=tuple(h for h in {*homes, *env_homes} if h and h not in ("/", "\\")),
         users=tuple(u for u in {*users, *env_users} if u),
@@ -83,9 +83,17 @@ class Report(Record):
         except (KeyError, IndexError, TypeError):
             return ""
 
+    @property
+    def bug(self) -> str:
+        """Which bug this is, as 32 hex digits: the report's fingerprint (exception type and
+        crawl4ai frames, never the message) and Crawl4AI release. Reports of one bug count as
+        one (see :meth:`crawl4ai.telemetry.outbox.LocalOutbox.keep`)."""
+        key = compact_json([self.event.get("fingerprint"), self.event.get("release")])
+        return hashlib.sha256(key).hexdigest()[:32]
+
     def payload(self) -> bytes:
         """The report's bytes, as stored in the outbox and sent."""
-        return json.dumps(self.event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return compact_json(self.event)
 
 
 def build_report(

@@ -75,6 +75,23 @@ def destination_id(provider: TelemetryProvider | None = None) -> str:
     return name  # another provider's default identity (TelemetryProvider.destination_id)
 
 
+def install_process_integrations(capture: Any) -> bool:
+    """In a process we own (``crwl``): sentry-sdk's process-wide handlers (uncaught errors in the
+    main thread, threads and asyncio tasks), their errors routed to ``capture(exc, mechanism)``
+    and never sent by sentry-sdk itself. False, changing nothing, when the host runs its own
+    Sentry; ImportError without sentry-sdk."""
+    from .sentry import install_global_integrations
+
+    return install_global_integrations(capture)
+
+
+def watch_running_loop() -> None:
+    """After :func:`install_process_integrations`: also watch the asyncio loop running now."""
+    from .sentry import enable_asyncio_in_running_loop
+
+    enable_asyncio_in_running_loop()
+
+
 def load_class(name: str) -> type[TelemetryProvider]:
     """The provider class registered under ``name`` in the entry-point group."""
     cls = _classes.get(name)

@@ -101,12 +101,13 @@ def install_process_handlers() -> bool:
             decision = decide(get_pipeline().store)
             if not (decision.send or decision.ask or decision.keep_locally):
                 return False
+            from ...providers import install_process_integrations
+
             try:
-                from ...providers.sentry import install_global_integrations
-            except ImportError:
+                state.process_owned = bool(install_process_integrations(_capture_uncaught))
+            except ImportError:  # no sentry-sdk
                 state.process_owned = _install_plain_hooks()
                 return state.process_owned
-            state.process_owned = bool(install_global_integrations(_capture_uncaught))
             state.asyncio_per_loop = state.process_owned
         except Exception:
             internal_error("process handlers")

@@ -52,8 +52,8 @@ def enable_asyncio_for_loop() -> None:
         if loop in _patched_loops:
             return
         _patched_loops.add(loop)
-        from ...providers.sentry import enable_asyncio_in_running_loop
+        from ...providers import watch_running_loop
 
-        enable_asyncio_in_running_loop()
+        watch_running_loop()
     except Exception:
         internal_error("asyncio integration")
