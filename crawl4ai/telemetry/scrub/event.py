@@ -17,26 +17,37 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import ownership
-from . import schema
-from .message import redact_text
+from . import code, formats, schema
+from .align import Aligner, Pool, Proofs, Span
+from .message import base_pool, redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import Vocabulary, defines, known_class_name, vocabulary_for
+from .vocabulary import KnownModules, defines, known_class_name
 
 MAX_FRAMES = 60
 MAX_VALUES = 10
 
 
+@dataclass(frozen=True)
+class MessageProvenance:
+    """Why each piece of one message of a report is there (see :class:`.align.Span`)."""
+
+    field: str  # "exception.values[0].value"
+    spans: tuple[Span, ...]
+
+
 @dataclass
 class Scrubbing:
-    """One report's scrub: what was removed (counts per category), this machine's names, and
-    the vocabulary of the code on the report's stack."""
+    """One report's scrub: what was removed (counts per category), this machine's names, the
+    templates of the code on the report's stack, and (if asked) why each message piece stayed."""
 
     removed: Counter[str] | None
     local: LocalNames | None
-    vocabulary: Vocabulary
+    aligner: Aligner
     types: set[str] = dataclass_field(default_factory=set)  # the exception types kept (the fingerprint's)
+    provenance: list[MessageProvenance] | None = None
+    value_index: int = 0  # which exception value is being scrubbed (for provenance)
 
     def count(self, kind: str, n: int = 1) -> None:
         if self.removed is not None and n > 0:
@@ -44,16 +55,18 @@ class Scrubbing:
 
 
 def scrub_event(
-    event: dict[str, Any], removed: Counter[str] | None = None, *, local: LocalNames | None = None
+    event: dict[str, Any], removed: Counter[str] | None = None, *, local: LocalNames | None = None,
+    provenance: list[MessageProvenance] | None = None,
 ) -> dict[str, Any]:
     """A new event holding only what the privacy promise allows. ``event`` is not modified.
 
     ``removed`` (optional) receives counts per category of what was dropped or redacted.
     ``local`` (optional) names this machine's home, user and host names to redact as well.
+    ``provenance`` (optional) receives, per message, why each of its pieces is there.
     """
     if not isinstance(event, dict):
         return {}
-    state = Scrubbing(removed, local, vocabulary_for(_modules_named(event)))
+    state = Scrubbing(removed, local, aligner_for(event), provenance=provenance)
     out = _keep(schema.EVENT, event, state, "field")
     out["platform"] = "python"
     out.setdefault("level", "error")
@@ -82,22 +95,79 @@ def _keep(fields: tuple[Field, ...], section: Any, state: Scrubbing, kind: str) 
     return out
 
 
-def _modules_named(event: dict[str, Any]) -> list[str]:
-    """The modules on the report's stack and of its exception types: whose words count."""
-    names: list[str] = []
+def _values(event: dict[str, Any]) -> list[dict[str, Any]]:
     exception = event.get("exception")
     values = exception.get("values") if isinstance(exception, dict) else None
-    for value in values if isinstance(values, list) else ():
-        if not isinstance(value, dict):
-            continue
-        if isinstance(value.get("module"), str):
-            names.append(value["module"])
-        stacktrace = value.get("stacktrace")
-        frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
-        for frame in frames[-MAX_FRAMES:] if isinstance(frames, list) else ():
-            if isinstance(frame, dict) and isinstance(frame.get("module"), str):
-                names.append(frame["module"])
-    return names
+    return [v for v in values if isinstance(v, dict)][-MAX_VALUES:] if isinstance(values, list) else []
+
+
+def _frames_of(value: dict[str, Any]) -> list[Any]:
+    stacktrace = value.get("stacktrace")
+    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    return frames[-MAX_FRAMES:] if isinstance(frames, list) else []
+
+
+_pools: dict[Any, Pool] = {}
+
+
+def _pool(key: Any, located: Any, file: str) -> Pool:
+    """One code object's (or module's) templates as a pool, made once per process."""
+    pool = _pools.get(key)
+    if pool is None:
+        pool = Pool((template, f"{file}:{line}") for template, line in located)
+        if len(_pools) > 4096:
+            _pools.clear()
+        _pools[key] = pool
+    return pool
+
+
+def aligner_for(event: dict[str, Any]) -> Aligner:
+    """The templates a report's messages are aligned to: CPython's and the reviewed list's, those
+    of the code of every known frame of every exception in it (raising functions and callers), and
+    those of the modules defining its exception classes; and what that code proves."""
+    pools: list[Pool] = [base_pool()]
+    names: set[str] = set()
+    numbers: set[str] = set()
+    types: set[str] = set()
+    messages: set[str] = set()
+    for value in _values(event):
+        text = value.get("value")
+        if isinstance(text, str):
+            messages.update((text, text.split("\n", 1)[0]))
+        frames = _frames_of(value)
+        for frame in frames:
+            key = code.frame_key(frame)
+            found = code.code_of(key) if key is not None and _claims_known(frame) else None
+            if found is not None:
+                pools.append(_pool(found, formats.templates_of_code(found), frame["filename"]))
+        raising = code.frame_key(frames[-1]) if frames and _claims_known(frames[-1]) else None
+        raising_code = code.code_of(raising) if raising is not None else None
+        if raising_code is not None:
+            names.update(formats.names_of_code(raising_code))
+            numbers.update(formats.numbers_of_code(raising_code))
+        type_name = value.get("type")
+        if isinstance(type_name, str):
+            types.update(code.proof(type_name, raising))
+            module = value.get("module")
+            for name in code.class_modules(module if isinstance(module, str) else None, type_name):
+                owner = ownership.owner_of_module(name)
+                if owner.known:
+                    pools.append(_pool(name, code.module_templates(name), owner.file))
+    unique = tuple(dict.fromkeys(pools))
+    return Aligner(unique, Proofs(frozenset(names), frozenset(types), frozenset(numbers), _KNOWN_MODULES.__contains__),
+                   frozenset(messages))
+
+
+_KNOWN_MODULES = KnownModules()
+
+
+def _claims_known(frame: dict[str, Any]) -> bool:
+    """A frame that names a known module's own file (a user frame names neither)."""
+    module = frame.get("module")
+    if not isinstance(module, str) or not isinstance(frame.get("filename"), str):
+        return False
+    owner = ownership.owner_of_module(module)
+    return owner.known and frame["filename"] in (owner.file, f"<frozen {module}>")
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -115,7 +185,11 @@ def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
         return None
     kept = [v for v in values if isinstance(v, dict)]
     state.count("exception", len(kept) - min(len(kept), MAX_VALUES))
-    return {"values": [scrub_exception_value(v, state) for v in kept[-MAX_VALUES:]]}
+    out = []
+    for i, value in enumerate(kept[-MAX_VALUES:]):
+        state.value_index = i
+        out.append(scrub_exception_value(value, state))
+    return {"values": out}
 
 
 def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
@@ -155,10 +229,14 @@ def _names_known_type(type_name: str, module: str | None) -> bool:
 
 
 def redact_message(value: Any, state: Scrubbing) -> Any:
-    """The message and notes: known words only (see :mod:`.message`)."""
+    """The message and notes: template text only (see :mod:`.message`)."""
     if not isinstance(value, str):
         return DROP
-    return redact_text(value, state.removed, state.local, state.vocabulary)
+    spans: list[Span] | None = [] if state.provenance is not None else None
+    text = redact_text(value, state.removed, state.local, state.aligner, spans)
+    if state.provenance is not None and spans is not None:
+        state.provenance.append(MessageProvenance(f"exception.values[{state.value_index}].value", tuple(spans)))
+    return text
 
 
 def scrub_mechanism(mechanism: Any, state: Scrubbing) -> dict[str, Any]:

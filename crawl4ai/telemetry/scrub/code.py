@@ -1,0 +1,263 @@
+"""Which code a report's messages came from: the code objects of its frames and of its exception
+classes, and what that code proves about the names in a message.
+
+A message keeps text only where a template of this code puts it (:mod:`.align`). The templates
+are read from code objects (:mod:`.formats`), found two ways:
+
+- as build saw them: :func:`remember_frame` keeps the code object of every known frame a report
+  was built from (bounded, newest kept), so the code that really ran is read (a function replaced
+  at run time, code ``exec``'d under a library's file name), and a second scrub of the same report
+  (Sentry's ``before_send``) reads the same code;
+- else by name, as the frame names it (``module`` + qualified name + line), looked up in the loaded
+  module without running any code (a report read again in a later process).
+
+Proofs: a name in a message's hole stays only if code proves it is code, not data. Build records
+what the exception carries (:func:`remember_proof`: ``AttributeError.obj``'s class when known code
+defines it); the raising frame's own code proves the names and numbers it uses (``.status_code``,
+``int(x, 10)``'s base). A word alone proves nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from types import CodeType, FunctionType, MappingProxyType, ModuleType
+from typing import Any
+
+from .. import ownership
+from . import formats
+
+MAX_REMEMBERED = 4096
+FrameKey = tuple[str, str, int]  # module, qualified function name, line
+
+_frames: OrderedDict[FrameKey, CodeType] = OrderedDict()
+_proofs: OrderedDict[tuple[str, FrameKey | None], frozenset[str]] = OrderedDict()
+_lock = threading.Lock()
+
+_MODULE_DICT = ModuleType.__dict__["__dict__"].__get__
+_CLASS_DICT = type.__dict__["__dict__"].__get__
+_FUNCTION_CODE = FunctionType.__dict__["__code__"].__get__
+_MODULE_OF = type.__dict__["__module__"].__get__
+
+#: The names of CPython's builtin classes: a fixed set CPython writes into its own messages
+#: (``unsupported operand type(s) for +: 'int' and 'str'``), never the user's.
+BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type)) | {
+    "NoneType", "function", "method", "coroutine", "generator", "async_generator", "module",
+    "builtin_function_or_method", "method-wrapper", "cell", "code", "frame", "traceback",
+    "dict_keys", "dict_values", "dict_items", "mappingproxy", "ellipsis", "NotImplementedType",
+    "getset_descriptor", "wrapper_descriptor", "classmethod", "staticmethod", "property"}
+
+
+def _remember(table: OrderedDict, key: Any, value: Any) -> None:
+    with _lock:
+        table[key] = value
+        table.move_to_end(key)
+        while len(table) > MAX_REMEMBERED:
+            table.popitem(last=False)
+
+
+def remember_frame(module: str, function: str, lineno: int, code: CodeType) -> None:
+    """Build saw known code ``code`` run at this frame."""
+    _remember(_frames, (module, function, lineno), code)
+
+
+def remember_proof(type_name: str, frame: FrameKey | None, names: frozenset[str]) -> None:
+    """Build proved, from the objects an exception of ``type_name`` raised at ``frame`` carries,
+    that ``names`` are names of known code (the class of ``AttributeError.obj``)."""
+    if names:
+        _remember(_proofs, (type_name, frame), names)
+
+
+def proof(type_name: str, frame: FrameKey | None) -> frozenset[str]:
+    return _proofs.get((type_name, frame), frozenset())
+
+
+def frame_key(frame: Any) -> FrameKey | None:
+    """The key of a report's frame, or None for a frame that names no known code."""
+    if not isinstance(frame, dict):
+        return None
+    module, function, lineno = frame.get("module"), frame.get("function"), frame.get("lineno")
+    if isinstance(module, str) and isinstance(function, str) and type(lineno) is int:
+        return module, function, lineno
+    return None
+
+
+def code_of(key: FrameKey) -> CodeType | None:
+    """The code object that ran at a known frame: as build saw it, or found by its name."""
+    code = _frames.get(key)
+    if code is not None:
+        return code
+    module, function, lineno = key
+    if not ownership.owner_of_module(module).known:
+        return None
+    code = _lookup(sys.modules.get(module), function)
+    if code is None or not _holds_line(code, lineno):
+        return None
+    return code
+
+
+def _holds_line(code: CodeType, lineno: int) -> bool:
+    return any(line == lineno for _, _, line in code.co_lines())
+
+
+def _lookup(module: Any, qualname: str) -> CodeType | None:
+    """``module``'s code object called ``qualname`` (``Class.method``, ``f.<locals>.g``), read as
+    stored: no property, ``__getattr__`` or import runs."""
+    obj: Any = module
+    code: CodeType | None = None
+    for part in qualname.split("."):
+        if part == "<locals>":
+            continue
+        if code is not None:  # inside a function: its nested code objects
+            code = _nested(code, part)
+            if code is None:
+                return None
+            continue
+        obj = ownership.stored(obj, part)
+        if obj is None:
+            return None
+        code = _code_of_object(obj)  # None while ``obj`` is a class
+    return code
+
+
+def _nested(code: CodeType, name: str) -> CodeType | None:
+    for const in code.co_consts:
+        if isinstance(const, CodeType) and const.co_name == name:
+            return const
+    return None
+
+
+def _code_of_object(obj: Any) -> CodeType | None:
+    """The code of a function, a static or class method or a property's getter, or None."""
+    for _ in range(4):
+        if type(obj) is FunctionType:
+            return _FUNCTION_CODE(obj)
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        elif isinstance(obj, property):
+            obj = obj.fget
+        else:
+            wrapped = ownership.stored(obj, "__wrapped__") if obj is not None else None
+            if wrapped is None:
+                return None
+            obj = wrapped
+    return None
+
+
+# -- the code of exception classes --------------------------------------------------------------
+
+
+def class_of(module: str | None, qualname: str) -> type | None:
+    """The exception class a report names (``module`` + qualified name), read as stored."""
+    if module is None:
+        return None
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = ownership.stored(found, part)
+        if found is None:
+            return None
+    return found if isinstance(found, type) else None
+
+
+def module_codes(module_name: str) -> tuple[CodeType, ...]:
+    """The code of every function and method a known module defines itself: where its exception
+    classes' ``__str__`` and its helpers write their messages."""
+    if not isinstance(module_name, str) or module_name in ("builtins", "__builtin__"):
+        return ()
+    cached = _module_codes.get(module_name)
+    if cached is not None:
+        return cached
+    owner = ownership.owner_of_module(module_name)
+    module = sys.modules.get(module_name)
+    out: list[CodeType] = []
+    if owner.known and owner.origin != ownership.TELEMETRY and isinstance(module, ModuleType):
+        try:
+            namespace = dict(_MODULE_DICT(module))
+        except Exception:
+            namespace = {}
+        for value in namespace.values():
+            code = _code_of_object(value)
+            if code is not None and code.co_filename == _module_file(module):
+                out.append(code)
+            elif isinstance(value, type) and _defined_in(value, module_name):
+                out.extend(_class_codes(value))
+    found = tuple(out)
+    with _lock:
+        _module_codes[module_name] = found
+    return found
+
+
+_module_codes: dict[str, tuple[CodeType, ...]] = {}
+
+
+def _module_file(module: ModuleType) -> Any:
+    return ownership.stored(module, "__file__")
+
+
+def _defined_in(cls: type, module_name: str) -> bool:
+    try:
+        return _MODULE_OF(cls) == module_name
+    except Exception:
+        return False
+
+
+def _class_codes(cls: type) -> list[CodeType]:
+    try:
+        namespace = _CLASS_DICT(cls)
+    except Exception:
+        return []
+    if type(namespace) is not MappingProxyType:
+        return []
+    return [code for value in list(namespace.values()) if (code := _code_of_object(value)) is not None]
+
+
+def class_modules(module: str | None, qualname: str) -> tuple[str, ...]:
+    """The modules of the classes an exception class inherits its message code from."""
+    cls = class_of(module, qualname)
+    if cls is None:
+        return (module,) if module else ()
+    out: list[str] = []
+    for base in type.__dict__["__mro__"].__get__(cls):
+        try:
+            name = _MODULE_OF(base)
+        except Exception:
+            continue
+        if isinstance(name, str) and name not in out and name not in ("builtins", "__builtin__"):
+            out.append(name)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class FrameCode:
+    """One known frame's code: its templates (each with the line it is on), where it lives
+    (package-relative file), and what it proves."""
+
+    templates: tuple[tuple[formats.Template, int], ...]
+    file: str
+    names: frozenset[str]
+    numbers: frozenset[str]
+
+
+def frame_code(key: FrameKey, file: str) -> FrameCode | None:
+    code = code_of(key)
+    if code is None:
+        return None
+    return FrameCode(formats.templates_of_code(code), file,
+                     formats.names_of_code(code), formats.numbers_of_code(code))
+
+
+def module_templates(module_name: str) -> tuple[tuple[formats.Template, int], ...]:
+    out: list[tuple[formats.Template, int]] = []
+    for code in module_codes(module_name):
+        out.extend(formats.templates_of_code(code))
+    return tuple(out)
+
+
+def _forget_for_tests() -> None:
+    with _lock:
+        _frames.clear()
+        _proofs.clear()
+        _module_codes.clear()
