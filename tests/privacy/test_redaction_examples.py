@@ -1,5 +1,7 @@
 """The message redactor, example by example: every kind of data becomes its typed placeholder,
-and the static text that explains the error stays (a table a privacy reviewer can read)."""
+and the static text of the template that wrote the message stays (a table a privacy reviewer can
+read). Each example is aligned to the template its raising line would have had (its expected
+text, placeholders as holes) besides a crawl's own code and CPython's templates."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections import Counter
 import pytest
 
 from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames
-from tests.privacy.crawl_words import redact_text
+from tests.privacy.crawl_words import redact_text, template_of
 
 EXAMPLES = [
     # URLs in every form
@@ -83,30 +85,35 @@ EXAMPLES = [
 
 @pytest.mark.parametrize("message,expected", EXAMPLES)
 def test_message_redaction(message, expected):
-    assert redact_text(message) == expected
-    assert redact_text(expected) == expected
+    assert redact_text(message, template=template_of(expected)) == expected
+    assert redact_text(expected, template=template_of(expected)) == expected
 
 
 def test_this_machines_names_are_redacted_even_when_they_look_like_words():
     local = LocalNames(homes=("/home/vm-user",), users=("vm-user",), hosts=("build",))
-    out = redact_text("build failed for vm-user in /home/vm-user and /home/vm-user/x/y.py", local=local)
+    out = redact_text("build failed for vm-user in /home/vm-user and /home/vm-user/x/y.py", local=local,
+                      template=(None, " failed for ", None, " in ", None, " and ", None))
     assert out == "<host> failed for <user> in ~ and <path>"
+    # ... template text included: a machine called "build" is named wherever it stands.
+    assert redact_text("build failed", local=local, template=("build failed",)) == "<host> failed"
 
 
 def test_removed_data_is_counted_by_kind_never_kept():
     removed: Counter[str] = Counter()
-    redact_text("https://a.example.com and b@c.org and 10.0.0.1 and sk-abcdefghijklmnop", removed)
+    redact_text("https://a.example.com and b@c.org and 10.0.0.1 and sk-abcdefghijklmnop", removed,
+                template=template_of("<url> and <email> and <ip> and <secret>"))
     assert removed == Counter({"url": 1, "email": 1, "ip": 1, "secret": 1})
 
 
 def test_long_messages_are_cut_after_redaction_not_instead_of_it():
     url = "https://example.com/" + "a" * 200
+    code = (("timed out",), (None, " failed"), (None, " failed ", None))
     # Too long before redaction, short enough after: nothing is cut, the tail's text survives.
-    out = redact_text("timed out\n" * ((MAX_MESSAGE - 30) // 10) + url + " failed")
+    out = redact_text("timed out\n" * ((MAX_MESSAGE - 30) // 10) + url + " failed", templates=code)
     assert out.endswith("<url> failed") and "example" not in out
     # Still too long after redaction: cut, with the data gone and no half placeholder left.
-    out = redact_text("timed out\n" * (MAX_MESSAGE // 10) + url + " failed " + url)
+    out = redact_text("timed out\n" * (MAX_MESSAGE // 10) + url + " failed " + url, templates=code)
     assert out.endswith("…") and len(out) <= MAX_MESSAGE and "example" not in out and "aaaa" not in out
     # A message longer than the input cap still loses its data, and its last cut word.
-    huge = redact_text(("failed " * 20000) + "sk-abcdefghijklmnop1234")
+    huge = redact_text(("failed " * 20000) + "sk-abcdefghijklmnop1234", templates=code)
     assert "sk-" not in huge and len(huge) <= MAX_MESSAGE

@@ -43,13 +43,14 @@ _NUMBER = re.compile(r"[-+]?\d+(?:[.,_]\d+)*|0[xX][0-9a-fA-F]+")
 _NUMBER_WITH_UNIT = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]{1,3})")
 _HOSTLIKE = re.compile(r"[^\W\d_][\w\-]*(?:\.[\w\-]+)+")
 # Between placeholders in a hole, short separators stay (``<host>:<number>``).
-_SEPARATOR = re.compile(r"[ :,/@.\-=;()\[\]'\"]{1,3}")
-_ONLY_PLACEHOLDERS = re.compile(r"(?:" + _PLACEHOLDER.pattern + r"|[ :,/@.\-=;()\[\]'\"])*")
+_SEPARATOR = re.compile(r"[ :,/@.\-=;()\[\]'\"~]{1,3}")
+_ONLY_PLACEHOLDERS = re.compile(r"(?:" + _PLACEHOLDER.pattern + r"|[ :,/@.\-=;()\[\]'\"~])*")
 _RUN = re.compile(r"<str>(?:[ \t\-]+<str>)+")
 _WORD = re.compile(r"\w")
+_PREFIX = re.compile(r"(?<![\w.\-])([A-Za-z][\w\-]*):(?=[^\s/:]|$)")
 _NAME = r"(?:<user code>|[A-Za-z_]\w{0,99}(?:\.[A-Za-z_]\w{0,99}){0,8})"
 _HOLE_PATTERN = {"value": r"(.*?)", "n": r"(\d+|<number>)", "name": f"({_NAME})", "func": f"({_NAME})",
-                 "module": f"({_NAME})", "type": f"({_NAME})"}
+                 "module": f"({_NAME})", "type": f"({_NAME})", "listed": r"([\w.:]+|<str>)"}
 # Text in a gap of symbols longer than this, of more than three kinds, is a value of its own.
 MAX_PUNCTUATION = 6
 _SYMBOLS = re.compile(r"[^\w\s]+")
@@ -93,6 +94,7 @@ class Pool:
     def __init__(self, located: Iterable[tuple[tuple[str | Hole | None, ...], str]] = ()) -> None:
         self.exact: dict[str, str] = {}
         self.patterned: list[_Line] = []
+        self.prefixes: set[str] = set()  # lower case: "ssl" of "ssl:{}", the left of a pair
         self._seen: set[tuple] = set()
         self.add(located)
 
@@ -102,6 +104,8 @@ class Pool:
                 if line in self._seen:
                     continue
                 self._seen.add(line)
+                self.prefixes.update(p.lower() for piece in line if isinstance(piece, str)
+                                     for p in _PREFIX.findall(piece))
                 score = sum(len(_WORD.findall(p)) for p in line if isinstance(p, str))
                 if score == 0:
                     continue  # only spaces and punctuation: it keeps nothing worth a match
@@ -162,20 +166,47 @@ class Aligner:
     pools: tuple[Pool, ...]
     proofs: Proofs = field(default_factory=Proofs)
     messages: frozenset[str] = frozenset()
-    detect: Callable[[str], str] = lambda text: text
+    detect: Callable[[str, Counter[str]], str] = lambda text, counter: text
     removed: Counter[str] | None = None
+    _counter: Counter[str] = field(default_factory=Counter)
+
+    def knows_prefix(self, word: str) -> bool:
+        """A template of the report's code writes ``word:`` before a value (``ssl:{}``): such a
+        pair is not a ``user:password``."""
+        return any(word.lower() in pool.prefixes for pool in self.pools)
 
     def align(self, text: str) -> list[Span]:
-        out: list[Span] = []
-        for i, line in enumerate(text.split("\n")):
-            if i:
-                out.append(Span("\n", True, "line break"))
-            out.extend(self.line(line, 0))
-        return out
+        """``text`` aligned twice: as it is, and after the typed detectors read it whole (a
+        header name, ``password=``, a key over several lines is context a hole alone lacks).
+        The alignment keeping more template text wins; either way every hole is a placeholder."""
+        best: tuple[int, list[Span], Counter[str]] | None = None
+        for candidate in (text, None):
+            counter: Counter[str] = Counter()
+            self._counter = counter
+            if candidate is None:
+                candidate = self.detect(text, counter)
+                if candidate == text and best is not None:
+                    continue
+            score, spans = 0, []
+            for i, line in enumerate(candidate.split("\n")):
+                if i:
+                    spans.append(Span("\n", True, "line break"))
+                line_score, line_spans = self.line(line, 0)
+                score += line_score
+                spans.extend(line_spans)
+            if best is None or score > best[0]:
+                best = (score, spans, counter)
+        assert best is not None
+        if self.removed is not None:
+            self.removed.update(best[2])
+        return best[1]
 
-    def line(self, line: str, depth: int) -> list[Span]:
+    def line(self, line: str, depth: int) -> tuple[int, list[Span]]:
         if not line:
-            return []
+            return 0, []
+        return self._aligned(line, depth)
+
+    def _aligned(self, line: str, depth: int) -> tuple[int, list[Span]]:
         line, embedded = self._mask(line)
         best = None
         for pool in self.pools:
@@ -183,10 +214,10 @@ class Aligner:
             if found is not None and (best is None or found[0].score > best[0].score):
                 best = found
         if best is None:
-            return self._unmasked(line, embedded, None, "", depth)
+            return 0, self._unmasked(line, embedded, None, "", depth)
         template, match = best
         if match is None:
-            return [Span(line, True, template.where)]
+            return template.score, [Span(line, True, template.where)]
         out: list[Span] = []
         group = 1
         for piece in template.pieces:
@@ -195,7 +226,7 @@ class Aligner:
                 group += 1
             else:
                 out.append(Span(piece, True, template.where))
-        return out
+        return template.score, out
 
     def _mask(self, line: str) -> tuple[str, list[str]]:
         """``line`` with each other message of the report it holds replaced by a mark no template
@@ -224,7 +255,7 @@ class Aligner:
             if i % 2 == 0:
                 out.extend(judge(part) if part else [])
             elif depth < MAX_DEPTH:
-                out.extend(self.line(embedded[int(part)], depth + 1))  # its own templates
+                out.extend(self.line(embedded[int(part)], depth + 1)[1])  # its own templates
             else:
                 out.extend(self.typed(embedded[int(part)], f"hole of {where}"))
         return out
@@ -234,6 +265,10 @@ class Aligner:
             return []
         if hole.kind in ("name", "func", "module", "type"):
             return [self._name(content, hole.kind, where)]
+        if hole.kind == "listed":
+            if content.lower() in templates.reviewed_words():
+                return [Span(content, True, "a name of the reviewed list of text made outside Python")]
+            return [self._placeholder("<str>", "str", f"hole of {where}")]
         if hole.kind == "n":
             if content in self.proofs.numbers:
                 return [Span(content, True, "a number the raising code writes")]
@@ -264,7 +299,7 @@ class Aligner:
         them: ``<host>:<number>``), named by the typed detectors."""
         if _ONLY_PLACEHOLDERS.fullmatch(content):
             return [Span(content, False, why)]
-        detected = self.detect(content)
+        detected = self.detect(content, self._counter)
         parts: list[str] = []
         position = 0
         for match in _PIECE.finditer(detected):
@@ -292,7 +327,7 @@ class Aligner:
     def unknown(self, line: str) -> list[Span]:
         """A line no template covers: the reviewed list's words stay, a function word beside
         one of them too; everything else is a placeholder."""
-        detected = self.detect(line)
+        detected = line if _ONLY_PLACEHOLDERS.fullmatch(line) else self.detect(line, self._counter)
         tokens: list[tuple[str, str]] = []  # (gap before, token)
         position = 0
         for match in _PIECE.finditer(detected):
@@ -345,8 +380,7 @@ class Aligner:
         return Span(text, False, why)
 
     def _count(self, kind: str) -> None:
-        if self.removed is not None:
-            self.removed[kind] += 1
+        self._counter[kind] += 1
 
 
 def _merge_runs(spans: list[Span]) -> list[Span]:

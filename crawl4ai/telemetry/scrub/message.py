@@ -38,6 +38,7 @@ class Context:
     is no template's constant text, so no word, link or ``prefix:`` in it is known code's."""
 
     local: LocalNames | None
+    knows_prefix: Callable[[str], bool] = _nothing
 
     def known_link(self, url: str) -> bool:
         return False
@@ -71,7 +72,7 @@ PHASES: tuple[Phase, ...] = (
     Phase("host names", hosts.RULES),
     Phase("paths", paths.RULES),
     Phase("colon chains", secrets.STRUCTURED),
-    Phase("credential pairs", lambda c: secrets.pair_rules(_nothing)),
+    Phase("credential pairs", lambda c: secrets.pair_rules(c.knows_prefix)),
     Phase("unquoted values", values.UNQUOTED_RULES),
     Phase("assignments", lambda c: values.assignment_rules(_nothing)),
     Phase("memory addresses", (numbers.ADDRESS,)),
@@ -121,10 +122,10 @@ def redact_text(
         # Drop the last, possibly cut, word too: half a token would no longer look like one.
         text = text[:MAX_INPUT].rsplit(None, 1)[0] + " " + ELLIPSIS
         _count(removed, "truncated")
-    context = Context(local)
     base = aligner if aligner is not None else Aligner((base_pool(),))
+    context = Context(local, base.knows_prefix)
     aligner = Aligner(base.pools, base.proofs, base.messages,
-                      lambda t: _detect(t, context, removed), removed)
+                      lambda t, counter: _detect(t, context, counter), removed)
     pieces = _without_local_names(aligner.align(text), context, removed)
     out = render(pieces)
     if len(out) > MAX_MESSAGE:

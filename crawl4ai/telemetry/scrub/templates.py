@@ -7,7 +7,7 @@ whose holes are in braces. A hole's kind says what may stay in it (see :mod:`.al
 ``{value}`` anything: each becomes a placeholder unless the report's code proves it is code.
 
 ``outside_python.txt`` is also *the reviewed list*: where no template can be known for a line (a
-compiled extension, the Playwright driver), only its words may stay. ``grammar.txt``'s function
+compiled extension, the Playwright driver), only its code-shaped names may stay. ``grammar.txt``'s function
 words never keep a word by themselves; they stay only beside a word of the reviewed list.
 """
 
@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).resolve().parent / "data"
-_HOLE = re.compile(r"\{(name|type|func|module|n|value)\}")
+_HOLE = re.compile(r"\{(name|type|func|module|n|value|listed)\}")
 #: How text splits into words: runs of word characters (any non-ASCII character counts as one),
 #: joined by ``'``, ``.``, ``-`` or ``::`` ("can't", "utf-8", "net::ERR_FAILED").
 WORD_CHAR = r"(?:\w|[^\x00-\x7f\s])"
@@ -30,7 +30,7 @@ TOKEN = re.compile(WORD_CHAR + r"+(?:(?:['.\-]|::)" + WORD_CHAR + r"+)*")
 class Hole:
     """A hole of a template, and what kind of value CPython or the library writes there."""
 
-    kind: str  # "value", "name", "type", "func", "module" or "n"
+    kind: str  # "value", "name", "type", "func", "module", "n" or "listed"
 
 
 VALUE = Hole("value")
@@ -66,11 +66,16 @@ def data_templates() -> tuple[tuple[tuple[str | Hole, ...], str], ...]:
     return tuple(out)
 
 
+_CODE_SHAPED = re.compile(r".*(?:::|[._]|[a-z][A-Z]).*")
+
+
 @lru_cache(maxsize=1)
 def reviewed_words() -> frozenset[str]:
-    """The words of the reviewed list of text made outside Python (lower case)."""
+    """The names of the reviewed list of text made outside Python, lower case: code-shaped
+    tokens only (``net::ERR_FAILED``, ``Page.goto``). Its plain English words ("visit", "page",
+    "select") stay only inside their whole template: alone, any of them could be a user's word."""
     return frozenset(t.lower() for _, line in _lines("outside_python.txt")
-                     for t in TOKEN.findall(_HOLE.sub(" ", line)))
+                     for t in TOKEN.findall(_HOLE.sub(" ", line)) if _CODE_SHAPED.fullmatch(t))
 
 
 @lru_cache(maxsize=1)
