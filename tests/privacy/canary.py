@@ -99,3 +99,15 @@ def server_blobs(server) -> dict[str, bytes]:
         out[f"server[{i}]:headers"] = head.encode()
         out[f"server[{i}]:body"] = request["raw"]
     return out
+
+
+_NOT_PLACEHOLDER_WORD = re.compile(r"(?<![<\w])(?!(?:user code|url|host|email|ip|path|secret|str|markup|markdown"
+                                   r"|text|number|id|addr|user|unprintable)>)[A-Za-z]\w*")
+
+
+def assert_only_placeholders(message: str) -> None:
+    """A message raised by the user's own code keeps no word of it: no template of known code
+    wrote it, so its static text is the user's source and goes like any value."""
+    words = _NOT_PLACEHOLDER_WORD.findall(message)
+    assert not words, f"words of the user's message kept: {words} in {message!r}"
+

@@ -169,6 +169,7 @@ class Aligner:
     detect: Callable[[str, Counter[str]], str] = lambda text, counter: text
     removed: Counter[str] | None = None
     _counter: Counter[str] = field(default_factory=Counter)
+    _nested: int = 0  # template text kept inside embedded messages, for choosing an alignment
 
     def knows_prefix(self, word: str) -> bool:
         """A template of the report's code writes ``word:`` before a value (``ssl:{}``): such a
@@ -194,7 +195,9 @@ class Aligner:
                 line_score, line_spans = self.line(line, 0)
                 score += line_score
                 spans.extend(line_spans)
-            if best is None or score > best[0]:
+            score += self._nested
+            self._nested = 0
+            if best is None or score >= best[0]:
                 best = (score, spans, counter)
         assert best is not None
         if self.removed is not None:
@@ -255,7 +258,9 @@ class Aligner:
             if i % 2 == 0:
                 out.extend(judge(part) if part else [])
             elif depth < MAX_DEPTH:
-                out.extend(self.line(embedded[int(part)], depth + 1)[1])  # its own templates
+                nested_score, nested = self.line(embedded[int(part)], depth + 1)  # its own templates
+                self._nested += nested_score
+                out.extend(nested)
             else:
                 out.extend(self.typed(embedded[int(part)], f"hole of {where}"))
         return out
