@@ -33,8 +33,18 @@ chromium:
     apt-cache show chromium >/dev/null 2>&1 || apt-get update -qq; \
     apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
+# Same rules as chromium: as root it installs with apt; elsewhere those tests skip with that reason.
+# Debian's redis-server for Crawl4AI's real API server in tests/server (its image runs one too).
+redis:
+    if command -v redis-server >/dev/null; then exit 0; fi; \
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+        echo "redis-server: not installed (as root: apt-get install redis-server); Crawl4AI server tests will skip"; exit 0; fi; \
+    export DEBIAN_FRONTEND=noninteractive; \
+    apt-cache show redis-server >/dev/null 2>&1 || apt-get update -qq; \
+    apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+
 # The whole test suite (what CI runs).
-test *ARGS: setup chromium
+test *ARGS: setup chromium redis
     {{py}} -m pytest -n 2 --dist loadgroup {{ARGS}}
 
 # (The demo has its own light venv: the add-on and what it needs, not the test stack.)

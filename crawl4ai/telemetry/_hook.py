@@ -11,6 +11,11 @@
 # - after `crawl4ai` (or `crawl4ai.async_webcrawler`) has run: wrap crawl4ai's crawl steps
 #   (crawl4ai.telemetry.integrations.crawl4ai).
 # - after `crawl4ai.cli` has run: also mount `crwl telemetry`.
+# - after a top-level module `server` has run in a process that has imported crawl4ai: it may be
+#   Crawl4AI's API server application, which its image starts as
+#   `gunicorn ... --worker-class uvicorn.workers.UvicornWorker server:app` (supervisord.conf);
+#   crawl4ai.telemetry.integrations.server checks that it is, then sets the server up. Any other
+#   `server` module costs one dictionary look-up.
 # - `import crawl4ai.telemetry.tui` in an editable install: the dashboard lives in the
 #   repository's top-level tui/ folder (the wheel maps it into place at build time), so map that
 #   one name to it, and nothing else of the repository.
@@ -26,8 +31,10 @@ import os
 import sys
 
 # The modules whose execution the finder follows; every other import costs one set lookup.
-_WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli", "crawl4ai.telemetry.tui"})
+_WATCHED = frozenset({"crawl4ai", "crawl4ai.async_webcrawler", "crawl4ai.cli", "crawl4ai.telemetry.tui",
+                      "server"})
 _TUI = "crawl4ai.telemetry.tui"
+_SERVER = "server"
 
 
 def _addon_dirs(existing):  # folders holding crawl4ai/telemetry outside the real crawl4ai
@@ -54,10 +61,17 @@ def _repository_tui(path):  # the editable install's tui/ spec, or None
 
 def _after_import(name):  # right after a watched module has run; never raises
     try:
+        if name == _SERVER and "crawl4ai" not in sys.modules:
+            return  # not Crawl4AI's server (it imports crawl4ai first); never import crawl4ai here
         # crawl4ai itself has run by now, so its settings module is cheap to import here.
         from crawl4ai.telemetry import settings
 
         if not settings.hook_enabled():
+            return
+        if name == _SERVER:
+            from crawl4ai.telemetry.integrations.server import on_import
+
+            on_import(sys.modules.get(name))
             return
         from crawl4ai.telemetry.integrations.crawl4ai import on_import
 

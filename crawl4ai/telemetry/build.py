@@ -29,12 +29,17 @@ USER_CODE = ownership.USER_CODE
 
 
 def _owned_frames(tb: TracebackType | None) -> list[tuple[ownership.Owner, dict[str, Any]]]:
-    """Each frame of ``tb`` with its owner; a user frame keeps only that it exists."""
+    """Each frame of ``tb`` with its owner; a user frame keeps only that it exists. Our own
+    frames (the decorator's ``wrapper``, a capture point's wrapper) are plumbing around the
+    error, never where it is: they are left out, unless the error was raised in one of them."""
     frames: list[tuple[ownership.Owner, dict[str, Any]]] = []
     while tb is not None:
         frame = tb.tb_frame
         code = frame.f_code
         owner = ownership.owner_of_frame(frame)
+        if owner.origin == ownership.TELEMETRY and tb.tb_next is not None:
+            tb = tb.tb_next
+            continue
         if not owner.known:
             frames.append((owner, {"filename": USER_CODE, "in_app": False}))
         else:
@@ -43,7 +48,6 @@ def _owned_frames(tb: TracebackType | None) -> list[tuple[ownership.Owner, dict[
                 "module": frame.f_globals.get("__name__"),
                 "function": getattr(code, "co_qualname", code.co_name),
                 "lineno": tb.tb_lineno,
-                # Telemetry's own wrappers are plumbing around the error, not where it is.
                 "in_app": owner.crawl4ai,
             }
             key = scrub_code.frame_key(entry)

@@ -116,7 +116,7 @@ class ConsentStore:
     """The ``"telemetry"`` section of ``config.json``: cached reads, locked atomic writes."""
 
     def __init__(self, path: str | None = None) -> None:
-        self._explicit_path = path
+        self._explicit_path = os.path.abspath(path) if path else None
         self._cache_key: tuple[str, int, int, int] | None = None
         self._cache: dict[str, Any] = _normalise(None)
         self.problem: str | None = None

@@ -3,8 +3,22 @@
 Detection is cheap, done when first needed (never at import) and cached. It never imports IPython
 or anything heavy: a notebook is recognised by modules already loaded.
 
-Opt-out by default belongs only to Crawl4AI's own Docker image and API server, recognised by an
-explicit marker (``CRAWL4AI_DOCKER=true``, ``CRAWL4AI_API_SERVER=true`` or :func:`mark_api_server`).
+Opt-out by default belongs only to Crawl4AI's own Docker image and API server, recognised by
+evidence only they give, never by guessing from ``/.dockerenv`` or cgroups:
+
+- ``api_server``: Crawl4AI's server application is loaded in this process (the post-import hook
+  saw it, :func:`is_crawl4ai_server_folder`), ``init_server(app)`` was called
+  (:func:`mark_api_server`), or ``CRAWL4AI_API_SERVER=true``.
+- ``docker``: ``CRAWL4AI_DOCKER=true``, or the image as it ships (``unclecode/crawl4ai``,
+  ``Dockerfile`` and ``deploy/docker/`` of the crawl4ai repository, v0.9.2): its Dockerfile sets
+  ``ENV C4AI_VERSION=$C4AI_VER`` and ``WORKDIR ${APP_HOME}`` (``/app``), into which
+  ``COPY deploy/docker/* ${APP_HOME}/`` puts the server application; ``supervisord.conf`` starts
+  gunicorn with ``directory=/app``, and ``docker exec`` starts in the WORKDIR too. So: the
+  variable ``C4AI_VERSION`` *and* a working folder holding the server application. Either alone
+  is not ours (a variable can be copied into any environment; a checkout of the repository is a
+  developer's). ``PYTHON_ENV=production``, ``REDIS_HOST`` and the entrypoint's ``GUNICORN_BIND``
+  are set by many images and say nothing about whose image this is.
+
 Any other container (``/.dockerenv``, cgroups) is reported as ``container`` and follows the
 library/CLI rules: nothing is sent until a person says yes.
 """
@@ -61,7 +75,7 @@ def detect() -> str:
 def _detect() -> str:
     if _api_server_marked or settings.marked_api_server():
         return API_SERVER
-    if settings.marked_docker():
+    if settings.marked_docker() or in_crawl4ai_image():
         return DOCKER
     if "google.colab" in sys.modules or settings.colab_marked():
         return COLAB
@@ -74,6 +88,33 @@ def _detect() -> str:
     if in_container():
         return CONTAINER
     return LIBRARY
+
+
+# The files the image's application folder holds (``COPY deploy/docker/* ${APP_HOME}/``): the
+# module gunicorn loads (supervisord.conf: ``... uvicorn.workers.UvicornWorker server:app``), the
+# modules it imports from beside itself, its configuration and its supervisor file.
+SERVER_FILES = ("server.py", "api.py", "crawler_pool.py", "mcp_bridge.py", "config.yml",
+                "supervisord.conf")
+
+
+def is_crawl4ai_server_folder(folder: str) -> bool:
+    """Whether ``folder`` holds Crawl4AI's API server application (the image's ``/app``, or
+    ``deploy/docker`` of the crawl4ai repository). A few ``stat`` calls, no file read."""
+    try:
+        return all(os.path.isfile(os.path.join(folder, name)) for name in SERVER_FILES)
+    except (TypeError, ValueError, OSError):
+        return False
+
+
+def in_crawl4ai_image() -> bool:
+    """Crawl4AI's Docker image as it ships: its ``C4AI_VERSION`` variable and, as the working
+    folder, the image's application folder (see the module docstring for the source lines)."""
+    if not settings.image_version():
+        return False
+    try:
+        return is_crawl4ai_server_folder(os.getcwd())
+    except OSError:  # the working folder was removed
+        return False
 
 
 def is_ci() -> bool:

@@ -2,7 +2,9 @@
 
 This is the one place that decides it; build, scrub, the classifier and the dedupe all ask here.
 
-- **crawl4ai** (and **telemetry**, this add-on inside it): files of the ``crawl4ai`` distribution.
+- **crawl4ai** (and **telemetry**, this add-on inside it): files of the ``crawl4ai`` distribution,
+  and the files of Crawl4AI's API server application once it is recognised in this process
+  (:func:`adopt_folder`): the image keeps that application outside the package, in ``/app``.
 - **library**: files of a distribution in Crawl4AI's dependency closure (its required
   dependencies, theirs, and so on; this add-on's own, with its Sentry transport). The closure is
   read with :mod:`importlib.metadata`, never guessed from a ``site-packages`` path: a user's own
@@ -15,15 +17,14 @@ This is the one place that decides it; build, scrub, the classifier and the dedu
 A file belongs to a distribution when it lies under one of the distribution's top-level names in
 the folder the distribution is installed in (``<site>/httpx/...`` for ``httpx``). The index of
 those names costs about 0.1-0.3 s to read from the installed metadata, so it is built once, on
-first use, and kept both in memory and in a private file in the telemetry folder (mode 0600,
-checked on read, rebuilt whenever the set of installed distributions changes). That file holds
-digests only: no package name or path is written down, not even locally.
+first use, and kept in memory; the worker keeps it between processes with :mod:`.cache`
+(:func:`index_data` / :func:`adopt_index`: this module reads no file of ours). It holds digests
+only: no package name or path is written down, not even locally.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sys
@@ -48,7 +49,6 @@ _ROOTS: tuple[tuple[str, frozenset[str]], ...] = (
     ("crawl4ai", frozenset()),
     ("crawl4ai-telemetry", frozenset({"sentry"})),
 )
-_CACHE_VERSION = 1
 _MAX_DISTRIBUTIONS = 2000  # a bound on the closure walk, far above any real environment
 
 
@@ -72,6 +72,11 @@ class Owner(Record):
 
 
 _USER = Owner(USER, USER_CODE)
+
+# Folders whose files (directly in them) are Crawl4AI's own code, with the name they are shown
+# under: Crawl4AI's API server application (deploy/docker of the crawl4ai repository), which its
+# image copies into /app rather than installing it with the crawl4ai package.
+_adopted: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,6 +151,16 @@ def is_crawl4ai_class(cls: type) -> bool:
     return path.startswith(crawl4ai_dir + os.sep) and not path.startswith(_own_package_dir() + os.sep)
 
 
+def adopt_folder(folder: str, shown_as: str) -> None:
+    """The files directly in ``folder`` are Crawl4AI's own code from now on, shown in reports as
+    ``shown_as/<file name>``. Called when Crawl4AI's API server application is recognised
+    (:mod:`.integrations.server`): its frames then name the handler that failed."""
+    path = os.path.normcase(os.path.abspath(folder))
+    if _adopted.get(path) != shown_as:
+        _adopted[path] = shown_as
+        _owner_of_file.cache_clear()
+
+
 def prepare() -> None:
     """Build the index now (on a worker thread), so a caller never pays for it."""
     _index()
@@ -165,6 +180,9 @@ def _owner_of_file(filename: str, module: str | None) -> Owner:
     own = _own_package_dir()
     if path.startswith(own + os.sep):
         return Owner(TELEMETRY, "crawl4ai/telemetry/" + _relative(path, own))
+    adopted = _adopted.get(os.path.dirname(path)) if _adopted else None
+    if adopted is not None:
+        return Owner(CRAWL4AI, f"{adopted}/{os.path.basename(path)}")
     crawl4ai_dir = _crawl4ai_package_dir()
     if crawl4ai_dir and path.startswith(crawl4ai_dir + os.sep):
         # The crawl4ai distribution's own folder: known without reading the index (the install
@@ -252,6 +270,7 @@ class _Index(Record):
 
 _index_lock = threading.Lock()
 _index_value: _Index | None = None
+_built_here = False  # built in this process (not adopted): worth keeping for the next one
 
 
 def _new_lock_in_child() -> None:
@@ -274,15 +293,11 @@ def _index() -> _Index:
 
 
 def _load_or_build() -> _Index:
+    global _built_here
     from importlib import metadata
 
-    distributions = _installed(metadata)
-    key = _cache_key(distributions)
-    cached = _read_cache(key)
-    if cached is not None:
-        return cached
-    index = _build(distributions)
-    _write_cache(key, index)
+    index = _build(_installed(metadata))
+    _built_here = True
     return index
 
 
@@ -391,70 +406,40 @@ def _top_level_names(dist: Any) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The index on disk: private, validated, and only ever a cache
+# The index between processes: the worker keeps it with :mod:`.cache` (no file I/O here)
+
+_ORIGIN_KEY = re.compile(r"[0-9a-f]{32}")
 
 
-def _cache_key(distributions: dict[str, Any]) -> str:
-    """Changes whenever the interpreter or any installed distribution (name, version, place) does."""
-    digest = hashlib.sha256()
-    digest.update(f"{_CACHE_VERSION}\0{sys.executable}\0{sys.version}\0".encode())
-    for name in sorted(distributions):
-        path = getattr(distributions[name], "_path", "")
-        digest.update(f"{name}\0{path}\0".encode())
-        try:
-            digest.update(str(os.stat(path).st_mtime_ns).encode() if path else b"")
-        except OSError:
-            pass
-    return digest.hexdigest()
+def index_data() -> dict[str, str] | None:
+    """The index this process built (digests -> origin), for the worker to keep on disk; None
+    when it was not built here (not asked for yet, or adopted from an earlier process)."""
+    index = _index_value
+    return dict(index.origins) if index is not None and _built_here else None
 
 
-def _cache_path() -> str:
-    from .settings import telemetry_dir
-
-    return os.path.join(telemetry_dir(), "known-code.json")
-
-
-def _read_cache(key: str) -> _Index | None:
-    """The cached index if the file is ours, private, well formed and for this environment."""
-    try:
-        path = _cache_path()
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if (info.st_mode & 0o077) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
-                return None
-            if info.st_size > 4 * 1024 * 1024:
-                return None
-            data = json.loads(f.read())
-        if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("key") != key:
-            return None
-        origins = data.get("origins")
-        if not isinstance(origins, dict) or not all(
-            isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k) and v in (CRAWL4AI, LIBRARY)
-            for k, v in origins.items()
-        ):
-            return None
-        return _Index(origins)
-    except Exception:
-        return None
-
-
-def _write_cache(key: str, index: _Index) -> None:
-    try:
-        from ._files import own_folder_of, write_private
-
-        path = _cache_path()
-        own_folder_of(path)  # never through a planted link, 0700 at every level
-        data = {"version": _CACHE_VERSION, "key": key, "origins": index.origins}
-        write_private(path, json.dumps(data, separators=(",", ":")).encode())
-    except Exception:
-        pass  # a cache that cannot be written costs time, never correctness
+def adopt_index(data: Any) -> bool:
+    """Use the index an earlier process built in this environment (the worker reads it from the
+    cache before its first report). Ignored, False, when it is not well formed or an index is
+    already in use."""
+    global _index_value
+    if not isinstance(data, dict) or not all(
+        type(k) is str and _ORIGIN_KEY.fullmatch(k) and v in (CRAWL4AI, LIBRARY)
+        for k, v in data.items()
+    ):
+        return False
+    with _index_lock:
+        if _index_value is not None:
+            return False
+        _index_value = _Index(dict(data))
+    _owner_of_file.cache_clear()  # answers given before (none should be) used no index
+    return True
 
 
 def _reset_for_tests() -> None:
     """Forget the index (a test installed or removed a distribution)."""
-    global _index_value
+    global _index_value, _built_here
     with _index_lock:
-        _index_value = None
+        _index_value, _built_here = None, False
     _owner_of_file.cache_clear()
 

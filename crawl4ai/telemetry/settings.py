@@ -152,6 +152,10 @@ def _path(text: str) -> tuple[str, bool]:
     return text, True
 
 
+def _text(text: str) -> tuple[str, bool]:
+    return text.strip(), True
+
+
 _FLAG_WORDS = "1/0, true/false, yes/no, on/off, enabled/disabled"
 
 
@@ -196,11 +200,17 @@ SETTINGS: tuple[Setting, ...] = (
             "and telemetry's own internal errors instead of swallowing them",
             unrecognised=True, expected=_FLAG_WORDS),
     Setting("CRAWL4AI_DOCKER", parse_flag, False,
-            "set by Crawl4AI's own Docker image: reports are on there unless turned off",
+            "this process runs in Crawl4AI's Docker image (for an image of your own built on "
+            "it; the official image is recognised without it): reports are on there unless "
+            "turned off",
             expected=_FLAG_WORDS),
     Setting("CRAWL4AI_API_SERVER", parse_flag, False,
-            "set by Crawl4AI's own API server: reports are on there unless turned off",
+            "this process is Crawl4AI's API server (Crawl4AI's own server is recognised without "
+            "it): reports are on there unless turned off",
             expected=_FLAG_WORDS),
+    Setting("C4AI_VERSION", _text, "",
+            "set by Crawl4AI's Docker image (its Dockerfile); together with the image's "
+            "application folder (/app) as the working folder it recognises the image"),
     Setting("CRAWL4_AI_BASE_DIRECTORY", _path, "",
             "Crawl4AI's own variable: the folder holding .crawl4ai (default: your home folder)"),
 )
@@ -364,6 +374,11 @@ def marked_api_server() -> bool:
     return bool(read("CRAWL4AI_API_SERVER").value)
 
 
+def image_version() -> str:
+    """``C4AI_VERSION``, which Crawl4AI's Dockerfile sets (``ENV C4AI_VERSION=$C4AI_VER``)."""
+    return read("C4AI_VERSION").value
+
+
 def ci_variable() -> str | None:
     """The first CI variable that is set (and not "false"), or None."""
     # CI systems set these to all sorts of things (a URL, a version): set and not "no" is CI.
@@ -383,10 +398,25 @@ def colab_marked() -> bool:
 # -- paths ---------------------------------------------------------------------------------------
 
 
+# A relative path setting (``CRAWL4_AI_BASE_DIRECTORY=./data``) names a folder of the directory
+# the program was in when it was first read: made absolute then, once, so a program that changes
+# directory later still reads and writes the same settings and outbox (as Crawl4AI does, which
+# reads it at import). Keyed by the raw text: a new value is made absolute when first seen.
+_absolute: dict[str, str] = {}
+
+
+def _absolute_once(raw: str) -> str:
+    path = _absolute.get(raw)
+    if path is None:
+        path = _absolute.setdefault(raw, os.path.abspath(os.path.expanduser(raw)))
+    return path
+
+
 def base_dir() -> str:
-    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``)."""
+    """``~/.crawl4ai``, moved the same way Crawl4AI moves it (``CRAWL4_AI_BASE_DIRECTORY``);
+    always absolute."""
     root = read("CRAWL4_AI_BASE_DIRECTORY").value or os.path.expanduser("~")
-    return os.path.join(root, ".crawl4ai")
+    return os.path.join(_absolute_once(root), ".crawl4ai")
 
 
 def config_path() -> str:
@@ -406,3 +436,7 @@ def outbox_dir() -> str:
 def counters_path() -> str:
     """Errors seen/reported/deduplicated/dropped per kind, over this run and past ones."""
     return os.path.join(telemetry_dir(), "counters.json")
+
+
+# Read once now, in the directory the program started in (see _absolute_once).
+base_dir()

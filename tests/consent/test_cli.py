@@ -42,7 +42,7 @@ def test_status_says_what_happens_and_why(capsys, home):
     assert out.startswith("Crawl4AI telemetry: OFF")
     assert "no choice made yet" in out and "library" in out
     assert str(home / ".crawl4ai" / "config.json") in out
-    assert "Local outbox:  empty" in out or "Local outbox:" in out
+    assert f"Local outbox:  empty ({home / '.crawl4ai' / 'telemetry' / 'outbox'})\n" in out
 
 
 def test_no_verb_shows_the_status(capsys):
@@ -135,7 +135,7 @@ def test_status_says_when_sentry_sdk_is_missing(capsys, monkeypatch, sentry_serv
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
     monkeypatch.setitem(sys.modules, "sentry_sdk", None)  # an import of it now fails
     _, out, _ = run(capsys, "status")
-    assert "sentry-sdk:    not installed" in out or "not installed (pip install" in out
+    assert "sentry-sdk:    not installed (pip install 'crawl4ai-telemetry[sentry]')\n" in out
     assert "sentry-sdk is not installed" in out and "local outbox only" in out
 
 

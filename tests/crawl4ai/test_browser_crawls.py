@@ -42,6 +42,16 @@ async def test_browser_navigation_to_a_refused_site_is_quiet(chromium, reports, 
     expect_quiet(reports, "site_failure")
 
 
+async def test_browser_navigation_to_an_unresolvable_host_is_quiet(chromium, reports, labelled):
+    # Chromium's own net::ERR_NAME_NOT_RESOLVED (a .invalid name never resolves), wrapped by
+    # crawl4ai's navigation step the way a user's crawl of a mistyped host meets it.
+    labelled("browser", "operational")
+    async with browser_crawler(chromium.cdp_url) as crawler:
+        result = await crawler.arun("http://no-such-host.invalid/page", config=run_config())
+    assert not result.success and "net::ERR_NAME_NOT_RESOLVED" in result.error_message
+    expect_quiet(reports, "site_failure")
+
+
 async def test_a_users_broken_script_is_quiet(chromium, site, reports, labelled):
     labelled("browser", "user")
     async with browser_crawler(chromium.cdp_url) as crawler:

@@ -49,26 +49,6 @@ async def test_unresolvable_host_is_not_reported(reports):
     assert reports.events() == []
 
 
-async def test_browser_navigation_error_is_not_reported(site, reports, monkeypatch):
-    # No browser can run here, so the Playwright strategy's navigation step is played by a crawl4ai
-    # helper that fails the way a real navigation does and is wrapped the way crawl4ai wraps it.
-    import crawl4ai.async_crawler_strategy as strategies
-
-    navigate = crawl4ai_helper(strategies, (
-        "async def _handle_http(self, url, config):\n"
-        "    from playwright._impl._errors import Error\n"
-        "    try:\n"
-        "        raise Error('net::ERR_NAME_NOT_RESOLVED at ' + url)\n"
-        "    except Exception as e:\n"
-        "        raise RuntimeError(f'Failed on navigating ACS-GOTO:\\n{str(e)}')\n"), "_handle_http")
-    monkeypatch.setattr(strategies.AsyncHTTPCrawlerStrategy, "_handle_http", navigate)
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/ok"), config=run_config())
-    assert not result.success and "ERR_NAME_NOT_RESOLVED" in result.error_message
-    assert reports.verdicts() == {"site_failure": 1}
-    assert reports.events() == []
-
-
 async def test_a_good_page_sees_nothing(site, reports):
     async with new_crawler() as crawler:
         result = await crawler.arun(site.url("/ok"), config=run_config())

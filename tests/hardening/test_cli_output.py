@@ -37,5 +37,6 @@ def test_a_reader_that_went_away_ends_it_quietly(home):
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write_end)
+    assert result.returncode == 1, result.stderr  # nothing was shown: not a success
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert "Error" not in result.stderr

@@ -88,6 +88,16 @@ def test_a_capture_after_exit_began_with_a_hung_server_is_kept_within_the_bound(
 
 FORK_WHILE_BUSY = """
 import os, signal, sys, time
+
+HALF = []  # in a child: the modules another thread of the parent was importing at the fork
+
+
+def note_half_imports():
+    HALF[:] = [n for n, m in list(sys.modules.items())
+               if getattr(getattr(m, "__spec__", None), "_initializing", False)]
+
+
+os.register_at_fork(after_in_child=note_half_imports)  # first: before telemetry's own clean-up
 from crawl4ai import telemetry
 
 try:
@@ -105,22 +115,24 @@ except KeyError as exc:
     telemetry.capture_exception(exc)
 assert telemetry.flush(10), "the child's report was never handled"
 '''
+IN_WINDOW = 3  # a child's exit code: it worked, and it was forked in the middle of an import
 pids = []
-deadline = time.monotonic() + 2.0
+deadline = time.monotonic() + 5.0
 while time.monotonic() < deadline and len(pids) < 12:  # forks land while the worker imports
     pid = os.fork()
     if pid == 0:
         status = 0
         try:
             exec(CHILD, {"telemetry": telemetry})
+            status = IN_WINDOW if HALF else 0
         except BaseException as e:
             print("child failed:", type(e).__name__, e, file=sys.stderr, flush=True)
             status = 1
         sys.stderr.flush()
         os._exit(status)
     pids.append(pid)
-    time.sleep(0.02)
-failures, deadline = 0, time.monotonic() + 60
+    time.sleep(0.01)
+failures, in_window, deadline = 0, 0, time.monotonic() + 60
 for pid in pids:  # a child stuck on a copied import lock is killed and counted
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -131,17 +143,28 @@ for pid in pids:  # a child stuck on a copied import lock is killed and counted
         print("child stuck:", pid, file=sys.stderr, flush=True)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    failures += not done or status != 0
-print("children", len(pids), "failed", failures, flush=True)
+    code = os.waitstatus_to_exitcode(status) if done else -1
+    failures += code not in (0, IN_WINDOW)
+    in_window += code == IN_WINDOW
+print("children", len(pids), "failed", failures, "in window", in_window, flush=True)
 """
+FORK_TRIES = 5  # fresh processes; a fork lands inside an import in the first one almost always
 
 
 @FORK_ONLY
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_fork_while_the_worker_is_busy_never_leaves_half_imported_modules(home, sentry_server):
-    result = run_guarded(FORK_WHILE_BUSY, home, bound=90, CRAWL4AI_DOCKER="true",
-                         CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
-    assert not hung(result), result.stderr
-    assert result.returncode == 0, result.stderr
-    assert "failed 0" in result.stdout, result.stdout + result.stderr
-    assert "partially initialized" not in result.stderr
+    """Proven in the window: at least one child was forked while the parent's worker was in the
+    middle of an import (the child sees a module still initialising), and every child works."""
+    landed = []
+    for _ in range(FORK_TRIES):
+        result = run_guarded(FORK_WHILE_BUSY, home, bound=90, CRAWL4AI_DOCKER="true",
+                             CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+        assert not hung(result), result.stderr
+        assert result.returncode == 0, result.stderr
+        assert " failed 0 " in result.stdout, result.stdout + result.stderr
+        assert "partially initialized" not in result.stderr
+        landed.append(int(result.stdout.rsplit("in window", 1)[1]))
+        if landed[-1]:
+            break
+    assert any(landed), f"no fork landed while the worker was importing in {FORK_TRIES} tries"

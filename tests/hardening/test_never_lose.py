@@ -64,7 +64,7 @@ def test_ten_distinct_errors_behind_a_hung_server_are_kept_within_the_exit_bound
     states, lost, exit_wait = _ten_behind_a_hung_server(home, "1")
     assert set(states) <= {"pending"}, states
     assert len(states) + lost == 10, (states, lost)
-    assert exit_wait < 1.0 + 1.0 + 1.5  # the wait for the worker, the keeping, slack for a loaded machine
+    assert exit_wait < 1.0 + 1.0 + 5.0  # the wait for the worker, the keeping, slack for a loaded machine
 
 
 def _ten_pending_behind_a_hung_server(home) -> None:

@@ -40,8 +40,10 @@ def exit_wait(home, dsn: str, capture: bool, **env: str) -> tuple[float, str]:
 
 
 def test_nothing_pending_means_no_wait(home, sentry_server):
-    wait, stderr = exit_wait(home, sentry_server.dsn, capture=False)
-    assert wait < 0.25  # generous: the benchmark holds the real budget
+    # With a 30 s bound, any wait for the worker would show as seconds; the precise budget
+    # (milliseconds) is the benchmark's, measured side by side, not a loaded machine's clock.
+    wait, stderr = exit_wait(home, sentry_server.dsn, capture=False, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="30")
+    assert wait < 5.0
     assert stderr == ""
 
 
@@ -49,5 +51,5 @@ def test_hung_server_is_abandoned_within_the_bound_silently(home):
     with SentryServer(mode="hang") as hung:
         wait, stderr = exit_wait(home, hung.dsn, capture=True, CRAWL4AI_TELEMETRY_EXIT_TIMEOUT="1")
         assert len(hung.requests) == 1  # the report was really on the wire
-    assert wait < 1.0 + 0.75
+    assert wait < 1.0 + 5.0  # the 1 s bound plus slack for a loaded machine; the server hangs 60 s
     assert stderr == ""

@@ -1,9 +1,10 @@
 """The allowlist, fuzzed: messages made of real library message templates (Crawl4AI, httpx,
 aiohttp, Playwright, pydantic, redis-style and CPython errors) whose holes and surroundings are
 filled with random pronounceable words, random hosts under random labels, random ``key: value``
-pairs, short random secrets and random names, in every position and quoting style, nested in
-causes, contexts, exception groups and notes. No random token may appear anywhere in the report's
-bytes: as is, lower-cased, percent-encoded, JSON-escaped or base64 (see ``canary.find_leak``).
+pairs, short random secrets, random names and documentation links carrying a random query or
+fragment, in every position and quoting style, nested in causes, contexts, exception groups and
+notes. No random token may appear anywhere in the report's bytes: as is, lower-cased,
+percent-encoded, JSON-escaped or base64 (see ``canary.find_leak``).
 
 Thousands of cases per run (``PRIVACY_FUZZ`` sets how many; the default keeps the test around a
 minute on a loaded machine). A random word that the report's own vocabulary happens to contain
@@ -71,6 +72,7 @@ _ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
 _VOWELS = ("a", "e", "i", "o", "u", "ai", "ou")
 _TLDS = ("svc", "consul", "local", "internal", "lan", "corp", "io", "co.uk", "com.br", "dev", "zz",
          "cluster.local", "africa", "museum")
+DOC_LINK = "https://errors.pydantic.dev/2.11/v/int_parsing"  # kept whole when bare
 _KEYS = ("login", "pass", "otp_seed", "X-Api-Token", "user", "db", "Host", "owner", "pin", "note")
 
 
@@ -86,7 +88,7 @@ def _secret(rng: random.Random) -> str:
 def _filler(rng: random.Random, planted: list[str]) -> str:
     """One piece of data, with every random token it contains recorded in ``planted``."""
     a, b, c = _word(rng), _word(rng), _word(rng)
-    kind = rng.randrange(10)
+    kind = rng.randrange(11)
     if kind == 0:
         planted.append(a)
         return a
@@ -117,6 +119,11 @@ def _filler(rng: random.Random, planted: list[str]) -> str:
         symbols = "".join(rng.sample("!@#$%^&*+=?|~", 8))
         planted.append(symbols)
         return symbols
+    if kind == 9:  # a real documentation link (its host is known) with a value after ? or #
+        secret = _secret(rng)
+        planted.append(secret)
+        tail = rng.choice(("#{}", "?{}", "?input={}", "?type=int#{}", "/?q=1&v={}"))
+        return DOC_LINK + tail.format(secret)
     planted.extend([a, b, c])
     return f"{a} {b} {c}"
 

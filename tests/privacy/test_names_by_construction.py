@@ -163,6 +163,23 @@ def test_a_documentation_link_keeps_no_long_number_no_port_and_no_escapes():
         assert redact_text(f"visit {planted}", vocabulary=vocabulary) == "visit <url>"
 
 
+def test_a_kept_documentation_link_never_carries_a_query_or_a_fragment():
+    """A user's value after ``?`` or ``#`` of a real documentation link (``…/int_parsing#<value>``)
+    is the user's: the whole link goes, whatever the host and path are."""
+    import pydantic.main  # noqa: F401 - its literals link to errors.pydantic.dev
+
+    vocabulary = vocabulary_for(["pydantic.main", "pydantic_core"])
+    link = "https://errors.pydantic.dev/2.11/v/int_parsing"
+    c = canary()
+    planted = (f"{link}#{c}", f"{link}?{c}", f"{link}?input={c}", f"{link}/?input_value={c}#top",
+               f"{link}?#{c}")
+    for url in planted:
+        assert redact_text(f"visit {url}", vocabulary=vocabulary) == "visit <url>", url
+    event = _one_value(type="ValueError", value=f"Input should be a valid integer. visit {planted[0]}")
+    event["exception"]["values"][0]["module"] = "pydantic_core"
+    assert_absent({"report": json.dumps(scrub_event(event)).encode()}, c)
+
+
 def test_function_words_keep_a_users_sentence_readable():
     """Over-redaction check: the words that hold a sentence together stay, whoever wrote it."""
     assert (redact_text("the cnpage did not load and you can not open it from here")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from crawl4ai.telemetry import build_report, ownership
+from crawl4ai.telemetry import build_report, cache, ownership
+from crawl4ai.telemetry.pipeline import caches
 from tests.privacy.canary import assert_absent, canary
 
 
@@ -123,15 +124,20 @@ def test_a_file_that_only_borrows_a_known_name_is_user_code(tmp_path):
 
 
 def _rebuild() -> None:
+    """What the worker does around a process's first report: load the cache, build, store."""
     ownership._reset_for_tests()
+    caches._forget_for_tests()
+    caches.load()
     ownership.prepare()
+    caches.store()
 
 
 def test_the_index_on_disk_is_private_and_names_nothing(home):
     _rebuild()
-    path = Path(ownership._cache_path())
+    path = Path(cache.path_of("code-index"))
     assert path.is_relative_to(home / ".crawl4ai" / "telemetry")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     text = path.read_text()
     for name in ("httpx", "pydantic", "litellm", "playwright", "site-packages", str(home)):
         assert name not in text
@@ -140,26 +146,28 @@ def test_the_index_on_disk_is_private_and_names_nothing(home):
 @pytest.mark.parametrize("tamper", ["garbage", "world-readable", "wrong origin", "symlink"])
 def test_a_tampered_index_on_disk_is_ignored(home, tmp_path, tamper):
     _rebuild()
-    path = Path(ownership._cache_path())
-    data = json.loads(path.read_text())
+    path = Path(cache.path_of("code-index"))
+    header, payload = path.read_bytes().split(b"\n", 1)
+    data = json.loads(payload)
     if tamper == "garbage":
         path.write_text("{not json")
     elif tamper == "world-readable":
-        # Every file known to be a user's (an empty index would say so too) but readable by all.
-        data["origins"] = {}
-        path.write_text(json.dumps(data))
+        # Every file known to be a user's (an empty index would say so too) but readable by all:
+        # even with a correct digest, someone else may have written it.
+        cache.store("code-index", {})
         os.chmod(path, 0o644)
     elif tamper == "wrong origin":
-        data["origins"] = {key: "stdlib" for key in data["origins"]}
-        path.write_text(json.dumps(data))
+        path.write_bytes(header + b"\n" + json.dumps({key: "stdlib" for key in data}).encode())
     else:
         elsewhere = tmp_path / "elsewhere.json"
-        data["origins"] = {}
-        elsewhere.write_text(json.dumps(data))
+        cache.store("code-index", {})
+        elsewhere.write_bytes(path.read_bytes())
         os.chmod(elsewhere, 0o600)
         path.unlink()
         path.symlink_to(elsewhere)
     ownership._reset_for_tests()
+    caches._forget_for_tests()
+    caches.load()
     assert ownership.owner_of_module("httpx").origin == ownership.LIBRARY
 
 

@@ -143,3 +143,33 @@ def test_a_group_of_many_failures_keeps_pythons_own_words_for_it():
     values = build_report(group, environment="library").event["exception"]["values"]
     assert values[-1]["value"] == "<str> (<number> sub-exceptions)"
     assert values[0]["value"] == "No connection adapters were found for '<url>'"
+
+
+@telemetry.telemetry_decorator(operation="proxy")
+def _decorated_proxy(proxy: str) -> None:
+    ProxyConfig.from_string(proxy)
+
+
+@telemetry.telemetry_decorator(operation="proxy")
+async def _decorated_async_proxy(proxy: str) -> None:
+    ProxyConfig.from_string(proxy)
+
+
+@pytest.mark.parametrize("call", ["plain", "coroutine"])
+def test_our_own_wrapper_frames_never_appear_in_a_report(reporting, call):
+    """The decorator's ``wrapper`` is plumbing around the error: noise for the reader and for
+    grouping. Through the real decorator and transport, none of our frames is sent."""
+    import asyncio
+
+    with pytest.raises(ValueError):
+        if call == "plain":
+            _decorated_proxy("proxy-c.example.com")
+        else:
+            asyncio.run(_decorated_async_proxy("proxy-c.example.com"))
+    [event] = reporting.collect(1).events
+    frames = event["exception"]["values"][-1]["stacktrace"]["frames"]
+    assert frames[-1]["module"] == "crawl4ai.async_configs"
+    ours = [f for f in frames if "telemetry" in f.get("module", "") + f.get("filename", "")]
+    assert ours == [], ours
+    assert not any("telemetry" in part for part in event["fingerprint"]), event["fingerprint"]
+    assert "crawl4ai.async_configs:ProxyConfig.from_string" in event["fingerprint"]

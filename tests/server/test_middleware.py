@@ -1,6 +1,9 @@
-"""Crawl4AI's Docker/API server: a real FastAPI app served by uvicorn on 127.0.0.1, real HTTP
-requests. Unhandled handler errors are reported — on by default only where the server says it
-is ours — re-raised unchanged, and nothing from the request ever reaches the report server."""
+"""Your own FastAPI server with ``init_server(app)``: a real app served by uvicorn on 127.0.0.1,
+real HTTP requests. A crawl4ai bug escaping a handler is reported (level ``error``: the server
+answers and goes on) — on by default only where the server says it is ours — and re-raised
+unchanged; the handlers' own code is the user's and is not reported; nothing from the request
+ever reaches the report server. (Crawl4AI's own server, run as its image runs it:
+test_crawl4ai_server.py.)"""
 
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
-from crawl4ai import telemetry
+from crawl4ai import telemetry, utils
 from crawl4ai.telemetry.integrations.server import TelemetryMiddleware, init_server
 from crawl4ai.telemetry.pipeline import get_pipeline
+from tests.crawl4ai.crawling import recompiled
 
 SECRETS = ("SECRET-PATH-1a", "SECRET-QUERY-2b", "SECRET-AUTH-3c", "SECRET-COOKIE-4d",
            "SECRET-HEADER-5e", "SECRET-BODY-6f", "secret-host.example", "SECRET-AGENT-7g")
@@ -60,6 +64,13 @@ class Served:
             conn.close()
 
 
+# Two one-line bugs in crawl4ai's real ``generate_content_hash`` (compiled under its own file and
+# line), which the handlers below call with what the client sent.
+_HASH_LINE = "return xxhash.xxh64(content.encode()).hexdigest()"
+KEY_BUG = recompiled(utils.generate_content_hash, _HASH_LINE, "return {'mode': 1}[content]")
+VALUE_BUG = recompiled(utils.generate_content_hash, _HASH_LINE, "return int(content)")
+
+
 def make_app() -> tuple[FastAPI, list[BaseException]]:
     app = FastAPI()
     raised: list[BaseException] = []
@@ -68,7 +79,7 @@ def make_app() -> tuple[FastAPI, list[BaseException]]:
     async def crawl(job: str, request: Request) -> dict[str, str]:
         payload = await request.json()
         try:
-            return {"result": payload["options"]["mode"]}  # a bug: "options" is optional
+            return {"result": KEY_BUG(payload["url"])}
         except KeyError as exc:
             raised.append(exc)
             raise
@@ -76,9 +87,20 @@ def make_app() -> tuple[FastAPI, list[BaseException]]:
     @app.post("/echo")
     async def echo(request: Request) -> dict[str, str]:
         payload = await request.json()
-        exc = ValueError(f"cannot crawl {payload['url']} for {request.headers['authorization']}")
-        raised.append(exc)
-        raise exc
+        try:
+            return {"result": VALUE_BUG(f"{payload['url']} {request.headers['authorization']}")}
+        except ValueError as exc:
+            raised.append(exc)
+            raise
+
+    @app.post("/mine")
+    async def mine(request: Request) -> dict[str, str]:
+        payload = await request.json()
+        try:
+            return {"result": payload["options"]["mode"]}  # the user's bug: "options" is optional
+        except KeyError as exc:
+            raised.append(exc)
+            raise
 
     @app.get("/fetch")
     async def fetch() -> dict[str, str]:
@@ -148,7 +170,9 @@ def test_handler_errors_are_reported_without_request_data_and_reraised(serve, se
     assert sorted(e["exception"]["values"][-1]["type"] for e in events) == ["KeyError", "ValueError"]
     for event in events:
         exc = event["exception"]["values"][-1]
-        assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("asgi", False)
+        assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == ("asgi", True)
+        assert event["level"] == "error"  # the server answered 500 and goes on serving
+        assert exc["stacktrace"]["frames"][-1]["function"] == "generate_content_hash"
         assert event["environment"] == "api_server"
         assert event["contexts"]["telemetry"] == {"operation": "request", "component": "asgi"}
         assert "request" not in event
@@ -157,12 +181,15 @@ def test_handler_errors_are_reported_without_request_data_and_reraised(serve, se
         assert secret.encode() not in raw, secret
 
 
-def test_site_failures_in_handlers_are_not_reported(serve, sentry_server, monkeypatch):
+@pytest.mark.parametrize("request_to", [("GET", "/fetch"), ("POST", "/mine")])
+def test_site_failures_and_the_handlers_own_bugs_are_not_reported(serve, sentry_server, monkeypatch,
+                                                                   request_to):
     monkeypatch.setenv("CRAWL4AI_SENTRY_DSN", sentry_server.dsn)
     app, _ = make_app()
     assert init_server(app)
     served = serve(app)
-    assert served.request("GET", "/fetch") == 500
+    method, path = request_to
+    assert served.request(method, path, body={"url": "https://example.com"}) == 500
     assert telemetry.flush(10)
     assert len(served.escaped) == 1
     assert sentry_server.events() == []

@@ -113,3 +113,56 @@ def test_no_module_reads_the_environment_outside_the_settings_table():
         if lines and path.name not in NOT_SETTINGS:
             readers[str(path.relative_to(PACKAGE))] = lines
     assert readers == {}
+
+
+RELATIVE_BASE_PROGRAM = """
+    import json, os, sys
+    from crawl4ai import telemetry
+
+    @telemetry.telemetry_decorator(operation="crawl")
+    def crawl():
+        raise ValueError("boom")
+
+    os.chdir(sys.argv[1])  # the application moves on to its own working folder
+    try:
+        crawl()
+    except ValueError:
+        pass
+    print("FLUSHED", telemetry.flush(10))
+    state = telemetry.status()
+    print(json.dumps({"consent": state["consent"], "config": state["config_path"],
+                      "outbox": state["outbox"]["directory"]}))
+"""
+
+
+def test_a_relative_base_folder_is_the_one_the_program_started_in(home, tmp_path, sentry_server):
+    """``CRAWL4_AI_BASE_DIRECTORY=./data`` and an application that changes directory: the
+    settings are still read from (and the report kept in) the folder it started in."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import child_env
+
+    start, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (start / "data" / ".crawl4ai").mkdir(parents=True)
+    elsewhere.mkdir()
+    (start / "data" / ".crawl4ai" / "config.json").write_text(json.dumps(
+        {"telemetry": {"consent": "always", "destination": "sentry:127.0.0.1"}}))
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(RELATIVE_BASE_PROGRAM), str(elsewhere)],
+        cwd=start, env=child_env(home, CRAWL4_AI_BASE_DIRECTORY="./data",
+                                 CRAWL4AI_SENTRY_DSN=sentry_server.dsn,
+                                 CRAWL4AI_TELEMETRY_ENVIRONMENT="library"),
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "FLUSHED True" in done.stdout
+    shown = json.loads(done.stdout.splitlines()[-1])
+    base = start / "data" / ".crawl4ai"
+    assert shown == {"consent": "always", "config": str(base / "config.json"),
+                     "outbox": str(base / "telemetry" / "outbox")}
+    [event] = sentry_server.wait_for_events(1)
+    assert event["exception"]["values"][-1]["type"] == "ValueError"
+    assert len(list((base / "telemetry" / "outbox").glob("*.meta.json"))) == 1
+    assert not (elsewhere / "data").exists()

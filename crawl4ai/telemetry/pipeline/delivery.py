@@ -32,8 +32,10 @@ def _outbox_module() -> Any:
         import filelock  # noqa: F401 - the outbox's lock
 
         from .. import outbox, report  # noqa: F401
+        from . import caches
 
         _modules["outbox"] = outbox
+        _modules["caches"] = caches
     return _modules["outbox"]
 
 
@@ -110,6 +112,7 @@ class Delivery:
     def process(self, job: tuple[Capture, _consent.Decision]) -> None:
         """The worker's job for one capture: keep it in the outbox, then send it."""
         kept = self.keep(job)
+        _modules["caches"].store()  # what this report computed, for the next process
         if kept is None or not kept.to_send:
             return
         result = self._send(kept.provider, kept.report.event)
@@ -128,6 +131,7 @@ class Delivery:
             self._in_keep += 1
         try:
             outbox = _outbox_module()
+            _modules["caches"].load()
             if decision.consume_once and not self.store.consume_once():
                 self.counters.once_already_used += 1
                 return None
@@ -169,6 +173,8 @@ class Delivery:
         """The worker's job for a run that has no error of its own (or ``status``): deliver what
         is pending when sending is allowed now. A "send the next report only" is kept for the
         next report, not spent on old ones."""
+        _outbox_module()
+        _modules["caches"].load()  # a crawl's first error then finds the code index ready
         decision = _consent.decide(self.store, provider=self.chosen_at_runtime())
         if decision.send and not decision.consume_once:
             self._retried = True

@@ -7,7 +7,12 @@ values it was given. So the verdict asks, in this order, where the failure came 
                      errors, navigation errors) — anywhere in the chain of causes.
 2. ``environment``   the machine: disk full, permissions, memory, a missing optional dependency.
 3. ``usage_error``   input the user wrote that a library could not parse (a regex, a CSS
-                     selector, an XPath, YAML), unless the text is a literal in crawl4ai's code.
+                     selector, an XPath, YAML), unless the text is a literal in crawl4ai's code;
+                     or data that crawl4ai's deserialisers could not turn into config objects
+                     (``CrawlerRunConfig.load``, ``BrowserConfig.load``,
+                     ``from_serializable_dict``): a ``params`` that is not an object, an unknown
+                     ``type``, an unknown enum value. That data is whoever handed it over (a
+                     JSON request to the API server, a file): it can make them fail anywhere.
 4. ``user_code``     the innermost crawl4ai-or-user frame is the user's (a custom strategy, a
                      hook, a scorer), or crawl4ai's call into a user's function failed (a hook
                      with the wrong signature).
@@ -107,6 +112,10 @@ _PARSE_ERROR_CLASSES = frozenset(
         ("yaml.error", "YAMLError"),
         ("jsonschema.exceptions", "SchemaError"),
     }
+)
+# crawl4ai's functions that turn data (JSON, a dict) into config objects: (module, function).
+_DESERIALISERS = frozenset(
+    ("crawl4ai.async_configs", name) for name in ("from_serializable_dict", "load", "from_kwargs")
 )
 # Names a parser keeps the text it failed on under (exception attribute or frame local).
 _PATTERN_NAMES = ("pattern", "selector", "css", "xpath", "expression", "path")
@@ -247,6 +256,16 @@ def _is_users_text_unparsable(exc: BaseException) -> bool:
     return text is None or not _is_crawl4ai_literal(text, exc)
 
 
+def _failed_deserialising(exc: BaseException) -> bool:
+    """``exc`` escaped one of crawl4ai's deserialisers (:data:`_DESERIALISERS`)."""
+    for tb in _entries(exc):
+        frame = tb.tb_frame
+        module = frame.f_globals.get("__name__")
+        if (module, frame.f_code.co_name) in _DESERIALISERS and owner_of_frame(frame).crawl4ai:
+            return True
+    return False
+
+
 def _origin(exc: BaseException) -> str | None:
     """Who raised ``exc``: the innermost frame of crawl4ai's or the user's code on its traceback.
     Frames of the standard library and of installed packages belong to whoever called them."""
@@ -266,7 +285,7 @@ def classify(exc: BaseException) -> tuple[str, BaseException]:
         return SITE_FAILURE, original
     if _is_environment(original):
         return ENVIRONMENT, original
-    if _is_users_text_unparsable(original):
+    if _is_users_text_unparsable(original) or _failed_deserialising(original):
         return USAGE_ERROR, original
     origin = _origin(original)
     if origin == "user" or provenance.failed_calling_user_code(original):
