@@ -13,6 +13,9 @@ lambdas, inner functions) every *template*, a tuple of literal pieces and holes 
 
 Read from the bytecode, not the source: the code that really ran (a function recompiled at run
 time, code ``exec``'d under a library's file name) is what wrote the message, and no file is read.
+Cached per code object for the process, and between processes by the worker
+(:mod:`..pipeline.caches`: :func:`adopt` what an earlier process found, :func:`export` what this
+one added), keyed by a digest of the code itself, so changed code is read again.
 An abstract stack follows each instruction; where it cannot tell (a jump target), it starts afresh,
 so a wrong guess only ever loses a template, never joins pieces of two expressions into one.
 """
@@ -20,10 +23,12 @@ so a wrong guess only ever loses a template, never joins pieces of two expressio
 from __future__ import annotations
 
 import dis
+import hashlib
 import re
 import string
 import threading
 from types import CodeType
+from typing import Any
 
 Template = tuple  # of str (a literal piece) and None (a hole)
 HOLE = None
@@ -193,6 +198,12 @@ def templates_of_code(code: CodeType) -> tuple[Located, ...]:
     cached = _cache.get(code)
     if cached is not None:
         return cached
+    key = code_key(code) if _adopted else None
+    if key is not None and key in _adopted:
+        located = _adopted[key]
+        with _lock:
+            _cache[code] = located
+        return located
     out: dict[Template, int] = {}
     todo = [code]
     seen = 0
@@ -206,7 +217,71 @@ def templates_of_code(code: CodeType) -> tuple[Located, ...]:
         if len(_cache) >= MAX_CACHED:
             _cache.clear()
         _cache[code] = located
+        if len(_found) < MAX_CACHED:
+            _found[code_key(code)] = located
     return located
+
+
+# -- between processes -------------------------------------------------------------------------
+
+_adopted: dict[str, tuple[Located, ...]] = {}  # code key -> templates, from an earlier process
+_found: dict[str, tuple[Located, ...]] = {}  # computed here, not yet kept
+_key_cache: dict[CodeType, str] = {}
+
+
+def code_key(code: CodeType) -> str:
+    """A digest of what a code object's templates depend on: its instructions and constants,
+    nested code included, and where it is (file, name, first line)."""
+    key = _key_cache.get(code)
+    if key is not None:
+        return key
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{code.co_filename}\0{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}"
+                  f"\0{code.co_firstlineno}\0".encode("utf-8", "surrogatepass"))
+    digest.update(code.co_code)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            digest.update(code_key(const).encode())
+        elif isinstance(const, str):
+            digest.update(b"s" + const.encode("utf-8", "surrogatepass") + b"\0")
+        else:
+            digest.update(b"o" + type(const).__name__.encode() + b"\0")
+    key = digest.hexdigest()
+    _key_cache[code] = key
+    return key
+
+
+def _well_formed(entry: Any) -> bool:
+    return (isinstance(entry, list) and len(entry) == 2 and type(entry[1]) is int
+            and isinstance(entry[0], list) and entry[0]
+            and all(p is None or (type(p) is str and len(p) <= MAX_CONSTANT) for p in entry[0]))
+
+
+def adopt(value: Any) -> bool:
+    """Use the templates an earlier process read (``{code key: [[pieces, line], …]}``); False
+    (ignored) when the value is not well formed."""
+    if not isinstance(value, dict) or len(value) > MAX_CACHED:
+        return False
+    adopted: dict[str, tuple[Located, ...]] = {}
+    for key, entries in value.items():
+        if type(key) is not str or not isinstance(entries, list) or not all(map(_well_formed, entries)):
+            return False
+        adopted[key] = tuple((tuple(pieces), line) for pieces, line in entries)
+    with _lock:
+        _adopted.update(adopted)
+    return True
+
+
+def export() -> dict[str, list] | None:
+    """What to keep for later processes (what was adopted plus what this process read), or None
+    when this process read nothing new."""
+    with _lock:
+        if not _found:
+            return None
+        merged = {**_adopted, **_found}
+        _adopted.update(_found)
+        _found.clear()
+    return {key: [[list(t), line] for t, line in located] for key, located in list(merged.items())[-MAX_CACHED:]}
 
 
 def names_of_code(code: CodeType) -> frozenset[str]:
