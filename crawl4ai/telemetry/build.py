@@ -173,8 +173,8 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
             entry["module"] = module
         entry["stacktrace"] = {"frames": _frames(tb)}
         frames = entry["stacktrace"]["frames"]
-        scrub_code.remember_proof(type_name, scrub_code.frame_key(frames[-1]) if frames else None,
-                                  _proven_classes(e, tb, entry["value"]))
+        # Read by the scrubber only (never kept): which class names the exception's objects prove.
+        entry[scrub_code.PROVEN] = sorted(_proven_classes(e, tb, entry["value"]))
         out.append(entry)
     out.reverse()
     return out

@@ -12,9 +12,11 @@ are read from code objects (:mod:`.formats`), found two ways:
   module without running any code (a report read again in a later process).
 
 Proofs: a name in a message's hole stays only if code proves it is code, not data. Build records
-what the exception carries (:func:`remember_proof`: ``AttributeError.obj``'s class when known code
-defines it); the raising frame's own code proves the names and numbers it uses (``.status_code``,
-``int(x, 10)``'s base). A word alone proves nothing.
+what the exception carries beside the raw message (:data:`PROVEN`: ``AttributeError.obj``'s class
+when known code defines it); the raising frame's own code proves the names and numbers it uses
+(``.status_code``, ``int(x, 10)``'s base). A word alone proves nothing. The raw field never
+leaves the scrubber: a second scrub of the same report (Sentry's ``before_send``) finds what the
+first one proved under the message the first one wrote (:func:`remember_proof`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ MAX_REMEMBERED = 4096
 FrameKey = tuple[str, str, int]  # module, qualified function name, line
 
 _frames: OrderedDict[FrameKey, CodeType] = OrderedDict()
-_proofs: OrderedDict[tuple[str, FrameKey | None], frozenset[str]] = OrderedDict()
+_proofs: OrderedDict[tuple[str, FrameKey | None, str], frozenset[str]] = OrderedDict()
+
+#: The raw exception value's field where build puts the class names the exception's objects prove.
+PROVEN = "_proven_classes"
 _lock = threading.Lock()
 
 _MODULE_DICT = ModuleType.__dict__["__dict__"].__get__
@@ -64,15 +69,15 @@ def remember_frame(module: str, function: str, lineno: int, code: CodeType) -> N
     _remember(_frames, (module, function, lineno), code)
 
 
-def remember_proof(type_name: str, frame: FrameKey | None, names: frozenset[str]) -> None:
-    """Build proved, from the objects an exception of ``type_name`` raised at ``frame`` carries,
-    that ``names`` are names of known code (the class of ``AttributeError.obj``)."""
+def remember_proof(type_name: str, frame: FrameKey | None, message: str, names: frozenset[str]) -> None:
+    """The scrubber kept ``names`` in ``message`` (as it wrote it) of an exception of
+    ``type_name`` raised at ``frame``, on build's proof: a second scrub of that report keeps them."""
     if names:
-        _remember(_proofs, (type_name, frame), names)
+        _remember(_proofs, (type_name, frame, message), names)
 
 
-def proof(type_name: str, frame: FrameKey | None) -> frozenset[str]:
-    return _proofs.get((type_name, frame), frozenset())
+def proof(type_name: str, frame: FrameKey | None, message: str) -> frozenset[str]:
+    return _proofs.get((type_name, frame, message), frozenset())
 
 
 def frame_key(frame: Any) -> FrameKey | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from typing import Any
 
@@ -48,6 +48,7 @@ class Scrubbing:
     types: set[str] = dataclass_field(default_factory=set)  # the exception types kept (the fingerprint's)
     provenance: list[MessageProvenance] | None = None
     value_index: int = 0  # which exception value is being scrubbed (for provenance)
+    proven: frozenset[str] = frozenset()  # class names its objects prove (see code.PROVEN)
 
     def count(self, kind: str, n: int = 1) -> None:
         if self.removed is not None and n > 0:
@@ -128,7 +129,6 @@ def aligner_for(event: dict[str, Any]) -> Aligner:
     pools: list[Pool] = [base_pool()]
     names: set[str] = set()
     numbers: set[str] = set()
-    types: set[str] = set()
     messages: set[str] = set()
     for value in _values(event):
         text = value.get("value")
@@ -147,15 +147,31 @@ def aligner_for(event: dict[str, Any]) -> Aligner:
             numbers.update(formats.numbers_of_code(raising_code))
         type_name = value.get("type")
         if isinstance(type_name, str):
-            types.update(code.proof(type_name, raising))
             module = value.get("module")
             for name in code.class_modules(module if isinstance(module, str) else None, type_name):
                 owner = ownership.owner_of_module(name)
                 if owner.known:
                     pools.append(_pool(name, code.module_templates(name), owner.file))
     unique = tuple(dict.fromkeys(pools))
-    return Aligner(unique, Proofs(frozenset(names), frozenset(types), frozenset(numbers), _KNOWN_MODULES.__contains__),
+    return Aligner(unique, Proofs(frozenset(names), frozenset(), frozenset(numbers), _KNOWN_MODULES.__contains__),
                    frozenset(messages))
+
+
+def _proven_types(value: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """The class names this exception value's objects prove: from build's raw field on a first
+    scrub (True), else what a first scrub of the same report proved for this very message."""
+    raw = value.get(code.PROVEN)
+    if isinstance(raw, list):
+        return frozenset(n for n in raw if type(n) is str and n.isidentifier()), True
+    type_name, text = value.get("type"), value.get("value")
+    if not isinstance(type_name, str) or not isinstance(text, str):
+        return frozenset(), False
+    return code.proof(type_name, _raising_key(value), text), False
+
+
+def _raising_key(value: dict[str, Any]) -> code.FrameKey | None:
+    frames = _frames_of(value)
+    return code.frame_key(frames[-1]) if frames and _claims_known(frames[-1]) else None
 
 
 _KNOWN_MODULES = KnownModules()
@@ -194,7 +210,11 @@ def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
 
 def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
     """One exception: its type, its redacted message (notes included), how it was caught, frames."""
-    out = _keep(schema.EXCEPTION_VALUE, value, state, "field")
+    proven, first = _proven_types(value)
+    state.proven = proven
+    out = _keep(schema.EXCEPTION_VALUE, {k: v for k, v in value.items() if k != code.PROVEN}, state, "field")
+    if first and proven and isinstance(out.get("value"), str) and isinstance(value.get("type"), str):
+        code.remember_proof(value["type"], _raising_key(value), out["value"], proven)
     type_name = out.pop("type", "<unknown>")
     if type_name != "<unknown>" and not _names_known_type(type_name, out.get("module")):
         state.count("code")  # a name no known code defines is a piece of the user's source
@@ -233,7 +253,8 @@ def redact_message(value: Any, state: Scrubbing) -> Any:
     if not isinstance(value, str):
         return DROP
     spans: list[Span] | None = [] if state.provenance is not None else None
-    text = redact_text(value, state.removed, state.local, state.aligner, spans)
+    proofs = replace(state.aligner.proofs, types=state.proven)
+    text = redact_text(value, state.removed, state.local, replace(state.aligner, proofs=proofs), spans)
     if state.provenance is not None and spans is not None:
         state.provenance.append(MessageProvenance(f"exception.values[{state.value_index}].value", tuple(spans)))
     return text
