@@ -119,9 +119,12 @@ MAX_LOCALS = 200
 
 def _proven_classes(exc: BaseException, tb: TracebackType | None, message: str) -> frozenset[str]:
     """Names of classes known code defines that the message names and that this error really
-    involved: the class of what an ``AttributeError`` carries (``.obj``), and of the raising
-    frame's locals (the operands of ``unsupported operand type(s) for +: 'DomainState' and 'int'``).
+    involved: the class of what an ``AttributeError`` carries (``.obj``), of the raising frame's
+    locals, and the classes the raising frame's module holds (the operand of
+    ``unsupported operand type(s) for +: 'DomainState' and 'int'``, an item of a crawl4ai dict).
     Decided from the class objects; the scrubber keeps such a name in a class-name hole only."""
+    if "'" not in message:
+        return frozenset()
     candidates: list[Any] = []
     if isinstance(exc, AttributeError):
         try:
@@ -133,11 +136,12 @@ def _proven_classes(exc: BaseException, tb: TracebackType | None, message: str) 
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     if tb is not None:
+        frame = tb.tb_frame
         try:
-            values = list(tb.tb_frame.f_locals.values())[:MAX_LOCALS]
+            candidates.extend(type(v) for v in list(frame.f_locals.values())[:MAX_LOCALS])
+            candidates.extend(v for v in list(frame.f_globals.values())[:10 * MAX_LOCALS] if isinstance(v, type))
         except Exception:
-            values = []
-        candidates.extend(type(v) for v in values)
+            pass
     out: set[str] = set()
     for cls in candidates:
         try:
