@@ -54,7 +54,7 @@ _SCRUB_REPORT = r'''
 import asyncio, json, time
 from crawl4ai.async_crawler_strategy import AsyncHTTPCrawlerStrategy
 from crawl4ai import AsyncWebCrawler, BrowserConfig, CacheMode, CrawlerRunConfig, HTTPCrawlerConfig
-from crawl4ai.telemetry.build import build_event
+from crawl4ai.telemetry.raw_event import build_event
 from crawl4ai.telemetry.scrub import scrub_event
 try:
     from crawl4ai.telemetry.pipeline import caches

@@ -120,7 +120,7 @@ class ReportScreen(Screen[None]):
                             f"{reports.STATE_LABELS.get(s, s)}" + (f" ({d})" if d else "")
                             for t, s, d in detail.history[-3:])
         self.query_one("#report-history", Static).update(
-            safe(f"History: {history or reports.NO_HISTORY}"))
+            safe(f"History: {history}"))
         box = self.query_one("#report-bytes", VerticalScroll)
         box.border_title = "The exact report bytes (pretty-printed)"
         self.query_one("#report-json", Static).update(report_text(self, detail.pretty()))

@@ -20,7 +20,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from .base import TelemetryProvider
-    from .report import Report
+    from .report_builder import Report
 
 __all__ = [
     "__version__",
@@ -197,7 +197,7 @@ def build_report(exc: BaseException, context: dict[str, Any] | None = None) -> R
     ``TypeError`` for anything that is not an exception."""
     if not isinstance(exc, BaseException):
         raise TypeError(f"build_report() takes an exception, not {type(exc).__name__}")
-    from .report import build_report as _build
+    from .report_builder import build_report as _build
 
     return _build(exc, context)
 

@@ -38,10 +38,3 @@ def show_report(event_id: str, state: str, payload: bytes) -> None:
     except Exception:
         pass
 
-
-def debug(message: str) -> None:
-    if debug_enabled():
-        try:
-            sys.stderr.write(f"[crawl4ai.telemetry] {message}\n")
-        except Exception:
-            pass

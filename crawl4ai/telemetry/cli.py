@@ -383,12 +383,10 @@ def show(
     typer.echo(detail.pretty())
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
     typer.echo(f"\nRemoved by the scrubber: {removed}")
-    from .reports import NO_HISTORY, STATE_LABELS
+    from .reports import STATE_LABELS
 
     for when, state, what in detail.history:
         typer.echo(f"{_when(when)}  {STATE_LABELS.get(state, state):<12}  {printable(what)}")
-    if not detail.history:
-        typer.echo(f"History: {NO_HISTORY}")
 
 
 @app.command()

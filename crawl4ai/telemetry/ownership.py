@@ -6,7 +6,9 @@ This is the one place that decides it; build, scrub, the classifier and the dedu
   and the files of Crawl4AI's API server application once it is recognised in this process
   (:func:`adopt_folder`): the image keeps that application outside the package, in ``/app``.
 - **library**: files of a distribution in Crawl4AI's dependency closure (its required
-  dependencies, theirs, and so on; this add-on's own, with its Sentry transport). The closure is
+  dependencies, theirs, and so on; this add-on's own, with its Sentry transport; and, once
+  Crawl4AI's API server is recognised, the closure of what that server requires: FastAPI,
+  Starlette, uvicorn, …). The closure is
   read with :mod:`importlib.metadata`, never guessed from a ``site-packages`` path: a user's own
   crawler installed with ``pip install .`` sits in ``site-packages`` too, and it is the user's.
 - **stdlib**: files under the interpreter's standard-library directory (not its site-packages),
@@ -75,8 +77,12 @@ _USER = Owner(USER, USER_CODE)
 
 # Folders whose files (directly in them) are Crawl4AI's own code, with the name they are shown
 # under: Crawl4AI's API server application (deploy/docker of the crawl4ai repository), which its
-# image copies into /app rather than installing it with the crawl4ai package.
+# image copies into /app rather than installing it with the crawl4ai package. What that code
+# requires (its requirements.txt) is a known library, like crawl4ai's own dependencies: a second,
+# small index over those roots, built when first asked (on the worker, as the main one).
 _adopted: dict[str, str] = {}
+_adopted_roots: frozenset[str] = frozenset()
+_adopted_index: _Index | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,13 +157,17 @@ def is_crawl4ai_class(cls: type) -> bool:
     return path.startswith(crawl4ai_dir + os.sep) and not path.startswith(_own_package_dir() + os.sep)
 
 
-def adopt_folder(folder: str, shown_as: str) -> None:
+def adopt_folder(folder: str, shown_as: str, requires: tuple[str, ...] = ()) -> None:
     """The files directly in ``folder`` are Crawl4AI's own code from now on, shown in reports as
-    ``shown_as/<file name>``. Called when Crawl4AI's API server application is recognised
+    ``shown_as/<file name>``, and the distributions it ``requires`` (with theirs) are known
+    libraries. Called when Crawl4AI's API server application is recognised
     (:mod:`.integrations.server`): its frames then name the handler that failed."""
+    global _adopted_roots, _adopted_index
     path = os.path.normcase(os.path.abspath(folder))
-    if _adopted.get(path) != shown_as:
+    roots = _adopted_roots | {_normalise(name) for name in requires}
+    if _adopted.get(path) != shown_as or roots != _adopted_roots:
         _adopted[path] = shown_as
+        _adopted_roots, _adopted_index = frozenset(roots), None
         _owner_of_file.cache_clear()
 
 
@@ -208,17 +218,31 @@ def _in_site_dir(path: str, root: str) -> bool:
 
 def _distribution_file(path: str) -> tuple[str, str] | None:
     """(crawl4ai or library, file relative to its install folder) for a file of the closure."""
-    index = _index()
+    indexes = [_index().origins]
+    if _adopted_roots:
+        indexes.append(_adopted_libraries().origins)
     for site in _sites(tuple(sys.path)):
         if path.startswith(site + os.sep):
             relative = _relative(path, site)
             parts = relative.split("/")
             candidates = [parts[0].split(".", 1)[0]] if len(parts) == 1 else [parts[0], "/".join(parts[:2])]
             for top in candidates:
-                origin = index.origins.get(_entry(site, top))
-                if origin is not None:
-                    return origin, relative
+                for origins in indexes:
+                    origin = origins.get(_entry(site, top))
+                    if origin is not None:
+                        return origin, relative
     return None
+
+
+def _adopted_libraries() -> _Index:
+    global _adopted_index
+    index = _adopted_index
+    if index is None:
+        from importlib import metadata
+
+        roots = tuple((name, frozenset()) for name in sorted(_adopted_roots))
+        index = _adopted_index = _build(_installed(metadata), roots)
+    return index
 
 
 @lru_cache(maxsize=8)
@@ -326,11 +350,12 @@ def _requirements(dist: Any) -> list[str]:
     return re.findall(_REQUIRES, header, re.M)
 
 
-def _closure(distributions: dict[str, Any]) -> set[str]:
+def _closure(distributions: dict[str, Any],
+             roots: tuple[tuple[str, frozenset[str]], ...] = _ROOTS) -> set[str]:
     """Names of the distributions Crawl4AI (and this add-on) need: required dependencies only,
     with environment markers evaluated for this interpreter."""
     seen: set[str] = set()
-    todo = [(_normalise(name), extras) for name, extras in _ROOTS]
+    todo = [(_normalise(name), extras) for name, extras in roots]
     while todo and len(seen) < _MAX_DISTRIBUTIONS:
         name, extras = todo.pop()
         if name in seen or name not in distributions:
@@ -360,9 +385,10 @@ def _marker_holds(marker: str, extras: frozenset[str]) -> bool:
         return False
 
 
-def _build(distributions: dict[str, Any]) -> _Index:
+def _build(distributions: dict[str, Any],
+           roots: tuple[tuple[str, frozenset[str]], ...] = _ROOTS) -> _Index:
     origins: dict[str, str] = {}
-    for name in sorted(_closure(distributions)):
+    for name in sorted(_closure(distributions, roots)):
         dist = distributions[name]
         try:
             site = os.path.normcase(os.path.abspath(str(dist.locate_file(""))))

@@ -36,9 +36,6 @@ from .pipeline import get_pipeline
 SEND_TIMEOUT = 10.0
 #: The outbox states in words where the short name would mislead ("local" is not a place).
 STATE_LABELS = {_outbox.LOCAL: "kept locally"}
-#: Shown for a report kept before delivery history was recorded: none exists, and none is made up.
-NO_HISTORY = ("no delivery history recorded: this report was kept by a version that did not "
-              "record it; its current state is shown above")
 # The sample is never sent: its id and time are fixed so that it reads the same every time.
 SAMPLE_EVENT_ID = "5a3b1e0000000000000000000000c4a1"
 SAMPLE_TIMESTAMP = "2026-01-01T12:00:00Z"
@@ -167,7 +164,7 @@ def get(ref: str) -> ReportDetail:
     if entry is None:
         raise LookupError(f"no report with the id {event_id!r}")
     row, payload = _load(box, entry)
-    history = [(float(t), str(s), str(d)) for t, s, d in (entry.history or [])]
+    history = [(float(t), str(s), str(d)) for t, s, d in entry.history]
     return ReportDetail(row, payload, dict(entry.removed), history, entry.provider, entry.detail)
 
 
@@ -338,7 +335,7 @@ def sample() -> Sample:
     """The sample crash, raw beside its redacted report (built by the real scrubber)."""
     import crawl4ai
 
-    from .report import build_report
+    from .report_builder import build_report
 
     site = os.path.dirname(os.path.dirname(os.path.abspath(crawl4ai.__file__)))
     strategy: dict[str, Any] = {}
@@ -374,7 +371,7 @@ def redact(text: str) -> Redaction:
 
     The text goes through the same build and scrub steps as a real report (raised from a frame
     of no module, so no module's words are vouched for); only the message part is returned."""
-    from .report import build_report
+    from .report_builder import build_report
 
     try:
         exec(compile(_PLAYGROUND, "<playground>", "exec"), {"text": text})  # noqa: S102

@@ -395,6 +395,11 @@ def colab_marked() -> bool:
     return "COLAB_RELEASE_TAG" in os.environ
 
 
+def terminal_type() -> str | None:
+    """``TERM``: what the terminal says it is (the prompt draws a menu only where one can be)."""
+    return os.environ.get("TERM")
+
+
 # -- paths ---------------------------------------------------------------------------------------
 
 

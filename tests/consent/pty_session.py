@@ -44,12 +44,16 @@ SYNC_SCRIPT = """
 """
 
 
-def spawn(code: str, home: Path, *args: str, timeout: float = 30, **env: str) -> pexpect.spawn:
+def spawn(code: str, home: Path, *args: str, timeout: float = 30, columns: int = 160,
+          **env: str | None) -> pexpect.spawn:
+    """``code`` run on a PTY of 50 rows and ``columns`` columns; a variable given as None is unset."""
     script = home / "program.py"
     script.write_text(textwrap.dedent(code))
+    merged = child_env(home, **{**TERMINAL, **env})
     child = pexpect.spawn(
-        sys.executable, [str(script), *args], env=child_env(home, **{**TERMINAL, **env}),
-        encoding="utf-8", codec_errors="replace", timeout=timeout, dimensions=(50, 160),
+        sys.executable, [str(script), *args],
+        env={k: v for k, v in merged.items() if v is not None},
+        encoding="utf-8", codec_errors="replace", timeout=timeout, dimensions=(50, columns),
     )
     child.transcript = []  # type: ignore[attr-defined]
     child.logfile_read = _Transcript(child.transcript)  # type: ignore[attr-defined]

@@ -249,6 +249,8 @@ def test_a_program_that_ends_before_the_answer_is_asked_at_exit_and_still_delive
 
 
 THREADS_SCRIPT = """
+    import signal
+    import sys
     import threading
     import time
     from crawl4ai import telemetry
@@ -258,11 +260,11 @@ THREADS_SCRIPT = """
     def fail(kind):
         raise kind("boom")
 
+    go = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda *_: go.set())  # the test's signal: the question is open
+
     def worker():
-        for _ in range(600):  # fail only once the question is open
-            if prompts.state() == "open":
-                break
-            time.sleep(0.01)
+        go.wait(60)  # parked: it cannot be reading the terminal
         for kind in (KeyError, TypeError):
             try:
                 fail(kind)
@@ -272,6 +274,11 @@ THREADS_SCRIPT = """
 
     t = threading.Thread(target=worker)
     t.start()
+    for _ in range(3000):  # bounded: the error comes once the worker is parked, not while it starts
+        frame = sys._current_frames().get(t.ident)
+        if frame is not None and frame.f_code is threading.Condition.wait.__code__:
+            break
+        time.sleep(0.01)
     try:
         fail(ValueError)  # asks (the main thread owns the terminal), and waits for the answer
     except ValueError:
@@ -282,10 +289,16 @@ THREADS_SCRIPT = """
 
 
 def test_other_threads_are_not_blocked_and_their_errors_wait_for_the_answer(home, sentry_server):
+    import os
+    import signal
+
     child = spawn(THREADS_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+    child.expect_exact("Use shortcuts")
+    os.kill(child.pid, signal.SIGUSR1)
     # The worker failed twice while the question was open, and was not blocked by it.
     child.expect_exact("WORKER DONE open")
-    choose(child, 2)
+    child.send("2")
+    child.send(ENTER)
     child.expect_exact(EMAIL)
     child.send(ENTER)
     child.expect_exact("MAIN GOES ON")
@@ -294,6 +307,46 @@ def test_other_threads_are_not_blocked_and_their_errors_wait_for_the_answer(home
     events = sentry_server.wait_for_events(3)
     kinds = sorted(e["exception"]["values"][-1]["type"] for e in events)
     assert kinds == ["KeyError", "TypeError", "ValueError"]
+
+
+BUSY_THREAD_SCRIPT = """
+    import threading, time
+    from crawl4ai import telemetry
+
+    @telemetry.telemetry_decorator
+    def fail():
+        raise ValueError("boom")
+
+    done = []
+    def busy():  # at work (sleeping, downloading, or in input(): nothing tells them apart)
+        while not done:
+            time.sleep(0.01)
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        fail()
+    except ValueError:
+        print("MAIN GOES ON", flush=True)
+    done.append(True)
+    t.join()
+    print("PROGRAM DONE", flush=True)
+"""
+
+
+def test_an_error_while_another_thread_is_at_work_is_asked_about_at_exit(home, sentry_server):
+    """The conservative rule: a thread at work may be reading the terminal, so the question
+    waits for the program's end; the error is not lost."""
+    child = spawn(BUSY_THREAD_SCRIPT, home, CRAWL4AI_SENTRY_DSN=sentry_server.dsn)
+    child.expect_exact("PROGRAM DONE")
+    assert HEADER not in child.before
+    choose(child, 1)
+    child.expect_exact(EMAIL)
+    child.send(ENTER)
+    out = finish(child)
+    assert child.exitstatus == 0 and out.count(HEADER) == 1
+    [event] = sentry_server.wait_for_events(1)
+    assert event["exception"]["values"][-1]["type"] == "ValueError"
 
 
 # -- a terminal that never answers cursor-position requests (no PROMPT_TOOLKIT_NO_CPR) ----------

@@ -9,7 +9,7 @@ import pytest
 
 from crawl4ai import telemetry
 from crawl4ai.telemetry._version import __version__
-from crawl4ai.telemetry.build import crawl4ai_version
+from crawl4ai.telemetry.raw_event import crawl4ai_version
 from tests.crawl4ai.crawling import CONTENT_SECRET, new_crawler, run_config
 
 pytestmark = pytest.mark.xdist_group("bugsink")

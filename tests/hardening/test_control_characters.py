@@ -9,7 +9,7 @@ from crawl4ai.telemetry._text import printable, without_controls
 from crawl4ai.telemetry.pipeline import Capture, Pipeline
 from crawl4ai.telemetry.prompts import terminal
 from crawl4ai.telemetry.prompts._request import ConsentRequest
-from crawl4ai.telemetry.report import build_report
+from crawl4ai.telemetry.report_builder import build_report
 from tests.hardening.watchdog import run_guarded
 
 # A window title, a screen clear, a C1 CSI, a bell, a direction override.

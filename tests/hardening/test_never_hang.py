@@ -106,7 +106,7 @@ except RuntimeError as exc:
     telemetry.capture_exception(exc)
 
 CHILD = '''
-from crawl4ai.telemetry import report, outbox, scrub, build
+from crawl4ai.telemetry import report_builder, outbox, scrub, raw_event
 from crawl4ai.telemetry.providers import create
 import sentry_sdk, sentry_sdk.transport
 try:

@@ -125,9 +125,7 @@ def _signal_once_a_thread_reads_the_terminal(child: pexpect.spawn) -> None:
     import signal
     import time
 
-    from crawl4ai.telemetry.prompts.terminal import _READS
-
-    reads = {str(n) for n in _READS[os.uname().machine]}
+    reads = {str(n) for n in _READ_CALLS[os.uname().machine]}
     for _ in range(1200):
         for task in Path(f"/proc/{child.pid}/task").iterdir():
             try:
@@ -141,6 +139,9 @@ def _signal_once_a_thread_reads_the_terminal(child: pexpect.spawn) -> None:
     raise AssertionError("no thread of the program ever read the terminal")
 
 
+# Linux's read system calls (read, pread64, readv) by machine: what the test watches for. The
+# product never guesses from system calls: any thread at work counts as a possible reader.
+_READ_CALLS = {"x86_64": {0, 17, 19}, "aarch64": {63, 65, 67}}
 LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir() or os.uname().machine not in
                                 ("x86_64", "aarch64"), reason="watches threads through Linux's /proc")
 

@@ -158,7 +158,7 @@ def test_the_first_capture_imports_only_the_callers_path_the_worker_loads_delive
     # ... and it was reported: the worker, not the caller, loaded what that took.
     assert seen["reported"] == 1 and seen["workers"] == ["crawl4ai-telemetry"]
     assert {"crawl4ai.telemetry.pipeline.delivery", "crawl4ai.telemetry.providers.base",
-            "crawl4ai.telemetry.outbox", "crawl4ai.telemetry.report"} <= set(seen["worker_imports"])
+            "crawl4ai.telemetry.outbox", "crawl4ai.telemetry.report_builder"} <= set(seen["worker_imports"])
 
 
 def test_the_first_capture_with_a_stored_consent_imports_only_the_callers_path(home):

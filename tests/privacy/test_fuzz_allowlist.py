@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawl4ai.telemetry.build import build_event
+from crawl4ai.telemetry.raw_event import build_event
 from crawl4ai.telemetry.scrub import scrub_event
 from tests.privacy.canary import find_leak
 

@@ -109,7 +109,7 @@ def test_known_code_is_known_by_distribution():
     assert ownership.owner_of_module(pydantic.__name__).origin == ownership.LIBRARY
     assert ownership.owner_of_module("json").origin == ownership.STDLIB
     assert ownership.owner_of_module("builtins").origin == ownership.STDLIB
-    assert ownership.owner_of_module("crawl4ai.telemetry.build").origin == ownership.TELEMETRY
+    assert ownership.owner_of_module("crawl4ai.telemetry.raw_event").origin == ownership.TELEMETRY
     # pytest is installed in this venv, but crawl4ai does not need it: not a known library.
     assert ownership.owner_of_module("pytest").origin == ownership.USER
 

@@ -15,7 +15,7 @@ from crawl4ai.async_configs import ProxyConfig
 from crawl4ai import telemetry
 from crawl4ai.telemetry import __version__ as telemetry_version
 from crawl4ai.telemetry.providers.sentry import SentryProvider
-from crawl4ai.telemetry.report import build_report
+from crawl4ai.telemetry.report_builder import build_report
 from crawl4ai.telemetry.scrub import scrub_event
 
 

@@ -17,7 +17,7 @@ from crawl4ai.async_configs import ProxyConfig
 import crawl4ai.async_crawler_strategy as strategies
 import crawl4ai.extraction_strategy as extraction
 from crawl4ai import telemetry
-from crawl4ai.telemetry.report import build_report
+from crawl4ai.telemetry.report_builder import build_report
 from crawl4ai.telemetry.scrub import scrub_event
 from tests.crawl4ai.crawling import crawl4ai_helper
 from tests.privacy.canary import assert_absent, assert_only_placeholders, word_count

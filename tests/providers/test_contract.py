@@ -215,5 +215,5 @@ def test_the_interface_imports_no_implementation(home):
     loaded = set(eval(result.stdout))
     assert "crawl4ai.telemetry.providers.base" in loaded
     assert not loaded & {"crawl4ai.telemetry.providers.sentry", "crawl4ai.telemetry.providers.local",
-                         "crawl4ai.telemetry.providers.memory", "crawl4ai.telemetry.report",
+                         "crawl4ai.telemetry.providers.memory", "crawl4ai.telemetry.report_builder",
                          "crawl4ai.telemetry.scrub", "crawl4ai.telemetry.pipeline"}

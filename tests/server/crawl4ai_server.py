@@ -93,6 +93,8 @@ class Server:
     def __init__(self, app_dir: Path, home: Path, redis: Redis, **env: str) -> None:
         self.port = free_port()
         self.home = home
+        self.app_dir = app_dir
+        self.run_env = env  # what `docker run -e` gave the container
         bind = f"127.0.0.1:{self.port}"
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         environment = image_env(child_env(home), redis_port=redis.port,

@@ -9,6 +9,8 @@ The server starts once for the module where the cases allow it (a start is ~5-10
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from crawl4ai.telemetry.settings import EXIT_TIMEOUT as EXIT_BOUND
+from tests.conftest import child_env
 from tests.server.crawl4ai_server import (
     API_TOKEN,
     REDIS_PASSWORD,
@@ -26,6 +29,7 @@ from tests.server.crawl4ai_server import (
     requirements,
     start,
 )
+from tests.server.image import IMAGE_ENV
 from tests.support.sentry_server import SentryServer
 
 pytestmark = [
@@ -146,6 +150,97 @@ def test_fifty_concurrent_failing_requests_leave_the_server_up(served, collector
     time.sleep(3)
     # Only the crawl4ai bug was ever reported, never a client's input.
     assert {e["exception"]["values"][-1]["type"] for e in collector.events()} == {"ValueError"}
+
+
+# A one-line bug planted in crawl4ai's real BrowserConfig.dump (compiled under its own file and
+# line) before the server starts, through the interpreter's sitecustomize: the server's /schema
+# handler calls it outside any crawl, so the bug escapes the handler into the middleware.
+PLANTED = """
+import sys
+sys.path.insert(0, {root!r})
+from crawl4ai.async_configs import BrowserConfig
+from tests.crawl4ai.crawling import recompiled
+BrowserConfig.dump = recompiled(BrowserConfig.dump, "return to_serializable_dict(self)",
+                                "return to_serializable_dict(self)['browser_kwargs']")
+"""
+
+
+def test_a_bug_escaping_a_handler_names_the_handler_and_nothing_of_the_request(tmp_path, redis):
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    root = str(Path(__file__).resolve().parents[2])
+    (planted / "sitecustomize.py").write_text(PLANTED.format(root=root))
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn, PYTHONPATH=str(planted))
+        try:
+            status, body = server.request(
+                "GET", "/schema?SECRET-PATH-1a=SECRET-QUERY-2b",
+                headers={**SECRET_HEADERS, "Referer": "https://secret-host.example/SECRET-BODY-6f"})
+            assert status == 500, body[:300]
+            assert server.get("/health")[0] == 200
+            event = collector.wait_for_events(1, timeout=30)[0]
+        finally:
+            server.stop()
+        raw = b"".join(collector.raw_bodies())
+    value = event["exception"]["values"][-1]
+    assert (value["type"], value["mechanism"]) == ("KeyError", {"type": "asgi", "handled": True,
+                                                                 "exception_id": 0})
+    assert event["level"] == "error"
+    frames = [(f["filename"], f.get("function")) for f in value["stacktrace"]["frames"]]
+    assert ("deploy/docker/server.py", "get_schema") in frames  # which handler failed
+    assert frames[-1] == ("crawl4ai/async_configs.py", "BrowserConfig.dump")
+    assert "<user code>" not in {f for f, _ in frames}  # FastAPI, Starlette: its libraries
+    for secret in (*SECRETS, "127.0.0.1", str(server.port), str(server.home), str(tmp_path)):
+        assert secret.encode() not in raw, secret
+
+
+def docker_exec(server: Server, *args: str, **env: str) -> str:
+    """``docker exec <container> crwl telemetry ARGS``: the image's environment (with what
+    ``docker run -e`` added), the container user's home, the WORKDIR /app; no terminal."""
+    environment = {**child_env(server.home), **IMAGE_ENV, **server.run_env, **env}
+    crwl = str(Path(sys.executable).with_name("crwl"))
+    out = subprocess.run([crwl, "telemetry", *args], cwd=server.app_dir, env=environment,
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_docker_exec_status_and_reports_show_the_servers_reports(served, collector):
+    crawl_bug(served)
+    wait_for(lambda: outbox(served.home) != [])
+    status = docker_exec(served, "status")
+    assert "Environment:   docker" in status
+    assert "on by default in Crawl4AI's docker" in status
+    assert "127.0.0.1" in status  # the operator's DSN: its host, never its key
+    listed = docker_exec(served, "reports")
+    ids = {entry["event"]["event_id"][:12] for entry in outbox(served.home)}
+    assert ids and all(short in listed for short in ids)
+
+
+def test_a_choice_stored_with_docker_exec_is_followed_by_the_running_server(tmp_path, redis):
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn)
+        try:
+            docker_exec(server, "disable")
+            crawl_bug(server)
+            time.sleep(3)
+        finally:
+            server.stop()
+        assert collector.events() == []
+    assert outbox(server.home) == []
+
+
+def test_local_keeps_the_report_in_the_container_and_sends_nothing(tmp_path, redis):
+    with SentryServer() as collector:
+        server = start(tmp_path, redis, CRAWL4AI_SENTRY_DSN=collector.dsn, CRAWL4AI_TELEMETRY="local")
+        try:
+            crawl_bug(server)
+            wait_for(lambda: outbox(server.home) != [])
+            time.sleep(2)
+        finally:
+            server.stop()
+        assert collector.events() == []
+    assert [entry["state"] for entry in outbox(server.home)] == ["local"]
 
 
 @pytest.mark.parametrize("switch", [{"CRAWL4AI_TELEMETRY": "0"}, {"DO_NOT_TRACK": "1"}])

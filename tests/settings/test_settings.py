@@ -101,7 +101,7 @@ def _environ_readers(tree: ast.AST) -> list[int]:
 # Modules that touch os.environ for a reason other than reading a setting.
 NOT_SETTINGS = {
     "settings.py": "the table itself",
-    "report.py": "reads HOME and USER to redact them, never to decide anything",
+    "report_builder.py": "reads HOME and USER to redact them, never to decide anything",
     "demo.py": "copies the environment into its sandboxed child",
 }
 

@@ -217,19 +217,3 @@ async def test_counters_show_errors_of_past_runs_per_kind(home):
     seen, reported, deduplicated, dropped, not_consented = map(int, rows["KeyError"])
     assert (seen, deduplicated, not_consented) == (8, 4, 0)
     assert reported + dropped == 4 and reported >= 3  # the rate limiter's burst is 3
-
-
-async def test_a_report_kept_before_history_was_recorded_says_so(home, capsys):
-    [event_id] = capture_reports(1)
-    meta = home / ".crawl4ai" / "telemetry" / "outbox" / f"{event_id}.meta.json"
-    record = json.loads(meta.read_text())
-    del record["history"]  # as an older version wrote it
-    meta.write_text(json.dumps(record))
-    app = TelemetryDashboard(initial_tab="reports")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")
-        assert f"History: {reports.NO_HISTORY}" in shown(app, "#report-history")
-    from crawl4ai.telemetry import cli
-
-    assert cli.run(["show", event_id]) == 0
-    assert reports.NO_HISTORY in capsys.readouterr().out

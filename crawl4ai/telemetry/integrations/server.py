@@ -9,7 +9,8 @@ server application (its ``app`` a Starlette/FastAPI application, its folder the 
 
 - the folder's files count as Crawl4AI's code (:func:`..ownership.adopt_folder`), so a report
   names the handler that failed (``deploy/docker/server.py``, ``crawl``) instead of
-  ``<user code>``;
+  ``<user code>``, and what its ``requirements.txt`` names (FastAPI, Starlette, …) counts as
+  known libraries;
 - :func:`init_server` marks the process as the API server (reports on unless someone says no)
   and adds :class:`TelemetryMiddleware` to the app.
 
@@ -122,10 +123,24 @@ def on_import(module: Any) -> None:
         folder = os.path.dirname(os.path.abspath(filename))
         if not is_crawl4ai_server_folder(folder):
             return
-        adopt_folder(folder, SERVER_FILES_SHOWN_AS)
+        adopt_folder(folder, SERVER_FILES_SHOWN_AS, _requirements(folder))
         init_server(app)
     except Exception:
         internal_error("API server set-up")
+
+
+def _requirements(folder: str) -> tuple[str, ...]:
+    """The distribution names the server's ``requirements.txt`` lists (the image installs them:
+    ``RUN pip install --no-cache-dir -r requirements.txt``)."""
+    import re
+
+    try:
+        with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as f:
+            lines = f.read(65536).splitlines()
+    except (OSError, ValueError):
+        return ()
+    names = (re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line.split("#", 1)[0]) for line in lines)
+    return tuple(match.group(1) for match in names if match)
 
 
 def _is_starlette_app(app: Any) -> bool:

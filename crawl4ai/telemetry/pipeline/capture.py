@@ -63,7 +63,7 @@ class Capture:
         """The exact scrubbed report of this capture (nothing is sent)."""
         build_report = _builder.get("build_report")
         if build_report is None:  # imported once: at interpreter shutdown, imports fail
-            from ..report import build_report
+            from ..report_builder import build_report
 
             _builder["build_report"] = build_report
         return build_report(self.exc, self.context, environment=self.environment, email=email,

@@ -145,7 +145,7 @@ def _kind_name(kind: Any) -> str:
     if isinstance(kind, str):
         return kind
     try:
-        from ..build import exception_type_name
+        from ..raw_event import exception_type_name
 
         return exception_type_name(kind)[0]
     except Exception:

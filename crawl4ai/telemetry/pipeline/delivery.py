@@ -31,7 +31,7 @@ def _outbox_module() -> Any:
     if not _modules:
         import filelock  # noqa: F401 - the outbox's lock
 
-        from .. import outbox, report  # noqa: F401
+        from .. import outbox, report_builder  # noqa: F401
         from . import caches
 
         _modules["outbox"] = outbox

@@ -60,6 +60,8 @@ class ConsentRequest:
         self.warning: str | None = None
         self.done = threading.Event()
         self.app: Any = None  # the prompt on screen, so a signal can close it cleanly
+        #: The question was on the screen (a question asked again at exit says so in one line).
+        self.shown = False
         self._errors = [capture]
         self._lock = threading.Lock()
 

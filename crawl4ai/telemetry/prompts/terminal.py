@@ -7,13 +7,14 @@ optionally gives an email (syntax-checked only, never looked up).
 
 How it runs:
 
-- An error in another thread while the main thread lives: that thread goes on at once and the
-  question waits for the program's end (asked then, as below). The main thread may be reading
-  the terminal itself (``input()``, a REPL); a question opened beside it would take the
-  person's keys, and Ctrl-C would reach neither. The same when anything else may be reading it
-  as the error comes (:func:`_terminal_may_be_read_elsewhere`): another thread that is not
-  provably idle (``await loop.run_in_executor(None, input)``, a reader thread), or a reader of
-  the terminal in the running loop (``connect_read_pipe``, the host's own prompt_toolkit).
+- Someone else may be reading the terminal (:func:`_someone_else_may_read_the_terminal`): the
+  error's thread goes on at once and the question waits for the program's end (asked then, as
+  below). A question opened beside another reader (``input()`` in the main thread or a REPL,
+  ``await loop.run_in_executor(None, input)``, a reader thread, ``connect_read_pipe``, the
+  host's own prompt_toolkit) would take the person's keys, and Ctrl-C would reach neither.
+- A terminal that cannot draw a menu (``TERM=dumb`` or unset, no cursor addressing): the same
+  question as numbered lines, answered a line at a time, and never an escape code
+  (:mod:`.plain`); inside a running event loop it waits for the program's end.
 - No event loop running in the main thread: the prompt runs on a helper thread with its own
   event loop and the caller waits for the answer (a plain script stops at its first error until
   the person has answered). The caller thread's own asyncio state is never touched. Nobody may
@@ -23,8 +24,8 @@ How it runs:
 - Called from inside the main thread's running event loop: the prompt becomes a task on that loop
   (``Application.run_async``), so every other task keeps running; their output is printed above
   the prompt. If the program ends before the person answered (``asyncio.run`` cancels the task),
-  the same question is asked once more at interpreter exit, so the error is not silently lost;
-  that last question closes by itself after :data:`UNANSWERED_SECONDS` without a key press
+  the same question is asked once more at interpreter exit (in one line, not the whole banner
+  again), so the error is not silently lost; that last question closes by itself after :data:`UNANSWERED_SECONDS` without a key press
   (nothing sent, nothing stored), so an unattended terminal never keeps the program alive.
 - The prompt never waits for the terminal: cursor-position requests (CPR) are switched off in the
   output we create, so a terminal that does not answer them (IDE consoles, some multiplexers)
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import shutil
 import sys
 import textwrap
 import threading
@@ -51,6 +53,7 @@ from .._text import printable
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
     from ..pipeline.sink import ConsentSink
+from . import plain
 from ._request import (
     ALWAYS,
     DENY,
@@ -60,6 +63,7 @@ from ._request import (
     current_request,
     open_request,
 )
+from .plain import Unanswered
 
 SHOW = "show"
 #: Not an answer: nobody pressed a key before the question closed itself (treated as dismissed).
@@ -86,7 +90,7 @@ def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
-    if not _owns_the_terminal() or _terminal_may_be_read_elsewhere(loop):
+    if _someone_else_may_read_the_terminal(loop) or (loop is not None and not plain.can_draw_menu()):
         _ask_again_at_exit(request)
     elif loop is not None:
         _ask_in_loop(loop, request)
@@ -95,67 +99,56 @@ def ask(sink: ConsentSink, capture: Capture, decision: Any) -> None:
         _ask_blocking(request)
 
 
-def _owns_the_terminal() -> bool:
-    """Only the main thread (or the last one left) asks at once. A question opened from another
-    thread races with the main thread's own reading of the terminal (``input()``, a REPL): the
-    person's keys would answer the wrong question and Ctrl-C would reach neither."""
-    main = threading.main_thread()
-    return threading.current_thread() is main or not main.is_alive()
+def _someone_else_may_read_the_terminal(loop: asyncio.AbstractEventLoop | None) -> bool:
+    """Could a question opened now share the terminal with a reader of the host's? Unknown is yes.
 
-
-def _terminal_may_be_read_elsewhere(loop: asyncio.AbstractEventLoop | None) -> bool:
-    """Could a question opened now share the terminal with a reader of the host's? Unknown is
-    yes: every other thread must be provably waiting for something else, and a running loop must
-    show that none of its readers is the terminal."""
+    The question opens at once only from the main thread (or the last one left), while every
+    other thread of the host is parked on something that is not the terminal, and while the
+    running loop (if any) watches no reader of it. Anything else waits for the program's end:
+    a thread at work may be in ``input()`` (a sleeping or downloading one waits too; its error
+    is asked about at exit, never lost)."""
     try:
-        return _a_thread_may_read() or (loop is not None and _loop_reads_the_terminal(loop))
+        return (not _owns_the_terminal() or _a_thread_is_at_work()
+                or (loop is not None and _loop_reads_the_terminal(loop)))
     except Exception:
         return True
 
 
-def _a_thread_may_read() -> bool:
-    idle = _idle_codes()
+def _owns_the_terminal() -> bool:
+    """The main thread, or the last one left: another thread's question would race with the
+    main thread's own reading of the terminal (``input()``, a REPL)."""
+    main = threading.main_thread()
+    return threading.current_thread() is main or not main.is_alive()
+
+
+_OUR_THREADS = "crawl4ai-telemetry"
+
+
+def _a_thread_is_at_work() -> bool:
+    """Another thread of the host is anywhere but parked (see :func:`_parked_codes`)."""
+    parked = _parked_codes()
     frames = sys._current_frames()
     me = threading.get_ident()
     for thread in threading.enumerate():
         if thread.ident == me or thread.name.startswith(_OUR_THREADS) or not thread.is_alive():
             continue
         frame = frames.get(thread.ident)
-        if (frame is None or frame.f_code not in idle) and not _waits_elsewhere(thread):
+        if frame is None or frame.f_code not in parked:
             return True
     return False
 
 
-_OUR_THREADS = "crawl4ai-telemetry"
-# Linux system calls (by machine) a thread waiting for the terminal is in: the reads, whose file
-# is known, and the waits on several files, whose files are not (those count as the terminal).
-_READS = {"x86_64": {0, 17, 19}, "aarch64": {63, 65, 67}}
-_WAITS = {"x86_64": {7, 23, 232, 270, 271, 281, 441}, "aarch64": {22, 72, 73, 441}}
-
-
-def _waits_elsewhere(thread: threading.Thread) -> bool:
-    """The kernel shows ``thread`` waiting in a system call that is no read of the terminal (a
-    sleep, a lock, a socket). False whenever it cannot tell (not Linux, /proc unreadable)."""
-    import os
-
-    machine = os.uname().machine if hasattr(os, "uname") else ""
-    if machine not in _READS or not thread.native_id:
-        return False
-    for _ in range(5):  # "running": between two waits; look again (bounded)
-        try:
-            with open(f"/proc/self/task/{thread.native_id}/syscall") as status:
-                fields = status.read().split()
-        except OSError:
-            return False
-        if fields and fields[0] != "running":
-            break
-        os.sched_yield()
-    else:
-        return False
-    number = int(fields[0])
-    if number in _WAITS[machine]:
-        return False
-    return number not in _READS[machine] or not _is_the_terminal(int(fields[1], 16))
+def _parked_codes() -> set[Any]:
+    """Where a parked thread's innermost Python frame is: waiting on a lock, condition or event
+    (queues, ``Event.wait``), for another thread's end, or an idle pool worker waiting for its
+    next job (``concurrent.futures``, asyncio's default executor)."""
+    codes = {threading.Condition.wait.__code__, threading.Thread.join.__code__}
+    if hasattr(threading.Thread, "_wait_for_tstate_lock"):  # Python < 3.13
+        codes.add(threading.Thread._wait_for_tstate_lock.__code__)
+    pool = sys.modules.get("concurrent.futures.thread")
+    if pool is not None and hasattr(pool, "_worker"):
+        codes.add(pool._worker.__code__)
+    return codes
 
 
 def _is_the_terminal(fd: int) -> bool:
@@ -165,17 +158,6 @@ def _is_the_terminal(fd: int) -> bool:
         return os.path.samestat(os.fstat(fd), os.fstat(sys.stdin.fileno()))
     except (OSError, ValueError):
         return False
-
-
-def _idle_codes() -> set[Any]:
-    """Where a thread is known to wait for something other than the terminal: a lock, condition
-    or event (queues, ``Event.wait``), another thread's end, or an idle pool worker waiting for
-    its next job (``concurrent.futures``, asyncio's default executor)."""
-    codes = {threading.Condition.wait.__code__, threading.Thread._wait_for_tstate_lock.__code__}
-    pool = sys.modules.get("concurrent.futures.thread")
-    if pool is not None and hasattr(pool, "_worker"):
-        codes.add(pool._worker.__code__)
-    return codes
 
 
 def _loop_reads_the_terminal(loop: asyncio.AbstractEventLoop) -> bool:
@@ -207,7 +189,7 @@ def _preload() -> None:
     import prompt_toolkit.patch_stdout  # noqa: F401
     import questionary  # noqa: F401
 
-    from .. import consent, report  # noqa: F401
+    from .. import consent, report_builder  # noqa: F401
 
 
 def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
@@ -220,8 +202,11 @@ def _ask_blocking(request: ConsentRequest, *, at_exit: bool = False) -> None:
 
     def converse() -> None:
         try:
-            outcome["answer"] = asyncio.run(_converse(
-                request, patch=not at_exit, idle_limit=UNANSWERED_SECONDS, at_exit=at_exit))
+            if plain.can_draw_menu():
+                outcome["answer"] = asyncio.run(_converse(
+                    request, patch=not at_exit, idle_limit=UNANSWERED_SECONDS, at_exit=at_exit))
+            else:
+                outcome["answer"] = _converse_in_lines(request, at_exit)
         except (KeyboardInterrupt, EOFError):
             outcome["answer"] = (DISMISS, None)
         except Unanswered:
@@ -313,16 +298,13 @@ def _ask_at_exit() -> None:
 # -- the conversation -----------------------------------------------------------------------------
 
 
-class Unanswered(Exception):
-    """Nobody pressed a key for the question's idle limit."""
-
-
 async def _converse(request: ConsentRequest, patch: bool = True,
                     idle_limit: float | None = None,
                     at_exit: bool = False) -> tuple[str, str | None]:
     """Ask, show the report on request, ask for an email. KeyboardInterrupt, EOFError and
     :class:`Unanswered` escape."""
     _say(_header(request, idle_limit, at_exit))
+    request.shown = True
     while True:
         choice = await _run(request, _choice_question(request.keeps_locally), patch,
                             idle_limit)
@@ -333,6 +315,47 @@ async def _converse(request: ConsentRequest, patch: bool = True,
         return choice or DISMISS, None
     email = await _run(request, _email_question(request.default_email), patch, idle_limit)
     return choice, (email or "").strip()
+
+
+#: Wrong answers a line-at-a-time question takes before it closes (nothing sent, nothing stored).
+MAX_RETYPES = 5
+
+
+def _converse_in_lines(request: ConsentRequest, at_exit: bool = False) -> tuple[str, str | None]:
+    """The same conversation as numbered lines, for a terminal that cannot draw a menu (see
+    :mod:`.plain`). KeyboardInterrupt, EOFError and :class:`Unanswered` escape."""
+    reader = plain.LineReader(UNANSWERED_SECONDS)
+    request.app = reader  # so a signal can close it
+    try:
+        _say(_header(request, UNANSWERED_SECONDS, at_exit, in_lines=True))
+        request.shown = True
+        titles = wording.choices(request.keeps_locally)
+        menu = "\n".join(f"   {n}) {title}" for n, title in enumerate(titles, 1))
+        select = wording.SELECT_LOCAL if request.keeps_locally else wording.SELECT
+        choice = None
+        for _ in range(MAX_RETYPES):
+            _say(f"{select}\n{menu}")
+            typed = reader.ask(f"Type 1-{len(titles)} and Enter: ").strip()
+            if typed not in ("1", "2", "3", "4"):
+                continue
+            choice = (ONCE, ALWAYS, DENY, SHOW)[int(typed) - 1]
+            if choice != SHOW:
+                break
+            _say(_report_text(request))
+        if choice not in (ONCE, ALWAYS):
+            return DISMISS if choice in (None, SHOW) else choice, None
+        from ..consent import is_valid_email
+
+        default = request.default_email or ""
+        for _ in range(MAX_RETYPES):
+            shown_default = f" [{default}]" if default else ""
+            email = reader.ask(f"{wording.EMAIL_QUESTION}{shown_default} ").strip() or default
+            if not email or is_valid_email(email):
+                return choice, email
+            _say(wording.INVALID_EMAIL)
+        return choice, ""
+    finally:
+        request.app = None
 
 
 async def _run(request: ConsentRequest, question: Any, patch: bool = True,
@@ -381,6 +404,9 @@ async def _close_when_idle(app: Any, limit: float) -> None:
 
 def _close_running_app(request: ConsentRequest) -> None:
     app = getattr(request, "app", None)
+    if isinstance(app, plain.LineReader):
+        app.close()
+        return
     loop = getattr(app, "loop", None)
     if app is None or loop is None:
         return
@@ -448,9 +474,10 @@ def _conclude(request: ConsentRequest, answer: str, email: str | None, quiet: bo
     if unanswered:
         message = (f"No answer within {UNANSWERED_SECONDS:.0f} s: the question closed. "
                    + message)
+    lines = _wrapped(message, indent="")
     if request.warning:
-        message += "\n" + wording.NOT_SAVED.format(warning=request.warning)
-    _say(message)
+        lines += _wrapped(wording.NOT_SAVED.format(warning=request.warning), indent="")
+    _say("\n".join(lines))
 
 
 # -- text ------------------------------------------------------------------------------------------
@@ -471,30 +498,45 @@ def _say(text: str) -> None:
         pass
 
 
-def _wrapped(text: str) -> list[str]:
+def _wrapped(text: str, indent: str = "   ") -> list[str]:
+    """``text`` in lines that fit the terminal, broken between words only (a word longer than a
+    line stays whole on its own line)."""
+    return textwrap.wrap(text, width=_width(), initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
 
-    return textwrap.wrap(text, width=90, initial_indent="   ", subsequent_indent="   ")
+
+def _width() -> int:
+    # One column short of the terminal: a line that fills the last column makes some terminals
+    # wrap early. Never wider than 90 (easier to read), never narrower than 30.
+    columns = shutil.get_terminal_size((80, 24)).columns
+    return max(30, min(columns - 1, 90))
 
 
 def _header(request: ConsentRequest, idle_limit: float | None = None,
-            at_exit: bool = False) -> str:
+            at_exit: bool = False, in_lines: bool = False) -> str:
     kind = request.exception_type or "an error"
-    closing = None
+    waits_for = "an answer" if in_lines else "a key press"
+    if at_exit and request.shown:
+        # The banner is on the screen already: say what changed, in one line.
+        return "\n".join(("", *_wrapped(
+            f"{_glyph('🚨', '!!')} Your program has ended: the question above is asked again "
+            f"(it closes in {idle_limit or UNANSWERED_SECONDS:.0f} s).", indent="")))
+    closing = ""
     if idle_limit and at_exit:
-        closing = (f"   Your program has ended. Without a key press this question closes in "
+        closing = (f"Your program has ended. Without {waits_for} this question closes in "
                    f"{idle_limit:.0f} s, and nothing is sent.")
     elif idle_limit:
-        closing = (f"   Your program waits for the answer. Without a key press this question "
+        closing = (f"Your program waits for the answer. Without {waits_for} this question "
                    f"closes in {idle_limit:.0f} s: nothing is sent and the program goes on.")
-    return "\n".join(line for line in (
+    return "\n".join((
         "",
         f"{_glyph('🚨', '!!')} {wording.TITLE}",
-        f"   Crawl4AI hit an error ({kind}).",
+        *_wrapped(wording.HIT.format(kind=kind)),
         *_wrapped(wording.QUESTION_LOCAL if request.keeps_locally else wording.QUESTION),
         *_wrapped(wording.WHAT),
-        closing,
+        *_wrapped(closing),
         "",
-    ) if line is not None)
+    ))
 
 
 def _report_text(request: ConsentRequest) -> str:

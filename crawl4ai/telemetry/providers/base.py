@@ -107,7 +107,7 @@ class TelemetryProvider:
         """Deliver one error. The pipeline passes a :class:`ScrubbedException` and the scrubbed
         context. Called directly with a real exception, the default builds and scrubs its report
         (no consent check) with the pipeline's code and hands it to :meth:`send_event`."""
-        from ..report import build_report
+        from ..report_builder import build_report
 
         return self.send_event(build_report(exc, context).event) is not False
 

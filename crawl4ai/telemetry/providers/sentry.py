@@ -24,8 +24,8 @@ from typing import Any
 
 from .. import settings
 from .._logs import our_work, ours_for_good
-from ..build import crawl4ai_version
 from ..chain import set_traceback
+from ..raw_event import crawl4ai_version
 from ..scrub import scrub_event
 from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider

@@ -1,7 +1,7 @@
 """Scrub: the privacy promise in code. Every report passes here before it is stored or sent.
 
 The report's structure is kept by allowlist: :mod:`.schema` lists every field a report may carry
-and :func:`scrub_event` (:mod:`.event`) rebuilds the report from it, one function per section.
+and :func:`scrub_event` (:mod:`.sections`) rebuilds the report from it, one function per section.
 
 Its messages are kept by allowlist too: a word of an exception message or note survives only if
 the code that could have written it contains that word (:mod:`.vocabulary`: the modules on the
@@ -16,20 +16,20 @@ What was removed is counted per category (never the values) in the ``removed`` c
 may pass, so the dashboard can show what a report lost.
 
 Layout: ``rules/`` (what data looks like) → ``message.py`` (the named phases, then the
-allowlist) → ``event.py`` (the report, section by section, driven by ``schema.py``).
+allowlist) → ``sections.py`` (the report, section by section, driven by ``schema.py``).
 """
 
 from __future__ import annotations
 
-from .event import (
-    MAX_FRAMES,
-    MAX_VALUES,
-    scrub_event,
-)
 from .message import ELLIPSIS, MAX_INPUT, MAX_MESSAGE, PHASES, redact_text
 from .rules import PLACEHOLDERS, USER_CODE
 from .rules.local import LocalNames
 from .schema import CALLER_CONTEXT
+from .sections import (
+    MAX_FRAMES,
+    MAX_VALUES,
+    scrub_event,
+)
 from .vocabulary import Vocabulary, vocabulary_for
 
 #: Context keys a caller may pass that are meant for telemetry (their values are enumerated).

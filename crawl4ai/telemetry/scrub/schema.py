@@ -1,10 +1,10 @@
 """The report's fields, declared: every field a report may carry, the shape its value must have,
 and the item of the docs' "What is collected" list it belongs to (``promise``).
 
-:mod:`.event` walks a report with these tables (a field not listed is dropped, a value of the
+:mod:`.sections` walks a report with these tables (a field not listed is dropped, a value of the
 wrong shape is dropped) and the docs test checks the docs against :data:`PROMISES`, so the docs,
 the schema and the scrubber cannot drift apart. Values that need more than a shape (messages,
-frames, the caller's context) name the function of :mod:`.event` that judges them.
+frames, the caller's context) name the function of :mod:`.sections` that judges them.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Columns:
 - ``method``     the attribute wrapped (a property's getter when it is a property)
 - ``mechanism``  the name a report carries (``exception.mechanism.type``)
 - ``handled``    whether crawl4ai catches what escapes there (True), or it reaches the user
-- ``kind``       how it is wrapped (:data:`KINDS`)
+- ``kind``       how it is wrapped (a key of :data:`.wrappers.WRAPPERS`)
 - ``subclasses`` also every crawl4ai subclass of ``owner`` (in any crawl4ai module) that
                  defines ``method`` itself; a user's subclass is never wrapped here
 - ``protocol``   exception types that are the method's contract, not a failure (``__getattr__``
@@ -31,14 +31,6 @@ annotation) is known as the user's when crawl4ai trips over it (:mod:`.provenanc
 from __future__ import annotations
 
 from ..._record import Record
-
-#: How a row is wrapped (see :mod:`.wrappers`):
-#: ``call``: what escapes the call is seen, then re-raised; async generators are watched as
-#: they are iterated. ``while_handling``: crawl4ai calls it inside an ``except`` block (its
-#: loggers), so the exception being handled is seen. ``log_level``: the same, only when the
-#: first argument (the level) is ``"error"``. ``init``: ``call``, then the crawler is adopted.
-#: ``crwl_main``: crwl's entry point (installs the process handlers; the process is ours).
-KINDS = ("call", "while_handling", "log_level", "init", "crwl_main")
 
 
 class CapturePoint(Record):

@@ -244,6 +244,12 @@ def wrap_crwl_main(func: Callable[..., Any], point: CapturePoint) -> Callable[..
     return transparent(func, before=watch_process)
 
 
+#: How a row is wrapped, by its ``kind`` column:
+#: ``call``: what escapes the call is seen, then re-raised; async generators are watched as
+#: they are iterated. ``while_handling``: crawl4ai calls it inside an ``except`` block (its
+#: loggers), so the exception being handled is seen. ``log_level``: the same, only when the
+#: first argument (the level) is ``"error"``. ``init``: ``call``, then the crawler is adopted.
+#: ``crwl_main``: crwl's entry point (installs the process handlers; the process is ours).
 WRAPPERS: dict[str, Callable[[Callable[..., Any], CapturePoint], Callable[..., Any]]] = {
     "call": wrap_call,
     "while_handling": wrap_while_handling,

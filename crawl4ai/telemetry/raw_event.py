@@ -1,10 +1,11 @@
-"""Build: an exception becomes a Sentry-schema event, with collection minimised at the source.
+"""The raw event: an exception becomes a Sentry-schema event, collection minimised at the source.
 
 Nothing here reads a local variable's value, a source line, ``sys.argv``, the environment or the
 host name. (To prove that a class name in a message is known code's, the classes of the objects an
 exception carries and of the raising frame's locals are looked at: their classes, never a value.) Frames are classified once (crawl4ai, standard library, installed package, or the user's
 own code); a user frame keeps only the fact that it exists. Values (messages, notes) are still
-raw here: :mod:`.scrub` redacts them before anything is stored or sent.
+raw here: :mod:`.scrub` redacts them before anything is stored or sent, and
+:mod:`.report_builder` is the one call that does both.
 
 The fingerprint comes from the exception type and crawl4ai's frames (module:function), never the
 message, so one bug seen on many sites groups as one issue.

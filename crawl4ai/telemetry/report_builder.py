@@ -1,7 +1,10 @@
 """A report, built and scrubbed in one call, without sending it.
 
-The pipeline, the prompts ("see the exact report") and the dashboard all use
-:func:`build_report`, so what a person is shown is byte for byte what would be sent.
+:mod:`.raw_event` turns the exception into an event, :mod:`.scrub` redacts it, and the
+:class:`Report` here is the result. (What a person does with reports already kept, listing,
+sending, deleting them, is :mod:`.reports`.) The pipeline, the prompts ("see the exact report")
+and the dashboard all use :func:`build_report`, so what a person is shown is byte for byte what
+would be sent.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
-from .build import build_event
+from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
 
 
@@ -104,15 +107,3 @@ def build_report(
     removed: Counter[str] = Counter()
     return Report(scrub_event(raw, removed, local=local_names()), removed)
 
-
-def sample_report(email: str | None = None) -> Report:
-    """The report of a synthetic crawl4ai-style crash, for showing people what a report holds."""
-
-    def parse_page(url: str) -> None:
-        raise ValueError(f"Failed to parse {url}: unexpected character at line 3")
-
-    try:
-        parse_page("https://user:secret@example.com/private?token=abc123")
-    except ValueError as exc:
-        return build_report(exc, {"operation": "sample"}, email=email)
-    raise AssertionError("unreachable")
