@@ -127,7 +127,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         write(f"{subsystem:<16} {bugs:>5} {found:>6} {dup:>4} {quiet:>9} {fp:>9}")
     tokens = [t for value in _labelled.values() if value["label"] == "bug"
               for message in value.get("messages", ()) for t in _MESSAGE_TOKEN.findall(message)]
-    import json, os as _os  # TEMP
+    import json
+    import os as _os  # TEMP
     open(f"/tmp/labelled_{_os.environ.get('LABEL_TAG','x')}.json","w").write(json.dumps({k: v.get("messages") for k, v in _labelled.items() if v["label"]=="bug"}, indent=1))  # TEMP
     if tokens:
         placeholders = sum(t.startswith("<") for t in tokens)

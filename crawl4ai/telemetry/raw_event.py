@@ -177,7 +177,6 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
         if module:
             entry["module"] = module
         entry["stacktrace"] = {"frames": _frames(tb)}
-        frames = entry["stacktrace"]["frames"]
         # Read by the scrubber only (never kept): which class names the exception's objects prove.
         entry[scrub_code.PROVEN] = sorted(_proven_classes(e, tb, entry["value"]))
         out.append(entry)

@@ -272,7 +272,9 @@ def test_a_user_password_pair_of_code_words_is_a_secret(reporting):
         telemetry.capture_exception(exc)
     sent = reporting.collect(1)
     assert sent.events[0]["exception"]["values"][-1]["value"] == "Invalid proxy string format: <secret>, <str> <secret>"
-    from tests.privacy.crawl_words import redact_text as crawl_redact  # aiohttp's "ssl:{1}" on the stack
+    from tests.privacy.crawl_words import (
+        redact_text as crawl_redact,  # aiohttp's "ssl:{1}" on the stack
+    )
 
     message = "Cannot connect to host shop.example.com:443 ssl:default [Connection refused]"
     assert crawl_redact(message) == "Cannot connect to host <host>:<number> ssl:<str> [<str>]"

@@ -13,7 +13,6 @@ import getpass
 import json
 import logging
 import os
-import re
 import socket
 import sys
 import threading
@@ -23,7 +22,7 @@ import pytest
 
 from crawl4ai import telemetry
 from crawl4ai.telemetry import build_report
-from tests.privacy.canary import assert_only_placeholders, assert_absent, canary, word_count
+from tests.privacy.canary import assert_absent, assert_only_placeholders, canary, word_count
 
 # Exception groups and notes exist from Python 3.11 on; on 3.10 there is nothing to leak.
 needs_311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="exception groups and notes are 3.11+")

@@ -23,7 +23,14 @@ import pytest
 
 from crawl4ai.telemetry import build_report
 from tests.conftest import child_env
-from tests.privacy.canary import assert_only_placeholders, assert_absent, canary, outbox_blobs, server_blobs, word_count
+from tests.privacy.canary import (
+    assert_absent,
+    assert_only_placeholders,
+    canary,
+    outbox_blobs,
+    server_blobs,
+    word_count,
+)
 from tests.support.sentry_server import SentryServer
 
 CHILD = '''

@@ -10,17 +10,17 @@ is gone: those holes are proved to be code by the code and by the objects the ex
 
 from __future__ import annotations
 
+import crawl4ai.async_crawler_strategy as strategies
+import crawl4ai.extraction_strategy as extraction
 import pytest
 import yaml
 from crawl4ai.async_configs import ProxyConfig
 
-import crawl4ai.async_crawler_strategy as strategies
-import crawl4ai.extraction_strategy as extraction
 from crawl4ai import telemetry
 from crawl4ai.telemetry.report_builder import build_report
 from crawl4ai.telemetry.scrub import scrub_event
 from tests.crawl4ai.crawling import crawl4ai_helper
-from tests.privacy.canary import assert_absent, assert_only_placeholders, word_count
+from tests.privacy.canary import assert_absent, assert_only_placeholders, cache_blobs, canary, word_count
 
 
 def _capture(function, *args) -> BaseException:
@@ -184,3 +184,28 @@ def test_a_causes_message_in_a_hole_is_aligned_to_its_own_templates():
     assert [v["value"] for v in values] == [
         "Invalid proxy string format: <host>",
         "Failed on navigating ACS-GOTO: Invalid proxy string format: <host>"]
+
+
+def test_the_template_cache_holds_known_code_only(reporting, home, fetch_schema_page):
+    """The worker keeps the templates of the code a report ran on disk for the next process: the
+    code's own constants, never a message, a hole's value, or a user's code."""
+    secret, user_literal = canary(), canary("lit")
+
+    def users_step():
+        raise ValueError(f"{user_literal} in the user's own format string")
+
+    def crawl():
+        result = type("Result", (), {"success": False, "error_message": secret})()
+        try:
+            users_step()
+        except ValueError:
+            fetch_schema_page([f"https://{secret}.example.com/"], result)
+
+    _capture(crawl)
+    reporting.collect(1)
+    assert telemetry.flush(10)
+    blobs = cache_blobs(home)
+    assert "cache:message-templates.json" in blobs, sorted(blobs)
+    assert b"Failed to fetch URL '" in blobs["cache:message-templates.json"]  # crawl4ai's template
+    assert_absent(blobs, secret, user_literal)
+

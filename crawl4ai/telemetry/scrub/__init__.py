@@ -30,13 +30,11 @@ from .sections import (
     MAX_VALUES,
     scrub_event,
 )
-from .vocabulary import Vocabulary, vocabulary_for
 
 #: Context keys a caller may pass that are meant for telemetry (their values are enumerated).
 ALLOWED_CONTEXT_KEYS = frozenset(f.name for f in CALLER_CONTEXT)
 
 __all__ = [
     "ALLOWED_CONTEXT_KEYS", "ELLIPSIS", "MAX_FRAMES", "MAX_INPUT", "MAX_MESSAGE", "MAX_VALUES",
-    "PHASES", "PLACEHOLDERS", "USER_CODE", "LocalNames", "Vocabulary", "redact_text", "scrub_event",
-    "vocabulary_for",
+    "PHASES", "PLACEHOLDERS", "USER_CODE", "LocalNames", "redact_text", "scrub_event",
 ]

@@ -343,7 +343,7 @@ class Aligner:
         grammar = templates.grammar_words()
         # A function word never vouches for another: only a content word of the list does.
         known = [t.lower() in reviewed for _, t in tokens]
-        content = [k and t.lower() not in grammar for k, (_, t) in zip(known, tokens)]
+        content = [k and t.lower() not in grammar for k, (_, t) in zip(known, tokens, strict=True)]
         out: list[Span] = []
         for i, (gap, token) in enumerate(tokens):
             if gap:
