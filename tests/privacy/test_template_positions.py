@@ -20,7 +20,13 @@ from crawl4ai import telemetry
 from crawl4ai.telemetry.report_builder import build_report
 from crawl4ai.telemetry.scrub import scrub_event
 from tests.crawl4ai.crawling import crawl4ai_helper
-from tests.privacy.canary import assert_absent, assert_only_placeholders, cache_blobs, canary, word_count
+from tests.privacy.canary import (
+    assert_absent,
+    assert_only_placeholders,
+    cache_blobs,
+    canary,
+    word_count,
+)
 
 
 def _capture(function, *args) -> BaseException:

@@ -404,6 +404,20 @@ def render(spans: Iterable[Span]) -> str:
     return "".join(span.text for span in spans)
 
 
+def explain(spans: Iterable[Span]) -> list[tuple[str, bool, str]]:
+    """``(text, kept, why)`` for each piece of a message: neighbouring pieces with the same
+    reason joined, line breaks and bare punctuation between them left out."""
+    out: list[tuple[str, bool, str]] = []
+    for span in spans:
+        if span.why in ("line break", "punctuation") or not span.text.strip():
+            continue
+        if out and out[-1][1] == span.kept and out[-1][2] == span.why:
+            out[-1] = (out[-1][0] + span.text, span.kept, span.why)
+        else:
+            out.append((span.text, span.kept, span.why))
+    return out
+
+
 @lru_cache(maxsize=1)
 def _builtin_types() -> frozenset[str]:
     from .code import BUILTIN_TYPES

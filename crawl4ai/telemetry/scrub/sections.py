@@ -177,6 +177,17 @@ def _raising_key(value: dict[str, Any]) -> code.FrameKey | None:
 _KNOWN_MODULES = KnownModules()
 
 
+def aligner_for_modules(modules: Any) -> Aligner:
+    """The templates of the known modules named (each module's functions and methods), with
+    CPython's and the reviewed list's: what a message any of them might write is aligned to."""
+    pools: list[Pool] = [base_pool()]
+    for name in modules:
+        owner = ownership.owner_of_module(name)
+        if owner.known:
+            pools.append(_pool(name, code.module_templates(name), owner.file))
+    return Aligner(tuple(pools), Proofs(modules=_KNOWN_MODULES.__contains__))
+
+
 def _claims_known(frame: dict[str, Any]) -> bool:
     """A frame that names a known module's own file (a user frame names neither)."""
     module = frame.get("module")
