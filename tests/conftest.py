@@ -129,7 +129,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
               for message in value.get("messages", ()) for t in _MESSAGE_TOKEN.findall(message)]
     import json
     import os as _os  # TEMP
-    open(f"/tmp/labelled_{_os.environ.get('LABEL_TAG','x')}.json","w").write(json.dumps({k: v.get("messages") for k, v in _labelled.items() if v["label"]=="bug"}, indent=1))  # TEMP
     if tokens:
         placeholders = sum(t.startswith("<") for t in tokens)
         write(f"placeholder share of the bugs' report messages: {placeholders}/{len(tokens)} tokens"

@@ -22,6 +22,7 @@ first one proved under the message the first one wrote (:func:`remember_proof`).
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -41,6 +42,14 @@ _proofs: OrderedDict[tuple[str, FrameKey | None, str], frozenset[str]] = Ordered
 #: The raw exception value's field where build puts the class names the exception's objects prove.
 PROVEN = "_proven_classes"
 _lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # a fork may copy it held by the parent's worker
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 _MODULE_DICT = ModuleType.__dict__["__dict__"].__get__
 _CLASS_DICT = type.__dict__["__dict__"].__get__

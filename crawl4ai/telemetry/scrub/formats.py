@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dis
 import hashlib
+import os
 import re
 import string
 import threading
@@ -189,6 +190,14 @@ def _scan(code: CodeType, out: dict[Template, int]) -> None:
 Located = tuple  # (Template, the line it is written on)
 _cache: dict[CodeType, tuple[Located, ...]] = {}
 _lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # a fork may copy it held by the parent's worker
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 MAX_CACHED = 20_000
 
 
