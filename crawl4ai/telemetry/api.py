@@ -127,7 +127,8 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "keeps_locally": bool(provider.keeps_locally),
         "sends": decision.send and not provider.keeps_locally,
         "local_only": local_only,
-        "asks_again": decision.keep_locally and not local_only,
+        "asks_again": (decision.keep_locally and not local_only
+                       and decision.consent != _consent.UNREADABLE),
         "destination_id": decision.destination,
         "agreed_destination": stored["destination"],
         "reason": decision.reason,

@@ -220,6 +220,9 @@ def _deliver_pending() -> None:
 
 
 def headline(result: dict[str, Any]) -> str:
+    if result["consent"] == "unreadable":
+        return ("KEPT, NOT SENT: the settings file cannot be read (see Problem); reports wait "
+                "on this machine until it can be")
     if result.get("asks_again") and not result["enabled"]:
         return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
                 "machine")
@@ -276,7 +279,7 @@ def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("Settings file", result["config_path"]),
     ]
     if result.get("config_problem"):
-        rows.append(("Settings problem", f"{result['config_problem']}: read as not_set"))
+        rows.append(("Settings problem", result["config_problem"]))
     rows += [("Problem", problem) for problem in result.get("problems") or ()]
     rows += [("Override", override) for override in result.get("overrides") or ()]
     rows.append(("Local outbox", _outbox_line(result.get("outbox") or {})))

@@ -3,9 +3,13 @@
 The choice lives in ``~/.crawl4ai/config.json`` under ``"telemetry"``:
 ``{"consent": "not_set|denied|once|always|local_only", "email": ..., "destination": ...}``. The file's other keys belong to
 others, so every write is a read-modify-write under a file lock (``telemetry/config.lock``) with
-an atomic replace (mode 0600). A corrupt or unreadable file counts as ``not_set``; before a write
-replaces it, a corrupt file is kept aside as ``config.json.corrupt-<time>``, and one that cannot
-be read (a FIFO, a device) is never replaced. Reading never blocks (see :mod:`._files`).
+an atomic replace (mode 0600). The file is edited by hand, so it is read as people write it
+(comments, trailing commas: :mod:`._jsonc`). A file that still cannot be read may hold a "yes"
+the person gave: it reads as :data:`UNREADABLE`, under which reports are kept in the outbox,
+unsent (``pending``), until the file can be read and says yes for this destination; ``status``
+names the line and column. Before a write replaces it, a corrupt file is kept aside as
+``config.json.corrupt-<time>``, and one that cannot be read (a FIFO, a device) is never
+replaced. Reading never blocks (see :mod:`._files`).
 
 The choices: ``always`` (keep and send every report), ``once`` (the next one only),
 ``local_only`` (keep every report in the local outbox, send nothing unless the person sends one
@@ -63,7 +67,8 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
     Never blocks (a FIFO is refused, not opened for reading). A symbolic link is followed: dotfile
     managers link settings files. A UTF-8 byte-order mark is read as JSON, as editors write it."""
     # Here, not at the top: the first capture needs no file.
-    from ._files import parse_json, read_regular
+    from ._files import read_regular
+    from ._jsonc import JSONCError, loads
 
     try:
         raw = read_regular(path, follow_links=True, own=False, limit=_CONFIG_LIMIT)
@@ -72,9 +77,11 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
     except OSError as e:
         return {}, f"unreadable ({e.strerror or e})"
     try:
-        data = parse_json(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return {}, "corrupt (not valid JSON)"
+        data = loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return {}, "corrupt (not UTF-8 text)"
+    except JSONCError as e:
+        return {}, f"corrupt (not valid JSON: {e})"
     if not isinstance(data, dict):
         return {}, "corrupt (not a JSON object)"
     return data, None
@@ -82,6 +89,14 @@ def _read_json_object(path: str) -> tuple[dict[str, Any], str | None]:
 
 #: The consent value a settings file holds that is none of :data:`CONSENT_VALUES`: read as off.
 UNRECOGNISED = "unrecognised"
+#: The settings file exists but cannot be read: whatever it says, reports are kept, unsent.
+UNREADABLE = "unreadable"
+
+
+def _unreadable(path: str, problem: str) -> dict[str, Any]:
+    return {"consent": UNREADABLE, "email": None, "destination": None, "problems": [
+        f"the settings file {path} cannot be read: {problem}; reports are kept on this machine, "
+        "unsent, until it can be read"]}
 
 
 def _normalise(section: Any) -> dict[str, Any]:
@@ -139,7 +154,8 @@ class ConsentStore:
         if key == self._cache_key:
             return dict(self._cache)
         data, self.problem = ({}, None) if key[1] == -1 else _read_json_object(path)
-        self._cache = _normalise(data.get(SECTION))
+        self._cache = (_unreadable(path, self.problem) if self.problem
+                       else _normalise(data.get(SECTION)))
         self._cache_key = key
         return dict(self._cache)
 
@@ -369,6 +385,11 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
                            or _session.get("email") or email, "this process", env, now)
     elif stored["consent"] == UNRECOGNISED:
         decision = Decision(False, False, UNRECOGNISED, email, stored["problems"][0], "file")
+    elif stored["consent"] == UNREADABLE:
+        # It may hold a "yes": keep the report, send nothing, ask nothing (an answer could not
+        # be stored in it either).
+        decision = Decision(False, False, UNREADABLE, email, stored["problems"][0], "file",
+                            keep_locally=True)
     elif stored["consent"] != NOT_SET:
         decision = _follow(stored["consent"], stored["destination"], email, "file", env, now)
     elif env_forces_on():

@@ -186,13 +186,17 @@ class LocalOutbox:
             yield
 
     def add(self, event_id: str, payload: bytes, *, state: str, provider: str,
-            exception_type: str = "", removed: dict[str, int] | None = None) -> OutboxEntry:
+            exception_type: str = "", removed: dict[str, int] | None = None,
+            claim: bool = True) -> OutboxEntry:
+        """Keep a report. A ``pending`` one is claimed by this process (it is sending it now),
+        unless ``claim`` is False: then any run's retry may send it, this one's included."""
         report_path, _ = self._paths(event_id)
         now = time.time()
+        claimed = state == PENDING and claim
         entry = OutboxEntry(
             event_id=event_id, state=state, created=now, updated=now, provider=provider,
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
-            claimed_by=os.getpid() if state == PENDING else 0, claimed_at=now if state == PENDING else 0.0,
+            claimed_by=os.getpid() if claimed else 0, claimed_at=now if claimed else 0.0,
         )
         entry.record(state, "kept in the outbox", now)
         with self._locked():

@@ -172,8 +172,11 @@ def adopt_folder(folder: str, shown_as: str, requires: tuple[str, ...] = ()) -> 
 
 
 def prepare() -> None:
-    """Build the index now (on a worker thread), so a caller never pays for it."""
+    """Build the index now (on a worker thread, or while a server starts), so a caller never
+    pays for it."""
     _index()
+    if _adopted_roots:
+        _adopted_libraries()
 
 
 # ---------------------------------------------------------------------------------------------

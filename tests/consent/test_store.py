@@ -49,12 +49,12 @@ def test_clear_email(home):
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b"\xff\xfe\x00", b""])
-def test_corrupt_file_reads_as_not_set_and_is_kept_aside_on_write(home, content):
+def test_corrupt_file_reads_as_unreadable_and_is_kept_aside_on_write(home, content):
     path = config_file(home)
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
     status = telemetry.status()
-    assert status["consent"] == "not_set" and status["enabled"] is False
+    assert status["consent"] == "unreadable" and status["enabled"] is False
     assert status["config_problem"].startswith("corrupt")
     assert path.read_bytes() == content  # reading never touches it
     telemetry.enable()

@@ -56,10 +56,10 @@ CALLER_MAY_IMPORT = {
     "crawl4ai.telemetry.environment", "crawl4ai.telemetry._debug",
     "crawl4ai.telemetry._record",  # the Decision's frozen-value base (loaded with crawl4ai's patching)
 }
-# With a consent stored in the settings file: reading it (a byte-order mark is allowed), and
-# naming where reports would go.
-WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "encodings.utf_8_sig",
-                       "crawl4ai.telemetry.providers"}
+# With a consent stored in the settings file: reading it (a byte-order mark, comments and
+# trailing commas are allowed), and naming where reports would go.
+WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "crawl4ai.telemetry._jsonc",
+                       "encodings.utf_8_sig", "crawl4ai.telemetry.providers"}
 
 FIRST_CAPTURE = r"""
 import json, os, sys, threading

@@ -65,6 +65,16 @@ BAD_INPUTS = {
         "type": "CrawlerRunConfig", "params": {"css_selector": "[[[SECRET-BODY-6f"}}}),
     "wrong value type": ("/crawl", {"urls": [_PAGE], "crawler_config": {
         "type": "CrawlerRunConfig", "params": {"word_count_threshold": "SECRET-BODY-6f"}}}),
+    "bad selector in an extraction schema": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"extraction_strategy": {
+            "type": "JsonCssExtractionStrategy", "params": {"schema": {
+                "name": "x", "baseSelector": "[[[SECRET-BODY-6f", "fields": []}}}}}}),
+    "bad XPath in an extraction schema": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"extraction_strategy": {
+            "type": "JsonXPathExtractionStrategy", "params": {"schema": {
+                "name": "x", "baseSelector": "//[[SECRET-BODY-6f", "fields": []}}}}}}),
+    "bad wait_for selector": ("/crawl", {"urls": [_PAGE], "crawler_config": {
+        "type": "CrawlerRunConfig", "params": {"wait_for": "css:[[[SECRET-BODY-6f"}}}),
     "request validation": ("/crawl", {"urls": "SECRET-BODY-6f"}),
     "config dump of unknown type": ("/config/dump", {"type": "SECRET-BODY-6f", "params": {}}),
     "unknown markdown filter": ("/md", {"url": "https://secret-host.example/", "f": "SECRET-BODY-6f"}),
@@ -113,7 +123,7 @@ def test_bad_request_input_is_never_reported(served, collector):
         statuses[name] = status
         assert served.get("/health")[0] == 200, name
     # Most are refused (4xx) or fail (500); a crawl with a bad selector still answers 200.
-    assert sum(400 <= status < 600 for status in statuses.values()) >= 6, statuses
+    assert sum(400 <= status < 600 for status in statuses.values()) >= 9, statuses
     time.sleep(3)  # the worker thread has had ample time to send anything it was given
     assert collector.events() == []
     assert outbox(served.home) == []

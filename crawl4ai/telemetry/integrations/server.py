@@ -114,7 +114,7 @@ def on_import(module: Any) -> None:
     API server if that is what it is; anybody else's ``server`` module is left alone."""
     try:
         from ..environment import is_crawl4ai_server_folder
-        from ..ownership import adopt_folder, stored
+        from ..ownership import adopt_folder, prepare, stored
 
         app = stored(module, "app")
         filename = stored(module, "__file__")
@@ -124,7 +124,10 @@ def on_import(module: Any) -> None:
         if not is_crawl4ai_server_folder(folder):
             return
         adopt_folder(folder, SERVER_FILES_SHOWN_AS, _requirements(folder))
-        init_server(app)
+        if init_server(app):
+            # While the server starts (~0.3 s beside a browser's start), not in the event loop at
+            # the first request that fails: who owns which code.
+            prepare()
     except Exception:
         internal_error("API server set-up")
 

@@ -137,12 +137,16 @@ class Delivery:
                 return None
             report = capture.report(email=decision.email)
             provider = self.provider
-            # A consent given for another destination keeps reports here until agreed again.
-            local_only = bool(getattr(provider, "keeps_locally", False)) or decision.keep_locally
+            # A consent given for another destination keeps reports here until agreed again. An
+            # unreadable settings file keeps them pending, unsent: sent by a later run once the
+            # file reads "yes" for this destination.
+            held = decision.consent == _consent.UNREADABLE
+            local_only = bool(getattr(provider, "keeps_locally", False)) or (
+                decision.keep_locally and not held)
             stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
-                                 provider.name)
+                                 provider.name, claim=not held)
             self.counters.of(capture.kind).reported += 1
-            return Kept(report, provider, stored, to_send=not local_only)
+            return Kept(report, provider, stored, to_send=not local_only and not held)
         finally:
             with self._keeping:
                 self._in_keep -= 1
@@ -198,11 +202,12 @@ class Delivery:
         self._record(event_id, result, keep_payload=False, unsent_local=kept_here)
         return result.accepted
 
-    def _store(self, report: Any, state: str, provider_name: str) -> bool:
+    def _store(self, report: Any, state: str, provider_name: str, claim: bool = True) -> bool:
         show_report(report.event_id, state, report.payload())
         try:
             self.outbox.add(report.event_id, report.payload(), state=state, provider=provider_name,
-                            exception_type=report.exception_type, removed=dict(report.removed))
+                            exception_type=report.exception_type, removed=dict(report.removed),
+                            claim=claim)
             return True
         except Exception:  # read-only home: still deliver, just without a local copy
             internal_error("outbox")

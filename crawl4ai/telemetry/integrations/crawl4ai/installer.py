@@ -215,7 +215,7 @@ def _load_capture_path() -> None:
     try:
         import codecs
 
-        from ... import _files, pipeline, providers  # noqa: F401 - the settings file and the destination
+        from ... import _files, _jsonc, pipeline, providers  # noqa: F401 - the settings file and the destination
         codecs.lookup("utf-8-sig")  # what the settings file is decoded with
     except Exception:
         internal_error("loading the capture path")
