@@ -127,8 +127,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         write(f"{subsystem:<16} {bugs:>5} {found:>6} {dup:>4} {quiet:>9} {fp:>9}")
     tokens = [t for value in _labelled.values() if value["label"] == "bug"
               for message in value.get("messages", ()) for t in _MESSAGE_TOKEN.findall(message)]
-    import json
-    import os as _os  # TEMP
     if tokens:
         placeholders = sum(t.startswith("<") for t in tokens)
         write(f"placeholder share of the bugs' report messages: {placeholders}/{len(tokens)} tokens"
