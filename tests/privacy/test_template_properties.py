@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from crawl4ai.telemetry import ownership
 from crawl4ai.telemetry.scrub import code, formats, scrub_event, templates
 from crawl4ai.telemetry.scrub.align import Hole
-from crawl4ai.telemetry.scrub.sections import _pools
+from crawl4ai.telemetry.scrub.code import _pools
 from tests.privacy.canary import find_leak
 
 CASES = int(os.environ.get("PRIVACY_TEMPLATES", "2000"))

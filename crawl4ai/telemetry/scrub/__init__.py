@@ -26,6 +26,7 @@ detection phases, the cut) → ``sections.py`` (the report, section by section, 
 from __future__ import annotations
 
 from .align import Span, explain
+from .code import aligner_for_modules
 from .message import ELLIPSIS, MAX_INPUT, MAX_MESSAGE, PHASES, redact_text
 from .rules import PLACEHOLDERS, USER_CODE
 from .rules.local import LocalNames
@@ -34,7 +35,6 @@ from .sections import (
     MAX_FRAMES,
     MAX_VALUES,
     MessageProvenance,
-    aligner_for_modules,
     scrub_event,
 )
 

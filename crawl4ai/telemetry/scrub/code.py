@@ -32,6 +32,9 @@ from typing import Any
 
 from .. import ownership
 from . import formats
+from .align import Aligner, Pool, Proofs
+from .message import base_pool
+from .vocabulary import KnownModules
 
 MAX_REMEMBERED = 4096
 FrameKey = tuple[str, str, int]  # module, qualified function name, line
@@ -270,8 +273,116 @@ def module_templates(module_name: str) -> tuple[tuple[formats.Template, int], ..
     return tuple(out)
 
 
+# -- a report's code ---------------------------------------------------------------------------
+
+MAX_FRAMES = 60  # a report keeps this many frames per exception (the innermost)
+MAX_VALUES = 10  # and this many exceptions of a chain
+
+
+def _values(event: dict[str, Any]) -> list[dict[str, Any]]:
+    exception = event.get("exception")
+    values = exception.get("values") if isinstance(exception, dict) else None
+    return [v for v in values if isinstance(v, dict)][-MAX_VALUES:] if isinstance(values, list) else []
+
+
+def _frames_of(value: dict[str, Any]) -> list[Any]:
+    stacktrace = value.get("stacktrace")
+    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
+    return frames[-MAX_FRAMES:] if isinstance(frames, list) else []
+
+
+_pools: dict[Any, Pool] = {}
+
+
+def _pool(key: Any, located: Any, file: str) -> Pool:
+    """One code object's (or module's) templates as a pool, made once per process."""
+    pool = _pools.get(key)
+    if pool is None:
+        pool = Pool((template, f"{file}:{line}") for template, line in located)
+        if len(_pools) > 4096:
+            _pools.clear()
+        _pools[key] = pool
+    return pool
+
+
+def aligner_for(event: dict[str, Any]) -> Aligner:
+    """The templates a report's messages are aligned to: CPython's and the reviewed list's, those
+    of the code of every known frame of every exception in it (raising functions and callers), and
+    those of the modules defining its exception classes; and what that code proves."""
+    pools: list[Pool] = [base_pool()]
+    names: set[str] = set()
+    numbers: set[str] = set()
+    messages: set[str] = set()
+    for value in _values(event):
+        text = value.get("value")
+        if isinstance(text, str):
+            messages.update((text, text.split("\n", 1)[0]))
+        frames = _frames_of(value)
+        for frame in frames:
+            key = frame_key(frame)
+            found = code_of(key) if key is not None and _claims_known(frame) else None
+            if found is not None:
+                pools.append(_pool(found, formats.templates_of_code(found), frame["filename"]))
+        raising = raising_key(value)
+        raising_code = code_of(raising) if raising is not None else None
+        if raising_code is not None:
+            names.update(formats.names_of_code(raising_code))
+            numbers.update(formats.numbers_of_code(raising_code))
+        type_name = value.get("type")
+        if isinstance(type_name, str):
+            module = value.get("module")
+            for name in class_modules(module if isinstance(module, str) else None, type_name):
+                owner = ownership.owner_of_module(name)
+                if owner.known:
+                    pools.append(_pool(name, module_templates(name), owner.file))
+    unique = tuple(dict.fromkeys(pools))
+    return Aligner(unique, Proofs(frozenset(names), frozenset(), frozenset(numbers), _KNOWN_MODULES.__contains__),
+                   frozenset(messages))
+
+
+def proven_types(value: dict[str, Any]) -> tuple[frozenset[str], bool]:
+    """The class names this exception value's objects prove: from build's raw field on a first
+    scrub (True), else what a first scrub of the same report proved for this very message."""
+    raw = value.get(PROVEN)
+    if isinstance(raw, list):
+        return frozenset(n for n in raw if type(n) is str and n.isidentifier()), True
+    type_name, text = value.get("type"), value.get("value")
+    if not isinstance(type_name, str) or not isinstance(text, str):
+        return frozenset(), False
+    return proof(type_name, raising_key(value), text), False
+
+
+def raising_key(value: dict[str, Any]) -> FrameKey | None:
+    frames = _frames_of(value)
+    return frame_key(frames[-1]) if frames and _claims_known(frames[-1]) else None
+
+
+_KNOWN_MODULES = KnownModules()
+
+
+def aligner_for_modules(modules: Any) -> Aligner:
+    """The templates of the known modules named (each module's functions and methods), with
+    CPython's and the reviewed list's: what a message any of them might write is aligned to."""
+    pools: list[Pool] = [base_pool()]
+    for name in modules:
+        owner = ownership.owner_of_module(name)
+        if owner.known:
+            pools.append(_pool(name, module_templates(name), owner.file))
+    return Aligner(tuple(pools), Proofs(modules=_KNOWN_MODULES.__contains__))
+
+
+def _claims_known(frame: dict[str, Any]) -> bool:
+    """A frame that names a known module's own file (a user frame names neither)."""
+    module = frame.get("module")
+    if not isinstance(module, str) or not isinstance(frame.get("filename"), str):
+        return False
+    owner = ownership.owner_of_module(module)
+    return owner.known and frame["filename"] in (owner.file, f"<frozen {module}>")
+
+
 def _forget_for_tests() -> None:
     with _lock:
         _frames.clear()
         _proofs.clear()
         _module_codes.clear()
+        _pools.clear()

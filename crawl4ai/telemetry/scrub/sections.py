@@ -17,16 +17,14 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import ownership
-from . import code, formats, schema
-from .align import Aligner, Pool, Proofs, Span
-from .message import base_pool, redact_text
+from . import code, schema
+from .align import Aligner, Span
+from .code import MAX_FRAMES, MAX_VALUES
+from .message import redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import KnownModules, defines, known_class_name
-
-MAX_FRAMES = 60
-MAX_VALUES = 10
+from .vocabulary import defines, known_class_name
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ def scrub_event(
     """
     if not isinstance(event, dict):
         return {}
-    state = Scrubbing(removed, local, aligner_for(event), provenance=provenance)
+    state = Scrubbing(removed, local, code.aligner_for(event), provenance=provenance)
     out = _keep(schema.EVENT, event, state, "field")
     out["platform"] = "python"
     out.setdefault("level", "error")
@@ -96,107 +94,6 @@ def _keep(fields: tuple[Field, ...], section: Any, state: Scrubbing, kind: str) 
     return out
 
 
-def _values(event: dict[str, Any]) -> list[dict[str, Any]]:
-    exception = event.get("exception")
-    values = exception.get("values") if isinstance(exception, dict) else None
-    return [v for v in values if isinstance(v, dict)][-MAX_VALUES:] if isinstance(values, list) else []
-
-
-def _frames_of(value: dict[str, Any]) -> list[Any]:
-    stacktrace = value.get("stacktrace")
-    frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
-    return frames[-MAX_FRAMES:] if isinstance(frames, list) else []
-
-
-_pools: dict[Any, Pool] = {}
-
-
-def _pool(key: Any, located: Any, file: str) -> Pool:
-    """One code object's (or module's) templates as a pool, made once per process."""
-    pool = _pools.get(key)
-    if pool is None:
-        pool = Pool((template, f"{file}:{line}") for template, line in located)
-        if len(_pools) > 4096:
-            _pools.clear()
-        _pools[key] = pool
-    return pool
-
-
-def aligner_for(event: dict[str, Any]) -> Aligner:
-    """The templates a report's messages are aligned to: CPython's and the reviewed list's, those
-    of the code of every known frame of every exception in it (raising functions and callers), and
-    those of the modules defining its exception classes; and what that code proves."""
-    pools: list[Pool] = [base_pool()]
-    names: set[str] = set()
-    numbers: set[str] = set()
-    messages: set[str] = set()
-    for value in _values(event):
-        text = value.get("value")
-        if isinstance(text, str):
-            messages.update((text, text.split("\n", 1)[0]))
-        frames = _frames_of(value)
-        for frame in frames:
-            key = code.frame_key(frame)
-            found = code.code_of(key) if key is not None and _claims_known(frame) else None
-            if found is not None:
-                pools.append(_pool(found, formats.templates_of_code(found), frame["filename"]))
-        raising = code.frame_key(frames[-1]) if frames and _claims_known(frames[-1]) else None
-        raising_code = code.code_of(raising) if raising is not None else None
-        if raising_code is not None:
-            names.update(formats.names_of_code(raising_code))
-            numbers.update(formats.numbers_of_code(raising_code))
-        type_name = value.get("type")
-        if isinstance(type_name, str):
-            module = value.get("module")
-            for name in code.class_modules(module if isinstance(module, str) else None, type_name):
-                owner = ownership.owner_of_module(name)
-                if owner.known:
-                    pools.append(_pool(name, code.module_templates(name), owner.file))
-    unique = tuple(dict.fromkeys(pools))
-    return Aligner(unique, Proofs(frozenset(names), frozenset(), frozenset(numbers), _KNOWN_MODULES.__contains__),
-                   frozenset(messages))
-
-
-def _proven_types(value: dict[str, Any]) -> tuple[frozenset[str], bool]:
-    """The class names this exception value's objects prove: from build's raw field on a first
-    scrub (True), else what a first scrub of the same report proved for this very message."""
-    raw = value.get(code.PROVEN)
-    if isinstance(raw, list):
-        return frozenset(n for n in raw if type(n) is str and n.isidentifier()), True
-    type_name, text = value.get("type"), value.get("value")
-    if not isinstance(type_name, str) or not isinstance(text, str):
-        return frozenset(), False
-    return code.proof(type_name, _raising_key(value), text), False
-
-
-def _raising_key(value: dict[str, Any]) -> code.FrameKey | None:
-    frames = _frames_of(value)
-    return code.frame_key(frames[-1]) if frames and _claims_known(frames[-1]) else None
-
-
-_KNOWN_MODULES = KnownModules()
-
-
-def aligner_for_modules(modules: Any) -> Aligner:
-    """The templates of the known modules named (each module's functions and methods), with
-    CPython's and the reviewed list's: what a message any of them might write is aligned to."""
-    pools: list[Pool] = [base_pool()]
-    for name in modules:
-        owner = ownership.owner_of_module(name)
-        if owner.known:
-            pools.append(_pool(name, code.module_templates(name), owner.file))
-    return Aligner(tuple(pools), Proofs(modules=_KNOWN_MODULES.__contains__))
-
-
-def _claims_known(frame: dict[str, Any]) -> bool:
-    """A frame that names a known module's own file (a user frame names neither)."""
-    module = frame.get("module")
-    if not isinstance(module, str) or not isinstance(frame.get("filename"), str):
-        return False
-    owner = ownership.owner_of_module(module)
-    return owner.known and frame["filename"] in (owner.file, f"<frozen {module}>")
-
-
 # -- sections ----------------------------------------------------------------------------------
 
 
@@ -221,11 +118,11 @@ def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
 
 def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
     """One exception: its type, its redacted message (notes included), how it was caught, frames."""
-    proven, first = _proven_types(value)
+    proven, first = code.proven_types(value)
     state.proven = proven
     out = _keep(schema.EXCEPTION_VALUE, {k: v for k, v in value.items() if k != code.PROVEN}, state, "field")
     if first and proven and isinstance(out.get("value"), str) and isinstance(value.get("type"), str):
-        code.remember_proof(value["type"], _raising_key(value), out["value"], proven)
+        code.remember_proof(value["type"], code.raising_key(value), out["value"], proven)
     type_name = out.pop("type", "<unknown>")
     if type_name != "<unknown>" and not _names_known_type(type_name, out.get("module")):
         state.count("code")  # a name no known code defines is a piece of the user's source
