@@ -50,7 +50,7 @@ _WORD = re.compile(r"\w")
 _PREFIX = re.compile(r"(?<![\w.\-])([A-Za-z][\w\-]*):(?=[^\s/:]|$)")
 _NAME = r"(?:<user code>|[A-Za-z_]\w{0,99}(?:\.[A-Za-z_]\w{0,99}){0,8})"
 _HOLE_PATTERN = {"value": r"(.*?)", "n": r"(\d+|<number>)", "name": f"({_NAME})", "func": f"({_NAME})",
-                 "module": f"({_NAME})", "type": f"({_NAME})", "listed": r"([\w.:]+|<str>)"}
+                 "module": f"({_NAME})", "type": f"({_NAME})"}
 # Text in a gap of symbols longer than this, of more than three kinds, is a value of its own.
 MAX_PUNCTUATION = 6
 _SYMBOLS = re.compile(r"[^\w\s]+")
@@ -107,8 +107,9 @@ class Pool:
                 self.prefixes.update(p.lower() for piece in line if isinstance(piece, str)
                                      for p in _PREFIX.findall(piece))
                 score = sum(len(_WORD.findall(p)) for p in line if isinstance(p, str))
-                if score == 0:
-                    continue  # only spaces and punctuation: it keeps nothing worth a match
+                words = [w.lower() for p in line if isinstance(p, str) for w in TOKEN.findall(p)]
+                if score == 0 or all(w in templates.grammar_words() for w in words):
+                    continue  # punctuation or function words only ("{} or {}"): they keep nothing alone
                 if len(line) == 1 and isinstance(line[0], str):
                     self.exact.setdefault(line[0], where)
                 else:
@@ -152,8 +153,15 @@ def _split_lines(template: tuple) -> list[tuple[str | Hole, ...]]:
 
 @lru_cache(maxsize=8192)
 def _regex(pieces: tuple[str | Hole, ...]) -> re.Pattern[str]:
-    return re.compile("".join(_HOLE_PATTERN[p.kind] if isinstance(p, Hole) else re.escape(p) for p in pieces),
+    return re.compile("".join(_hole_pattern(p.kind) if isinstance(p, Hole) else re.escape(p) for p in pieces),
                       re.DOTALL)
+
+
+def _hole_pattern(kind: str) -> str:
+    if kind == "listed":  # only a listed name fits: any other text means another template
+        names = sorted(templates.reviewed_words(), key=len, reverse=True)
+        return "((?i:" + "|".join(re.escape(n) for n in names) + "))"
+    return _HOLE_PATTERN[kind]
 
 
 @dataclass
