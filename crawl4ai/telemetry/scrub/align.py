@@ -108,7 +108,8 @@ class Pool:
                                      for p in _PREFIX.findall(piece))
                 score = sum(len(_WORD.findall(p)) for p in line if isinstance(p, str))
                 words = [w.lower() for p in line if isinstance(p, str) for w in TOKEN.findall(p)]
-                if score == 0 or all(w in templates.grammar_words() for w in words):
+                listed = any(isinstance(p, Hole) and p.kind == "listed" for p in line)  # names, not words
+                if score == 0 or (not listed and all(w in templates.grammar_words() for w in words)):
                     continue  # punctuation or function words only ("{} or {}"): they keep nothing alone
                 if len(line) == 1 and isinstance(line[0], str):
                     self.exact.setdefault(line[0], where)
