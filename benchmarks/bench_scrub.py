@@ -43,11 +43,46 @@ except ValueError as exc:
 '''
 
 
+# The worker's CPU for a process's first report, as users get it: through capture and the
+# worker (which loads the caches around the build), in a home where an earlier run has seen this
+# environment. Measured on the worker thread itself (its CPU time around each job).
+_WORKER_FIRST = r'''
+import json, sys, time
+from crawl4ai import telemetry
+from crawl4ai.telemetry.pipeline import Pipeline
+cpu = []
+process = Pipeline._process
+def timed(self, job):
+    t = time.thread_time(); process(self, job); cpu.append(time.thread_time() - t)
+Pipeline._process = timed
+telemetry.enable()
+def fail(i):
+    try:
+        json.loads("{not json %d" % i)
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+fail(0)
+assert telemetry.flush(60)
+for i in range(1, 6):  # the same place again: the steady cost of one more report
+    try:
+        raise KeyError(f"another kind {i}")
+    except KeyError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(60)
+print(json.dumps([cpu[0], sorted(cpu[1:])[len(cpu[1:]) // 2]]))
+'''
+
+
 def bench_reports() -> None:
     import json
 
     first, warm = json.loads(child(_FIRST_REPORT).splitlines()[-1])
-    row("worker: first report of a process", first * 1e3, warm * 1e3, "ms", "(worker; exit bound 1 s)")
+    row("build_report: first of a process (no cache)", first * 1e3, warm * 1e3, "ms", "(direct call)")
+    child(_WORKER_FIRST)  # an earlier run: this environment is seen, the caches are written
+    runs = [json.loads(child(_WORKER_FIRST).splitlines()[-1]) for _ in range(5)]
+    first = sorted(r[0] for r in runs)[2]
+    later = sorted(r[1] for r in runs)[2]
+    row("worker CPU: first report, caches warm", first * 1e3, later * 1e3, "ms", "<= 30 ms")
 
 
 _SCRUB_REPORT = r'''

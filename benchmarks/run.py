@@ -1,7 +1,7 @@
 """Run every ``bench_*.py`` beside this file, each in its own interpreter, and print its table.
 
 Each benchmark measures telemetry and its reference side by side in one run and prints the
-ratio next to the budget from DESIGN.md, so a noisy shared machine shifts both sides alike.
+ratio next to the budget from docs/architecture.md, so a noisy shared machine shifts both sides alike.
 """
 
 from __future__ import annotations

@@ -16,10 +16,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import (
+    Button,
+    DataTable,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+    TabbedContent,
+    TextArea,
+)
 
 from crawl4ai.telemetry import api, consent, reports, wording
-from crawl4ai.telemetry.cli import headline, status_rows
+from crawl4ai.telemetry.status_rows import headline
+from crawl4ai.telemetry.status_rows import rows as status_rows
 
 from .screens import ConfirmScreen, ReportScreen, export_issue
 from .text import home_as_tilde, report_text, safe
@@ -43,6 +54,12 @@ def _short_where(where: str) -> str:
 
 def _removed_line(removed: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(removed.items())) or "nothing"
+
+
+def _tab_shown(pane: Pane) -> bool:
+    """The dashboard opens on ``pane``'s tab (a pane that reads much reads only when shown)."""
+    tabs = pane.app.query(TabbedContent)
+    return bool(tabs) and tabs.first().active == getattr(pane.parent, "id", None)
 
 
 class Pane(Vertical):
@@ -84,22 +101,23 @@ class StatusPane(Pane):
         yield Static(Text(wording.WHAT), id="what-a-report-holds", classes="intro")
 
     def on_mount(self) -> None:
-        self.refresh_data()
+        # After the first frame (reading the state reads the whole outbox); whichever tab is
+        # shown, for the header's state line.
+        self.call_after_refresh(self.refresh_data)
 
-    def refresh_data(self, result: dict[str, Any] | None = None) -> None:
+    def refresh_data(self, result: api.Status | None = None) -> None:
         result = result or api.status()
         self.query_one("#headline", Static).update(
             Text(f"Crawl4AI telemetry is {headline(result)}", style="bold"))
         self.query_one("#where-reports-go", Static).update(safe(wording.where_reports_go(
-            result.get("destination"), bool(result.get("keeps_locally")),
-            bool(result.get("local_only")))))
+            result.destination, result.keeps_locally, result.local_only)))
         rows = Table.grid(padding=(0, 1))
         rows.add_column(style="bold", no_wrap=True)
         rows.add_column(ratio=1)
         for label, value in status_rows(result):
             rows.add_row(f"{label}:", safe(home_as_tilde(str(value))))
         self.query_one("#status-rows", Static).update(rows)
-        self._show_choice(result.get("consent"))
+        self._show_choice(result.consent)
         self.app.sub_title = headline(result)
 
     def _show_choice(self, stored: str | None) -> None:
@@ -129,8 +147,8 @@ class StatusPane(Pane):
         field = self.query_one("#email", Input)
         try:
             stored = api.status()
-            result = (api.choose(stored["consent"], email=field.value)
-                      if stored["consent"] in (consent.ALWAYS, consent.ONCE, consent.LOCAL_ONLY)
+            result = (api.choose(stored.consent, email=field.value)
+                      if stored.consent in (consent.ALWAYS, consent.ONCE, consent.LOCAL_ONLY)
                       else None)
         except ValueError as e:
             return self._say(str(e))
@@ -143,16 +161,22 @@ class StatusPane(Pane):
     def _remove_email(self) -> None:
         self._done(api.clear_email(), "The stored email was removed.")
 
-    def _done(self, result: dict[str, Any], message: str) -> None:
+    def _done(self, result: api.Status, message: str) -> None:
         self.refresh_data(result)
-        self._say(result.get("warning") or message)
+        self._say(result.warning or message)
 
     def _say(self, message: str) -> None:
         self.query_one("#status-message", Static).update(safe(message))
 
 
 class ReportsPane(Pane):
-    """The local outbox as a table; Enter opens a report."""
+    """The local outbox as a table; Enter opens a report.
+
+    Nothing is read until the tab is shown (the dashboard paints at once, whatever the outbox
+    holds); then the count, and rows a page at a time, the next page as the cursor nears the
+    end of those shown."""
+
+    PAGE = 100
 
     BINDINGS = [
         Binding("enter", "open", "Open", show=True),
@@ -166,21 +190,43 @@ class ReportsPane(Pane):
     def compose(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(id="reports-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Time", "State", "Exception", "Version", "Where in crawl4ai.")
+        yield Static(id="reports-count")
         yield table
         yield Static(id="reports-message")
 
+    _ids: list[str] = []  # every report's id, newest first
+    _shown = 0  # how many of them have their row in the table
+
     def on_mount(self) -> None:
-        self.refresh_data()
+        if _tab_shown(self):
+            self.call_after_refresh(self.refresh_data)
 
     def refresh_data(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for row in reports.list_reports():
+        self._ids, self._shown = reports.report_ids(), 0
+        self._next_page()
+        if not self._ids:
+            self._say("The local outbox is empty: no error has been captured on this machine.")
+
+    def _next_page(self) -> None:
+        table = self.query_one(DataTable)
+        page = self._ids[self._shown:self._shown + self.PAGE]
+        self._shown += len(page)
+        for row in reports.rows(page):
             table.add_row(_when(row.created), row.state_label,
                           safe(row.exception_type or "?"), safe(row.crawl4ai_version or "?"),
                           safe(_short_where(row.where)), key=row.event_id)
-        if not table.row_count:
-            self._say("The local outbox is empty: no error has been captured on this machine.")
+        count = f"{len(self._ids):,} report(s) in the local outbox"
+        if self._shown < len(self._ids):
+            count += f"; the newest {self._shown:,} listed, more as you move down"
+        self.query_one("#reports-count", Static).update(count)
+
+    @on(DataTable.RowHighlighted, "#reports-table")
+    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one(DataTable)
+        if event.cursor_row >= table.row_count - 10 and self._shown < len(self._ids):
+            self._next_page()
 
     def focus_first(self) -> None:
         self.query_one(DataTable).focus()

@@ -3,12 +3,12 @@ and the scrubber's placeholders (``<url>``, ``<secret>``, …) highlighted."""
 
 from __future__ import annotations
 
-import os
 import re
 
 from rich.text import Text
 from textual.widget import Widget
 
+from crawl4ai.telemetry import settings
 from crawl4ai.telemetry._text import printable
 
 PLACEHOLDER = re.compile(r"<[a-z][a-z0-9_ -]*>")
@@ -29,5 +29,5 @@ def report_text(widget: Widget, value: str) -> Text:
 
 def home_as_tilde(value: str) -> str:
     """Paths under the home folder as ``~/…``: shorter, and the same on every machine."""
-    home = os.path.expanduser("~")
+    home = settings.home_dir()
     return value.replace(home, "~") if home not in ("", "/") else value

@@ -148,28 +148,28 @@ def enable(email: str | None = None, always: bool = True, once: bool = False,
     """
     from . import api
 
-    return api.enable(email=email, always=always, once=once, local_only=local_only)
+    return api.enable(email=email, always=always, once=once, local_only=local_only).as_dict()
 
 
 def disable() -> dict[str, Any]:
     """Withdraw consent: nothing is sent, and reports still waiting are withheld."""
     from . import api
 
-    return api.disable()
+    return api.disable().as_dict()
 
 
 def clear_email() -> dict[str, Any]:
     """Forget the stored email."""
     from . import api
 
-    return api.clear_email()
+    return api.clear_email().as_dict()
 
 
 def status() -> dict[str, Any]:
     """The effective state and why: consent, email, environment, provider, outbox, overrides."""
     from . import api
 
-    return api.status()
+    return api.status().as_dict()
 
 
 def use_provider(provider: TelemetryProvider | None) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def use_provider(provider: TelemetryProvider | None) -> dict[str, Any]:
     may be sent. Returns :func:`status`, whose ``destination`` is now the provider's."""
     from . import api
 
-    return api.use_provider(provider)
+    return api.use_provider(provider).as_dict()
 
 
 def counters() -> dict[str, Any]:

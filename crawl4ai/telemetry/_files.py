@@ -23,13 +23,15 @@ import json
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from typing import Any
 
 # A lock is held for a few file operations; waiting longer means something is wrong.
 LOCK_TIMEOUT = 10.0
 _POSIX_OWNERS = hasattr(os, "geteuid")
-# What :func:`write_private` leaves behind if the process dies mid-write (pruning removes it).
+# What :func:`write_private` leaves behind if the process dies mid-write (pruning removes it):
+# ``.<name>.<writer's pid>.<random>.tmp``, so pruning can tell a dead writer's from a live one's.
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
 
 
@@ -161,8 +163,8 @@ def write_private(path: str, data: bytes, *, durable: bool = False) -> None:
     The replacement is a new file (``mkstemp`` uses ``O_EXCL``), so a link planted at ``path``
     is replaced, never written through."""
     directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX + os.path.basename(path) + ".",
-                               suffix=TEMP_SUFFIX)
+    prefix = f"{TEMP_PREFIX}{os.path.basename(path)}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=TEMP_SUFFIX)
     try:
         # Plain os calls (os.fdopen imports io): this also runs at interpreter shutdown.
         try:
@@ -181,6 +183,18 @@ def write_private(path: str, data: bytes, *, durable: bool = False) -> None:
             os.unlink(tmp)
         raise
 
+
+
+def temp_of(name: str) -> tuple[str, int | None] | None:
+    """For a temporary file :func:`write_private` names (``.config.json.123.x1y2.tmp``): the
+    name of the file it was replacing and its writer's pid (None for an older name without
+    one); None for any other name."""
+    if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
+        return None
+    parts = name[len(TEMP_PREFIX):-len(TEMP_SUFFIX)].split(".")
+    if len(parts) >= 4 and parts[-2].isdigit():
+        return ".".join(parts[:-2]), int(parts[-2])
+    return ".".join(parts[:-1]), None
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -207,12 +221,28 @@ def _filelock() -> Any:
     return _imported["filelock"]
 
 
+_exit_deadline: list[float] = []
+
+
+def bound_lock_waits(deadline: float) -> None:
+    """Exit began: from now on no lock is waited for past ``deadline`` (``time.monotonic()``),
+    whoever holds it (another process, or our own worker abandoned mid-write)."""
+    _exit_deadline[:] = [deadline]
+
+
+if hasattr(os, "register_at_fork"):  # a child forked at exit is a new process with its own exit
+    os.register_at_fork(after_in_child=_exit_deadline.clear)
+
+
 @contextlib.contextmanager
 def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the exclusive lock ``path`` (its folder must already be checked as ours).
 
-    A lock file that is a link is refused; waiting longer than ``timeout`` raises
-    :class:`UnsafePath` (an OSError), so no caller waits for ever."""
+    A lock file that is a link is refused; waiting longer than ``timeout`` (or, once exit
+    began, past its deadline: :func:`bound_lock_waits`) raises :class:`UnsafePath` (an
+    OSError), so no caller waits for ever."""
+    if _exit_deadline:
+        timeout = min(timeout, max(0.0, _exit_deadline[0] - time.monotonic()))
     filelock = _filelock()
     our_work = _imported["our_work"]
     if os.path.islink(path):
@@ -223,8 +253,30 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             lock.acquire()
         except filelock.Timeout:
             raise UnsafePath(f"{path} stayed locked for over {timeout:g} s") from None
+    _held.add(lock)
     try:
         yield
     finally:
+        _held.discard(lock)
         with our_work():
             lock.release()
+
+
+# Locks held now (by any of our threads). A child forked meanwhile inherits their open files, and
+# with them the lock itself: if the parent then died holding it, the child's copy would keep it
+# held for ever against the child's own reports. The child closes its copies (the parent's
+# stay open: the parent still holds and releases its lock).
+_held: set[Any] = set()
+
+
+def _close_inherited_locks() -> None:
+    for lock in list(_held):
+        fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+        if isinstance(fd, int):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)

@@ -1,6 +1,9 @@
 """What ``enable``/``disable``/``status`` do; the CLI verbs and the dashboard call these too.
 
-Kept out of ``__init__`` so importing the package stays free of I/O and of these imports.
+Each returns the effective state as a :class:`Status` value; the public functions in
+``crawl4ai.telemetry`` (and ``status --json``) hand out its documented dict form
+(:meth:`Status.as_dict`). Kept out of ``__init__`` so importing the package stays free of I/O and
+of these imports.
 """
 
 from __future__ import annotations
@@ -12,8 +15,58 @@ from . import consent as _consent
 from . import environment as _environment
 from . import outbox as _outbox
 from . import settings
+from ._record import Record
 from ._version import __version__
 from .pipeline import get_pipeline
+
+
+class Status(Record):
+    """The effective state: whether reports are made and sent, where to, why, and where each
+    value came from. Its fields are the documented keys of ``telemetry.status()``.
+
+    ``enabled``: reports are made; ``sends``: they also leave this machine on their own.
+    ``sources``: where consent, email and destination came from ("file", "environment",
+    "default", "this process", "runtime"). ``warning``: set when a choice could not be saved."""
+
+    __slots__ = ("enabled", "consent", "email", "environment", "provider", "destination",
+                 "keeps_locally", "sends", "local_only", "asks_again", "destination_id",
+                 "agreed_destination", "reason", "source", "sources", "will_ask", "overrides",
+                 "problems", "config_path", "config_problem", "sentry_sdk_installed", "outbox",
+                 "pipeline", "rate_limited_kinds", "telemetry_version", "warning")
+    _defaults = {"warning": None}
+    enabled: bool
+    consent: str
+    email: str | None
+    environment: str
+    provider: str
+    destination: str
+    keeps_locally: bool
+    sends: bool
+    local_only: bool
+    asks_again: bool
+    destination_id: str
+    agreed_destination: str | None
+    reason: str
+    source: str
+    sources: dict[str, str]
+    will_ask: bool
+    overrides: list[str]
+    problems: list[str]
+    config_path: str
+    config_problem: str | None
+    sentry_sdk_installed: bool
+    outbox: dict[str, Any]
+    pipeline: dict[str, int]
+    rate_limited_kinds: Any
+    telemetry_version: str
+    warning: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The public form: every field by name; ``warning`` only when there is one."""
+        result = self._asdict()
+        if not result["warning"]:
+            del result["warning"]
+        return result
 
 
 def _persist(depth: int, **changes: Any) -> str | None:
@@ -28,7 +81,7 @@ def _persist(depth: int, **changes: Any) -> str | None:
 
 
 def enable(email: str | None = None, always: bool = True, once: bool = False,
-           local_only: bool = False) -> dict[str, Any]:
+           local_only: bool = False) -> Status:
     """Consent to reports: every error, the next one only (``once``), or kept on this machine
     only (``local_only``)."""
     if once and local_only:
@@ -38,7 +91,7 @@ def enable(email: str | None = None, always: bool = True, once: bool = False,
     return choose(consent, email=email)
 
 
-def disable() -> dict[str, Any]:
+def disable() -> Status:
     return choose(_consent.DENIED)
 
 
@@ -49,7 +102,7 @@ _HOLD_PENDING = {
 }
 
 
-def choose(consent: str, email: str | None = None) -> dict[str, Any]:
+def choose(consent: str, email: str | None = None) -> Status:
     """Store the person's choice (one of :data:`consent.CHOICES`), optionally with an email:
     the one call under ``enable``/``disable``, the CLI verbs and the dashboard.
 
@@ -73,11 +126,11 @@ def choose(consent: str, email: str | None = None) -> dict[str, Any]:
     return status(warning=warning)
 
 
-def clear_email() -> dict[str, Any]:
+def clear_email() -> Status:
     return status(warning=_persist(2, email=None))
 
 
-def use_provider(provider: Any) -> dict[str, Any]:
+def use_provider(provider: Any) -> Status:
     """Route this process's reports to ``provider`` (None: back to the configured one)."""
     from . import providers
 
@@ -92,7 +145,7 @@ def counters() -> dict[str, Any]:
     return {"this_run": this_run, "all_runs": pipeline.counters.all_runs()}
 
 
-def status(warning: str | None = None) -> dict[str, Any]:
+def status(warning: str | None = None) -> Status:
     """The effective state: whether reports are made and sent, where to, why, and where each value
     came from (``sources``: "file", "environment", "default", "this process", "runtime")."""
     from .providers import sentry_available
@@ -104,7 +157,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
     provider, provider_problem = pipeline.delivery.current_provider()
     stored = pipeline.store.load()
     problems = [*settings.problems(), *stored["problems"]]
-    problems += [p for p in (provider_problem, _delivery_problem(provider)) if p]
+    problems += [p for p in (provider_problem, provider.problem()) if p]
     if decision.source == "this process" and not warning:
         # Not saved earlier (e.g. a read-only home): say so on every status, not only once.
         warning = ("your choice is not saved (the settings file could not be written); it holds "
@@ -117,7 +170,6 @@ def status(warning: str | None = None) -> dict[str, Any]:
         problems.append(outbox["problem"])
     local_only = decision.local_only
     result: dict[str, Any] = {
-        # "enabled": reports are made; "sends": they also leave this machine on their own.
         "enabled": decision.send or local_only,
         "consent": decision.consent,
         "email": decision.email,
@@ -145,21 +197,7 @@ def status(warning: str | None = None) -> dict[str, Any]:
         "rate_limited_kinds": pipeline.rate_limited_kinds,
         "telemetry_version": __version__,
     }
-    if warning:
-        result["warning"] = warning
-    return result
-
-
-def _delivery_problem(provider: Any) -> str | None:
-    """Why the provider in use cannot deliver (then reports are kept on this machine)."""
-    from .providers import configured_dsn, sentry_available
-
-    if provider.name == "sentry" and not getattr(provider, "dsn", ""):
-        return "the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN): reports are kept locally"
-    if configured_dsn() and not sentry_available() and provider.name != "sentry":
-        return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed (pip install "
-                "'crawl4ai-telemetry[sentry]'): reports are kept locally")
-    return None
+    return Status(**result, warning=warning)
 
 
 def _sources(decision: _consent.Decision, stored: dict[str, Any],

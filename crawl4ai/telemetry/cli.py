@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from ._text import printable
+
+if TYPE_CHECKING:
+    from .api import Status
 
 DOCS_URL = "https://docs.crawl4ai.com/core/telemetry/"
 
@@ -74,22 +77,22 @@ def _quietly(call: Any, *args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
 
 
-def _fail_if_not_saved(result: dict[str, Any]) -> None:
-    warning = result.get("warning")
+def _fail_if_not_saved(result: Status) -> None:
+    warning = result.warning
     if warning:
         typer.echo(f"Error: your choice was not saved: {printable(warning.removesuffix(_PROCESS_ONLY))}",
                    err=True)
         raise typer.Exit(EXIT_NOT_SAVED)
 
 
-def _echo_effect(result: dict[str, Any]) -> None:
+def _echo_effect(result: Status) -> None:
     """One line on where reports go, and any override that changes what was just chosen."""
-    where = result["destination"]
-    if result.get("local_only"):
-        where = ("this machine only" + ("" if result.get("keeps_locally") else
+    where = result.destination
+    if result.local_only:
+        where = ("this machine only" + ("" if result.keeps_locally else
                                         f" (one you send yourself goes to {where})"))
     typer.echo(f"Reports go to: {printable(where)}")
-    for override in result.get("overrides") or ():
+    for override in result.overrides:
         typer.echo(f"Note: {printable(override)}.")
 
 
@@ -140,22 +143,22 @@ def enable(
         raise typer.BadParameter(str(e), param_hint="'--email'") from None
     _fail_if_not_saved(result)
     typer.echo(printable(_enabled_line(result, once)))
-    typer.echo(f"Email: {result['email'] or 'none'}")
+    typer.echo(f"Email: {result.email or 'none'}")
     _echo_effect(result)
 
 
-def _enabled_line(result: dict[str, Any], once: bool) -> str:
+def _enabled_line(result: Status, once: bool) -> str:
     """What ``enable`` really did: never a send promised where no destination exists."""
-    if result.get("local_only"):
-        kept = (result.get("outbox") or {}).get("counts", {}).get("local", 0)
+    if result.local_only:
+        kept = result.outbox.get("counts", {}).get("local", 0)
         return ("Crash reports are local only: a redacted report of every Crawl4AI error is "
                 "kept on this machine and none is sent on its own. Read them with `crwl "
                 "telemetry reports`; send one yourself with `crwl telemetry send ID`, or export "
                 "it as a GitHub issue from the dashboard."
                 + (f" Reports kept locally now: {kept}." if kept else ""))
     scope = "the next Crawl4AI error only" if once else "every Crawl4AI error"
-    if result["sends"]:
-        return f"Crash reports are on: {scope} will be reported to {result['destination']}."
+    if result.sends:
+        return f"Crash reports are on: {scope} will be reported to {result.destination}."
     return (f"Crash reports are on: a redacted report of {scope} is kept on this machine. No "
             "destination is configured, so nothing is sent; read the reports with "
             "`crwl telemetry status` or the dashboard, and paste one into an issue if you like.")
@@ -176,7 +179,7 @@ def disable(
     if forget_email:
         _fail_if_not_saved(_quietly(api.clear_email))
     typer.echo("Crash reports are off: nothing will be sent.")
-    withheld = (result.get("outbox") or {}).get("counts", {}).get("withheld", 0)
+    withheld = result.outbox.get("counts", {}).get("withheld", 0)
     if withheld:
         typer.echo(f"Withheld reports kept locally: {withheld} (never sent).")
     if forget_email:
@@ -184,7 +187,7 @@ def disable(
     elif had_email:
         typer.echo("Your email is still stored (for when you enable again); remove it with "
                    "`crwl telemetry disable --forget-email`.")
-    for override in result.get("overrides") or ():
+    for override in result.overrides:
         typer.echo(f"Note: {printable(override)}.")
 
 
@@ -196,7 +199,7 @@ def forget_email() -> None:
     result = _quietly(api.clear_email)
     _fail_if_not_saved(result)
     typer.echo("The stored email was removed." if had else "No email was stored.")
-    if result.get("email"):
+    if result.email:
         typer.echo("Note: CRAWL4AI_TELEMETRY_EMAIL still sets an email for processes that have it.")
 
 
@@ -208,9 +211,14 @@ def status(
     _deliver_pending()
     result = _api().status()
     if as_json:
-        typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
+        typer.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True, default=str))
     else:
         _print_status(result)
+    # Delivering what is pending is part of this verb: once the status is shown, give it a
+    # bounded wait of its own (exit's bound is too short to import a transport and send).
+    from .settings import FLUSH_TIMEOUT
+
+    _api().get_pipeline().flush(FLUSH_TIMEOUT)
 
 
 def _deliver_pending() -> None:
@@ -219,79 +227,10 @@ def _deliver_pending() -> None:
     _api().get_pipeline().deliver_pending()
 
 
-def headline(result: dict[str, Any]) -> str:
-    if result["consent"] == "unreadable":
-        return ("KEPT, NOT SENT: the settings file cannot be read (see Problem); reports wait "
-                "on this machine until it can be")
-    if result.get("asks_again") and not result["enabled"]:
-        return ("ASK AGAIN: the destination changed since you agreed; reports are kept on this "
-                "machine")
-    if result.get("local_only"):
-        return "LOCAL ONLY: reports are kept on this machine; none is sent on its own"
-    if result["enabled"]:
-        scope = (" for the next error only" if result["consent"] == "once"
-                 and result["source"] == "file" else "")
-        if result["sends"]:
-            return f"ON{scope}: reports are sent to {result['destination']}"
-        return (f"ON{scope}, kept on this machine: no destination is configured, nothing is "
-                "sent")
-    if result.get("will_ask"):
-        return "OFF until you choose (you will be asked on the first error)"
-    return "OFF: nothing is sent"
+def _print_status(result: Status) -> None:
+    from .status_rows import headline
+    from .status_rows import rows as status_rows
 
-
-def _outbox_line(outbox: dict[str, Any]) -> str:
-    counts = {k: v for k, v in (outbox.get("counts") or {}).items() if v}
-    total = sum(counts.values())
-    if not total:
-        skipped = f"; {outbox['skipped']} unusable file(s) skipped" if outbox.get("skipped") else ""
-        return f"empty ({outbox.get('directory')}){skipped}"
-    from .reports import STATE_LABELS
-
-    parts = ", ".join(f"{n} {STATE_LABELS.get(state, state)}" for state, n in sorted(counts.items()))
-    line = f"{total} report(s): {parts}, {outbox.get('bytes', 0)} bytes ({outbox.get('directory')})"
-    if outbox.get("skipped"):
-        line += f"; {outbox['skipped']} unusable file(s) skipped"
-    return line
-
-
-def status_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
-    """The status as (label, value) rows: printed here, shown by the dashboard."""
-    sources = result.get("sources") or {}
-    destination = f"{result['destination']} ({sources.get('destination', 'default')})"
-    if result.get("local_only") and result.get("keeps_locally"):
-        destination = "this machine only (your choice; no destination is configured either)"
-    elif result.get("local_only"):
-        destination = f"this machine only (your choice); one you send yourself: {destination}"
-    rows = [("Why", result["reason"]), ("Reports go to", destination)]
-    agreed = result.get("agreed_destination")
-    if agreed and agreed != result.get("destination_id") and result["consent"] in ("once",
-                                                                                  "always"):
-        from .consent import describe_destination
-
-        rows.append(("Agreed for", describe_destination(agreed)))
-    rows += [
-        ("Consent", f"{result['consent']} ({sources.get('consent', result['source'])})"),
-        ("Email", f"{result['email']} ({sources.get('email')})" if result["email"] else "none"),
-        ("Environment", result["environment"]),
-        ("sentry-sdk", "installed" if result["sentry_sdk_installed"]
-         else "not installed (pip install 'crawl4ai-telemetry[sentry]')"),
-        ("Settings file", result["config_path"]),
-    ]
-    if result.get("config_problem"):
-        rows.append(("Settings problem", result["config_problem"]))
-    rows += [("Problem", problem) for problem in result.get("problems") or ()]
-    rows += [("Override", override) for override in result.get("overrides") or ()]
-    rows.append(("Local outbox", _outbox_line(result.get("outbox") or {})))
-    stats = {k: v for k, v in (result.get("pipeline") or {}).items() if v}
-    if stats:
-        rows.append(("This process", ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()))))
-    if result.get("warning"):
-        rows.append(("Warning", result["warning"]))
-    return rows
-
-
-def _print_status(result: dict[str, Any]) -> None:
     rows = status_rows(result)
     typer.echo(f"Crawl4AI telemetry: {printable(headline(result))}")
     width = max(len(label) for label, _ in rows) + 1
@@ -412,7 +351,7 @@ def send(
     reports = _reports()
     outcomes = reports.send_pending() if pending else [_resolved(reports.send, ref)]
     if as_json:
-        _dump([vars(o) for o in outcomes])
+        _dump([o._asdict() for o in outcomes])
     else:
         for o in outcomes:
             typer.echo(f"{o.event_id[:12]}  {'sent' if o.sent else 'not sent: ' + o.reason}")

@@ -282,48 +282,14 @@ env_forces_on = settings.forces_on
 env_email = settings.email
 env_forces_local = settings.forces_local
 
-#: The destination of "nowhere": reports stay in the local outbox on this machine.
-THIS_MACHINE = "local"
-
-
 def current_destination(provider: Any = None) -> str:
-    """Who would receive a report now, as stored beside a consent (never a key): ``"local"`` when
-    nothing leaves this machine, ``"sentry:<host>"`` for a DSN, the provider's name for
-    any other provider. ``provider``: the provider object in use, if there is one yet (it may have
-    been set at runtime); otherwise the one the environment selects."""
-    if provider is not None:
-        name = getattr(provider, "name", "custom")
-        dsn = getattr(provider, "dsn", None) if name == "sentry" else None
-    else:
-        from . import providers
+    """Who would receive a report now, as stored beside a consent (never a key): the provider's
+    own answer (:meth:`TelemetryProvider.destination_id`). ``provider``: the provider object in
+    use, if there is one yet (it may have been set at runtime); otherwise the one the settings
+    select."""
+    from .providers import destination_id
 
-        name = providers.selected_name()
-        dsn = providers.configured_dsn() if name == "sentry" else None
-    if name == "local" or getattr(provider, "keeps_locally", False):
-        return THIS_MACHINE
-    if name == "sentry":
-        from .providers import sentry_available
-
-        return f"sentry:{_dsn_receiver(dsn)}" if dsn and sentry_available() else THIS_MACHINE
-    return name
-
-
-def _dsn_receiver(dsn: str) -> str:
-    # The host is the receiver (for sentry.io it names the organisation): a new port or project
-    # on the same host is the same receiver, another host is not.
-    from urllib.parse import urlsplit
-
-    return (urlsplit(dsn).hostname or "?").lower()
-
-
-def describe_destination(destination: str | None) -> str:
-    """A destination identity in words, for ``status`` and the prompts."""
-    if not destination:
-        return "no destination recorded"
-    if destination == THIS_MACHINE:
-        return "this machine only (the local outbox)"
-    kind, _, where = destination.partition(":")
-    return f"Sentry at {where}" if kind == "sentry" else f"the {destination!r} provider"
+    return destination_id(provider)
 
 
 def binding(consent: str, provider: Any = None) -> dict[str, Any]:
@@ -430,9 +396,13 @@ def _follow(consent: str, agreed: str | None, email: str | None, source: str, en
                         local_only=True)
     if consent not in (ALWAYS, ONCE):
         return Decision(False, False, consent, email, reason, source)
+    from .providers.destinations import THIS_MACHINE
+
     if agreed == now or now == THIS_MACHINE:
         return Decision(True, False, consent, email, reason, source, consume_once=consent == ONCE)
     # Given for another receiver (or before consent was bound to one): it does not carry over.
+    from .wording import describe_destination
+
     default = _default(NOT_SET, email, env)
     changed = (f"you agreed to send to {describe_destination(agreed)}; reports would now go to "
                f"{describe_destination(now)}, so they are kept on this machine until you agree "

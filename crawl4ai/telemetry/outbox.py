@@ -37,6 +37,7 @@ from ._files import (
     parse_json,
     private_dirs,
     read_regular,
+    temp_of,
     write_private,
 )
 from .settings import base_dir, outbox_dir, telemetry_dir
@@ -58,6 +59,9 @@ _META_LIMIT = 64 * 1024
 # temporary copies an atomic write makes.
 ROOM_FOR_ONE = 64 * 1024
 REPORT_SUFFIX, META_SUFFIX, LOCK_NAME = ".json", ".meta.json", ".lock"
+# crawl4ai's settings file (in its own folder, shared with crawl4ai): only our temporary copies
+# of it are ours to prune there.
+_SETTINGS_FILE = "config.json"
 
 
 @dataclass
@@ -345,9 +349,39 @@ class LocalOutbox:
             self._delete(entry.event_id)
             count -= 1
             size -= entry.size
+        self._remove_leftovers(others)
+
+    def _remove_leftovers(self, others: list[str]) -> None:
+        """What processes that died mid-write left (called under the outbox lock).
+
+        Every write to the outbox holds its lock, so now none is in progress: half an entry (a
+        report without its meta file, or the reverse) is a leftover, removed at once. A
+        temporary file is removed at once when the process that wrote it is dead, after
+        :data:`LEFTOVER_GRACE_SECONDS` otherwise. The same holds for the temporary files our
+        other writers leave beside their files: the counters, the caches, the settings file."""
         for name in others:
-            if _is_ours(name):
-                _remove_if_stale(os.path.join(self.directory, name))
+            if not _is_ours(name):
+                continue
+            path = os.path.join(self.directory, name)
+            if _half_entry(self.directory, name):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)  # a link is removed itself, never followed
+            else:
+                _remove_leftover(path)
+        if self._explicit:
+            return
+        from .cache import folder as cache_folder
+
+        for folder, replaced in ((telemetry_dir(), None), (cache_folder(), None),
+                                 (base_dir(), _SETTINGS_FILE)):
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for name in names:
+                temp = temp_of(name)
+                if temp is not None and replaced in (None, temp[0]):
+                    _remove_leftover(os.path.join(folder, name))
 
 
 def _check_room(folder: str) -> None:
@@ -376,20 +410,45 @@ def _is_ours(name: str) -> bool:
     return stem != name and _valid_id(stem)
 
 
-def _remove_if_stale(path: str) -> None:
+def _half_entry(folder: str, name: str) -> bool:
+    """A report whose meta file is missing, or a meta file whose report is."""
+    if name.endswith(META_SUFFIX):
+        partner = name[: -len(META_SUFFIX)] + REPORT_SUFFIX
+    elif name.endswith(REPORT_SUFFIX) and not name.endswith(TEMP_SUFFIX):
+        partner = name[: -len(REPORT_SUFFIX)] + META_SUFFIX
+    else:
+        return False
+    return not os.path.lexists(os.path.join(folder, partner))
+
+
+def _remove_leftover(path: str) -> None:
+    """Remove ``path`` if it is a link, a dead process's temporary file, or older than the grace
+    (a live writer's temporary file may be a write in progress)."""
     try:
         st = os.lstat(path)
-        if os.path.islink(path) or time.time() - st.st_mtime > LEFTOVER_GRACE_SECONDS:
+        temp = temp_of(os.path.basename(path))
+        writer = temp[1] if temp is not None else None
+        dead = writer is not None and writer != os.getpid() and not _alive(writer)
+        if os.path.islink(path) or dead or time.time() - st.st_mtime > LEFTOVER_GRACE_SECONDS:
             os.unlink(path)
     except OSError:
         pass
 
 
 def _alive(pid: int) -> bool:
-    """Is process ``pid`` still running (every platform: psutil, a crawl4ai dependency)."""
+    """Is process ``pid`` still running (a signal-0 probe; elsewhere psutil, a crawl4ai
+    dependency). Unsure means alive: its claim or file is left until it expires."""
+    if os.name == "posix":
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:  # PermissionError: it exists, as another user
+            return True
+        return True
     try:
         import psutil
 
         return psutil.pid_exists(pid)
     except Exception:
-        return True  # unsure: leave its claim alone until the claim expires
+        return True

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
 
 from . import environment as _environment
+from . import settings
+from ._record import Record
 from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
 
@@ -55,9 +56,7 @@ def _account() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 def local_names() -> LocalNames:
     """This machine's home directories, user names and host names, for the scrubber to redact."""
     homes, users, hosts = _account()
-    env_homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")}
-    env_homes.add(os.path.expanduser("~"))
-    env_users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    env_homes, env_users = settings.account_names()
     return LocalNames(
         homes=tuple(h for h in {*homes, *env_homes} if h and h not in ("/", "\\")),
         users=tuple(u for u in {*users, *env_users} if u),
@@ -65,10 +64,12 @@ def local_names() -> LocalNames:
     )
 
 
-@dataclass
-class Report:
+class Report(Record):
+    """A built and scrubbed report: the event and what the scrubber removed (counts per kind)."""
+
+    __slots__ = ("event", "removed")
     event: dict[str, Any]
-    removed: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str]
 
     @property
     def event_id(self) -> str:

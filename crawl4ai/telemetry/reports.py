@@ -25,11 +25,11 @@ import os
 import re
 import time
 import traceback
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import outbox as _outbox
 from ._files import parse_json
+from ._record import Record
 from ._text import printable
 from .pipeline import get_pipeline
 
@@ -40,10 +40,11 @@ STATE_LABELS = {_outbox.LOCAL: "kept locally"}
 SAMPLE_EVENT_ID = "5a3b1e0000000000000000000000c4a1"
 SAMPLE_TIMESTAMP = "2026-01-01T12:00:00Z"
 
-@dataclass(frozen=True)
-class ReportRow:
+class ReportRow(Record):
     """One line of the outbox listing."""
 
+    __slots__ = ("event_id", "created", "exception_type", "where", "crawl4ai_version", "state",
+                 "size", "attempts")
     event_id: str
     created: float
     exception_type: str
@@ -63,10 +64,10 @@ class ReportRow:
                 "size": self.size, "attempts": self.attempts}
 
 
-@dataclass(frozen=True)
-class ReportDetail:
+class ReportDetail(Record):
     """One report as kept: the exact bytes, what was removed, and what happened to it."""
 
+    __slots__ = ("row", "payload", "removed", "history", "provider", "detail")
     row: ReportRow
     payload: bytes
     removed: dict[str, int]
@@ -94,12 +95,13 @@ class ReportDetail:
                 "history": [{"time": t, "state": s, "detail": d} for t, s, d in self.history]}
 
 
-@dataclass(frozen=True)
-class SendOutcome:
+class SendOutcome(Record):
+    __slots__ = ("event_id", "state", "sent", "reason")
+    _defaults = {"reason": ""}
     event_id: str
     state: str  # the outbox state after the attempt
     sent: bool
-    reason: str = ""
+    reason: str
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -141,6 +143,19 @@ def list_reports(state: str | None = None) -> list[ReportRow]:
     """The outbox, newest first (optionally only reports in ``state``)."""
     box = _box()
     return [_load(box, entry)[0] for entry in box.entries(state)]
+
+
+def report_ids(state: str | None = None) -> list[str]:
+    """The ids of the outbox's reports, newest first: their delivery records only, no report
+    read (a listing of thousands shows its count at once, then reads rows a page at a time)."""
+    return [entry.event_id for entry in _box().entries(state)]
+
+
+def rows(event_ids: list[str]) -> list[ReportRow]:
+    """The listing rows of these reports, in this order (one gone meanwhile is left out)."""
+    box = _box()
+    entries = (box.get(event_id) for event_id in event_ids)
+    return [_load(box, entry)[0] for entry in entries if entry is not None]
 
 
 def resolve(ref: str) -> str:
@@ -314,10 +329,10 @@ crawl_account_page()
 '''
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(Record):
     """The synthetic crash as Python prints it (raw) and the report it would produce."""
 
+    __slots__ = ("raw", "report", "removed")
     raw: str
     report: dict[str, Any]
     removed: dict[str, int]
@@ -355,14 +370,15 @@ def sample() -> Sample:
     return Sample(printable(raw, multiline=True), event, dict(report.removed))
 
 
-@dataclass(frozen=True)
-class Redaction:
+class Redaction(Record):
     """Pasted text as the scrubber leaves it, what it removed (counts per kind), and why each
     piece is there (``(text, kept, why)``: the template that kept it, or the rule that made it)."""
 
+    __slots__ = ("text", "removed", "why")
+    _defaults = {"why": ()}
     text: str
-    removed: dict[str, int] = field(default_factory=dict)
-    why: tuple[tuple[str, bool, str], ...] = ()
+    removed: dict[str, int]
+    why: tuple[tuple[str, bool, str], ...]
 
 
 #: The code the playground aligns pasted text to: where most of Crawl4AI's messages are written.

@@ -19,6 +19,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ._record import Record
+
 #: The one yes/no vocabulary (compared after ``strip().lower()``); "" means "not set".
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "enabled"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "disabled"})
@@ -33,8 +35,9 @@ ENVIRONMENTS = ("cli", "library", "docker", "api_server", "jupyter", "colab", "c
 DEFAULT_DSN = ""
 
 # -- timeouts (seconds) --------------------------------------------------------------------------
-#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``)...
-EXIT_TIMEOUT = 1.0
+#: Exit waits at most this long for pending reports (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``): a
+#: report not sent by then stays pending in the outbox and the next start sends it...
+EXIT_TIMEOUT = 0.3
 #: ...and never longer than this, whatever the variable says.
 EXIT_TIMEOUT_MAX = 30.0
 #: ``telemetry.flush()``'s default wait.
@@ -43,39 +46,38 @@ FLUSH_TIMEOUT = 2.0
 DELIVERY_TIMEOUT = 10.0
 
 
-class Setting:
+class Setting(Record):
     """One environment variable: how to read it and what it means (a row of :data:`SETTINGS`).
 
     ``parse(text)`` returns ``(value, recognised)``; an unrecognised text yields ``unrecognised``
-    (the row's safe fallback). A plain slotted class: dataclasses cost ~1 ms to define, and this
-    module is on the capture path."""
+    (the row's safe fallback)."""
 
     __slots__ = ("name", "parse", "default", "meaning", "unrecognised", "expected")
+    name: str
+    parse: Any
+    default: Any
+    meaning: str
+    unrecognised: Any
+    expected: str
 
     def __init__(self, name: str, parse: Any, default: Any, meaning: str, *,
                  unrecognised: Any = None, expected: str = "") -> None:
-        self.name = name
-        self.parse = parse
-        self.default = default
-        self.meaning = meaning
-        self.unrecognised = default if unrecognised is None else unrecognised
-        self.expected = expected
+        super().__init__(name, parse, default, meaning,
+                         default if unrecognised is None else unrecognised, expected)
 
     def __repr__(self) -> str:
         return f"Setting({self.name!r})"
 
 
-class Reading:
+class Reading(Record):
     """What one variable holds now: the raw text (None when unset), the value telemetry uses,
     and, when the text was not recognised, a sentence saying so."""
 
     __slots__ = ("setting", "raw", "value", "problem")
-
-    def __init__(self, setting: Setting, raw: str | None, value: Any, problem: str | None) -> None:
-        self.setting = setting
-        self.raw = raw
-        self.value = value
-        self.problem = problem
+    setting: Setting
+    raw: str | None
+    value: Any
+    problem: str | None
 
     def __repr__(self) -> str:
         return f"Reading({self.setting.name!r}, raw={self.raw!r}, value={self.value!r})"
@@ -398,6 +400,20 @@ def colab_marked() -> bool:
 def terminal_type() -> str | None:
     """``TERM``: what the terminal says it is (the prompt draws a menu only where one can be)."""
     return os.environ.get("TERM")
+
+
+def home_dir() -> str:
+    """This account's home folder (``~``), as Python resolves it."""
+    return os.path.expanduser("~")
+
+
+def account_names() -> tuple[set[str], set[str]]:
+    """(home folders, user names) as the environment states them (``HOME``, ``USERPROFILE``,
+    ``USER``, ``LOGNAME``, ``USERNAME``): values the scrubber redacts from reports, never
+    settings that decide anything. Empty values left out."""
+    homes = {os.environ.get(k, "") for k in ("HOME", "USERPROFILE")} | {home_dir()}
+    users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
+    return homes - {""}, users - {""}
 
 
 # -- paths ---------------------------------------------------------------------------------------

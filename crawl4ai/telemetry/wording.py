@@ -10,10 +10,25 @@ notebook ``crawl4ai.telemetry.enable()`` (:data:`TERMINAL_COMMANDS`, :data:`NOTE
 Texts about where a report goes are functions of the destination, because no surface may say
 "will be sent" when nothing would leave the machine (:func:`where_reports_go`).
 
-Plain strings only, no imports: the prompts load this on the first error.
+Plain strings and small functions of them, importing nothing heavy: the prompts load this on the
+first error.
 """
 
 from __future__ import annotations
+
+from .providers.destinations import THIS_MACHINE
+
+
+def describe_destination(destination: str | None) -> str:
+    """A destination identity (``"kind:host"``, a provider's name, or ``"local"``) in words, for
+    ``status`` and the prompts."""
+    if not destination:
+        return "no destination recorded"
+    if destination == THIS_MACHINE:
+        return "this machine only (the local outbox)"
+    kind, _, where = destination.partition(":")
+    return f"{kind.capitalize()} at {where}" if where else f"the {destination!r} provider"
+
 
 # -- the question ---------------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from crawl4ai import telemetry
-from crawl4ai.telemetry.cli import status_rows
+from crawl4ai.telemetry import api
 from crawl4ai.telemetry.pipeline import get_pipeline
+from crawl4ai.telemetry.status_rows import rows as status_rows
 from tests.conftest import read_config
 
 HAND_EDITED = """{
@@ -69,7 +70,7 @@ def test_an_unreadable_file_keeps_the_report_unsent_and_says_where(sending, sent
     sending.write_text(TYPO)
     status = telemetry.status()
     assert status["consent"] == "unreadable" and not status["sends"] and not status["will_ask"]
-    shown = "\n".join(f"{label}: {value}" for label, value in status_rows(status))
+    shown = "\n".join(f"{label}: {value}" for label, value in status_rows(api.status()))
     assert "line 3, column 5" in shown and "kept on this machine" in shown, shown
     _fail()
     assert telemetry.flush(10)

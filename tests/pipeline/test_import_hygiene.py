@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import json
-from pathlib import Path
 
-import crawl4ai.telemetry
 from tests.conftest import run_python
 
 HEAVY = ["sentry_sdk", "IPython", "textual", "questionary", "typer", "prompt_toolkit", "ipywidgets"]
@@ -59,7 +56,8 @@ CALLER_MAY_IMPORT = {
 # With a consent stored in the settings file: reading it (a byte-order mark, comments and
 # trailing commas are allowed), and naming where reports would go.
 WITH_STORED_CONSENT = {"crawl4ai.telemetry._files", "crawl4ai.telemetry._jsonc",
-                       "encodings.utf_8_sig", "crawl4ai.telemetry.providers"}
+                       "encodings.utf_8_sig", "crawl4ai.telemetry.providers",
+                       "crawl4ai.telemetry.providers.destinations"}
 
 FIRST_CAPTURE = r"""
 import json, os, sys, threading
@@ -98,8 +96,8 @@ def _first_capture(home, prelude="", **env):
 
 
 # What importing crawl4ai may load of the add-on: the activation hook, the integration's patching
-# side (its capture table, installer, wrappers and their process state), and the pipeline's
-# caller side, so that no first capture pays for it (and the chain walk, which wrappers use to
+# side (its capture table, installer, wrappers, where they report, and their process state), and
+# the pipeline's caller side, so that no first capture pays for it (and the chain walk, which wrappers use to
 # read a traceback safely). The classifier and code ownership wait for a crawler to be made:
 # `crwl --help` and scripts that never crawl pay nothing for them.
 IMPORT_CRAWL4AI_MAY_LOAD = {
@@ -109,8 +107,10 @@ IMPORT_CRAWL4AI_MAY_LOAD = {
     "crawl4ai.telemetry.integrations.crawl4ai.points",
     "crawl4ai.telemetry.integrations.crawl4ai.installer",
     "crawl4ai.telemetry.integrations.crawl4ai.wrappers",
+    "crawl4ai.telemetry.integrations.crawl4ai.seen",
     "crawl4ai.telemetry.integrations.crawl4ai.provenance",
     "crawl4ai.telemetry.integrations.crawl4ai.state", "crawl4ai.telemetry.chain",
+    "crawl4ai.telemetry._fork",  # its locks renewed in a forked child
 } | CALLER_MAY_IMPORT | WITH_STORED_CONSENT
 
 
@@ -169,65 +169,3 @@ def test_the_first_capture_with_a_stored_consent_imports_only_the_callers_path(h
     allowed = CALLER_MAY_IMPORT | WITH_STORED_CONSENT
     assert set(seen["caller"]) <= allowed, set(seen["caller"]) - allowed
     assert seen["reported"] == 1
-
-
-def _run_at_import(node: ast.AST):
-    """``node`` and what is inside it, except functions (their bodies run when called)."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _run_at_import(child)
-
-
-def _module_level_imports() -> dict[str, set[str]]:
-    """For every module of the add-on, the add-on's modules it imports when it is executed
-    (imports under ``if TYPE_CHECKING`` and inside functions are not run at import)."""
-    root = Path(crawl4ai.telemetry.__file__).parent
-    modules = {}
-    for path in root.rglob("*.py"):
-        parts = ("crawl4ai", "telemetry", *path.relative_to(root).with_suffix("").parts)
-        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        deps = graph[name] = set()
-        for statement in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(statement, ast.If) and "TYPE_CHECKING" in ast.unparse(statement.test):
-                continue
-            for node in _run_at_import(statement):
-                if isinstance(node, ast.Import):
-                    deps.update(a.name for a in node.names if a.name in modules)
-                elif isinstance(node, ast.ImportFrom):
-                    base = node.module or ""
-                    if node.level:
-                        base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1],
-                                         *([node.module] if node.module else [])])
-                    for alias in node.names:
-                        target = f"{base}.{alias.name}"
-                        deps.add(target if target in modules else base)
-        deps &= modules.keys()
-    return graph
-
-
-def test_the_add_on_has_no_import_cycles():
-    graph = _module_level_imports()
-    # The walk sees the imports that run (and not those inside functions).
-    assert "crawl4ai.telemetry.pipeline.filters" in graph["crawl4ai.telemetry.pipeline"]
-    assert "crawl4ai.telemetry.pipeline.delivery" not in graph["crawl4ai.telemetry.pipeline"]
-    cycles = []
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(module: str, path: list[str]) -> None:
-        state[module] = 1
-        for dep in sorted(graph.get(module, ())):
-            if state.get(dep) == 1:
-                cycles.append(path[path.index(dep):] + [dep])
-            elif dep not in state:
-                visit(dep, path + [dep])
-        state[module] = 2
-
-    for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
-    assert cycles == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 from pathlib import Path
 
@@ -55,7 +56,14 @@ def test_the_examples_run_as_written_and_receive_scrubbed_reports(home, monkeypa
             received.append((exc, context))
             return super().send_exception(exc, context)
 
-    namespace["CustomProvider"] = Watched
+    # The runtime example imports the class from the package the entry-point example names.
+    import types
+
+    package, module = types.ModuleType("my_package"), types.ModuleType("my_package.telemetry")
+    module.CustomProvider = Watched
+    package.telemetry = module
+    monkeypatch.setitem(sys.modules, "my_package", package)
+    monkeypatch.setitem(sys.modules, "my_package.telemetry", module)
     exec(runtime, namespace)  # noqa: S102 - telemetry.use_provider(CustomProvider())
     telemetry.enable()  # a "yes" is bound to its receiver: given once the provider is in use
     secret = canary("tok")

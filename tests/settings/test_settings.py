@@ -6,7 +6,6 @@ what it made of it.
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import pytest
 from crawl4ai import telemetry
 from crawl4ai.telemetry import environment, settings
 
-PACKAGE = Path(telemetry.__file__).parent
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "md_v2" / "core" / "telemetry.md"
 FLAGS = [s.name for s in settings.SETTINGS if s.parse is settings.parse_flag]
 
@@ -87,32 +85,6 @@ def test_the_docs_list_exactly_the_settings_table():
     section = section[:section.index("\n## ")]
     documented = set(re.findall(r"^\| `([A-Z0-9_]+)", section, re.M))
     assert documented == {s.name for s in settings.SETTINGS}
-
-
-def _environ_readers(tree: ast.AST) -> list[int]:
-    lines = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
-            if isinstance(node.value, ast.Name) and node.value.id == "os":
-                lines.append(node.lineno)
-    return lines
-
-
-# Modules that touch os.environ for a reason other than reading a setting.
-NOT_SETTINGS = {
-    "settings.py": "the table itself",
-    "report_builder.py": "reads HOME and USER to redact them, never to decide anything",
-    "demo.py": "copies the environment into its sandboxed child",
-}
-
-
-def test_no_module_reads_the_environment_outside_the_settings_table():
-    readers = {}
-    for path in PACKAGE.rglob("*.py"):
-        lines = _environ_readers(ast.parse(path.read_text()))
-        if lines and path.name not in NOT_SETTINGS:
-            readers[str(path.relative_to(PACKAGE))] = lines
-    assert readers == {}
 
 
 RELATIVE_BASE_PROGRAM = """

@@ -27,6 +27,7 @@ async def test_changing_the_choice_writes_config_json_and_keeps_other_keys(home)
     path.write_text(json.dumps({"browser": {"headless": True}}))
     app = TelemetryDashboard()
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the state is read after the first frame: a person sees it first
         await pilot.click("#choice-always")
         assert json.loads(path.read_text())["telemetry"]["consent"] == "always"
         await pilot.click("#email")
@@ -55,6 +56,7 @@ async def test_choosing_local_only_keeps_reports_here_with_a_destination_configu
     path.write_text(json.dumps({**stored, "browser": {"headless": True}}))
     app = TelemetryDashboard()
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the state is read after the first frame: a person sees it first
         await pilot.click("#choice-local_only")
         assert "LOCAL ONLY" in shown(app, "#headline")
         assert "you chose local only" in shown(app, "#where-reports-go")
@@ -231,3 +233,31 @@ async def test_counters_show_errors_of_past_runs_per_kind(home):
     seen, reported, deduplicated, dropped, not_consented = map(int, rows["KeyError"])
     assert (seen, deduplicated, not_consented) == (8, 4, 0)
     assert reported + dropped == 4 and reported >= 3  # the rate limiter's burst is 3
+
+
+async def test_two_thousand_reports_paint_at_once_and_list_a_page_at_a_time(home):
+    """The Reports pane reads nothing until its tab is shown; then the count of all, and rows a
+    page at a time as the cursor moves down. A real outbox of 2,000 reports, Textual's pilot."""
+    import time
+
+    from tests.support.many_reports import fill_outbox
+
+    ids = fill_outbox(2000)
+    started = time.monotonic()
+    app = TelemetryDashboard(initial_tab="status")
+    async with app.run_test(size=SIZE) as pilot:
+        assert time.monotonic() - started < 30  # generous: the figure is in `just bench`
+        table = app.query_one("#reports-table", DataTable)
+        assert table.row_count == 0  # not read while another tab is shown
+        await pilot.press("2")
+        await pilot.pause()
+        assert "2,000 report(s) in the local outbox" in shown(app, "#reports-count")
+        page = app.query_one("ReportsPane").PAGE
+        assert table.row_count == page
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == ids[0]
+        await pilot.press(*["pagedown"] * 8)
+        await pilot.pause()
+        assert table.row_count == 2 * page
+        assert table.coordinate_to_cell_key((page, 0)).row_key.value == ids[page]
+        await pilot.press("enter")
+        assert isinstance(app.screen, ReportScreen)

@@ -31,7 +31,7 @@ def test_reports_lists_the_outbox_newest_first(home, capsys):
     assert {r["state"] for r in listed} == {_outbox.LOCAL}
     assert all(r["exception_type"] == "ValueError" for r in listed)
     code, out = verb(capsys, "reports")
-    assert out.count("ValueError") == 2 and ids[0][:12] in out
+    assert code == 0 and out.count("ValueError") == 2 and ids[0][:12] in out
 
 
 def test_show_prints_the_exact_report_and_what_was_removed(home, capsys):
@@ -43,6 +43,7 @@ def test_show_prints_the_exact_report_and_what_was_removed(home, capsys):
     assert shown["report"] == json.loads(kept)
     assert shown["removed"]["url"] >= 1 and shown["history"][0]["state"] == _outbox.LOCAL
     code, out = verb(capsys, "show", event_id)
+    assert code == 0
     assert json.loads(out.split("\nRemoved by the scrubber:")[0]) == json.loads(kept)
     for text in (out, verb(capsys, "show", event_id, "--markdown")[1]):
         assert SECRET_TOKEN not in text and SECRET_URL not in text
@@ -112,7 +113,7 @@ def test_delete_one_then_all(home, capsys):
     assert verb(capsys, "delete", ids[0])[0] == 0
     assert [e.event_id for e in _outbox.LocalOutbox().entries()] == ids[1:]
     code, out = verb(capsys, "delete", "--all", "--json")
-    assert json.loads(out)["deleted"] == 2 and _outbox.LocalOutbox().entries() == []
+    assert code == 0 and json.loads(out)["deleted"] == 2 and _outbox.LocalOutbox().entries() == []
     assert verb(capsys, "delete")[0] == 2  # neither an id nor --all
 
 
@@ -123,6 +124,7 @@ def test_preview_shows_the_sample_raw_and_redacted(home, capsys):
     assert all(secret in raw for secret in SAMPLE_SECRETS)
     assert not any(secret in report for secret in SAMPLE_SECRETS)
     code, out = verb(capsys, "preview", "--json")
+    assert code == 0
     assert json.loads(out)["exception"]["values"][-1]["type"] == "RuntimeError"
     assert not any(secret in out for secret in SAMPLE_SECRETS)
 

@@ -238,15 +238,15 @@ class Pipeline:
                 internal_error("provider flush")
         return True
 
-    def _keep_unstarted(self) -> None:
+    def _keep_unstarted(self, deadline: float) -> None:
         """Reports still queued when exit's wait ended (a hung server held the worker): keep
-        them in the outbox as ``pending`` for a later run, within a second bound."""
+        them in the outbox as ``pending`` for a later run, until ``deadline``; any left then
+        are counted lost at exit (``status`` shows it), never waited for."""
         import time
 
-        deadline = time.monotonic() + settings.exit_timeout()
         unstarted = self.worker.drain()
         if self._delivery is not None:  # the report the worker may be building
-            self._delivery.wait_kept(settings.exit_timeout())
+            self._delivery.wait_kept(deadline - time.monotonic(), count_lost=True)
         for handler, item in unstarted:
             if handler != self._process:
                 continue  # a retry or a re-send: that report is in the outbox already
@@ -265,13 +265,30 @@ class Pipeline:
         self.worker.after_fork_in_child()
         self._delivery_lock = threading.Lock()
         if self._delivery is not None:
-            self._delivery.forget_provider()
+            self._delivery.after_fork_in_child()
 
     def _at_exit(self) -> None:
+        """Exit's one bound (``CRAWL4AI_TELEMETRY_EXIT_TIMEOUT``) covers all of exit's work:
+        waiting for the worker (and a hung server), keeping what it did not start, and every
+        lock wait after it. Whatever did not go stays ``pending`` in the outbox for the next
+        start, so waiting longer would buy nothing."""
+        import time
+
+        started = time.monotonic()
+        bound = settings.exit_timeout()
+        deadline = started + bound
+        files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was ever taken
+        if files is not None:
+            files.bound_lock_waits(deadline)
         if self.worker.pending:
-            self.flush(settings.exit_timeout())
+            self.worker.wait(bound / 2)  # enough for a healthy server to take everything
         self.worker.close()  # from now on a capture is kept on its own thread (see decide)
-        self._keep_unstarted()
+        # What the worker has not started (a hung server holds it) is kept here, before any
+        # more waiting: every report in the outbox first, then sending if time is left.
+        self._keep_unstarted(deadline)
+        remaining = deadline - time.monotonic()
+        if remaining > 0 and self.worker.pending:
+            self.flush(remaining)
         try:
             self.counters.save()
         except Exception:
@@ -279,6 +296,7 @@ class Pipeline:
 
 
 _PROVIDERS = __name__.rpartition(".")[0] + ".providers"
+_FILES = __name__.rpartition(".")[0] + "._files"
 _pipeline: Pipeline | None = None
 _lock = threading.Lock()
 

@@ -15,13 +15,15 @@ new to keep).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import cache, ownership
+from .._record import Record
 from ..scrub import formats
 
 
-class Cached(NamedTuple):
+class Cached(Record):
+    __slots__ = ("name", "adopt", "export")
     name: str
     adopt: Callable[[Any], bool]
     export: Callable[[], Any]

@@ -13,13 +13,14 @@ from types import TracebackType
 from typing import Any
 
 from .. import environment as _environment
+from .._record import Record
 
 _builder: dict[str, Any] = {}
 
 
-class Capture:
-    """One error on its way to a report. Frozen and slotted (a dataclass costs ~1 ms to define,
-    and this module loads on the first capture)."""
+class Capture(Record):
+    """One error on its way to a report. Its constructor is spelled out: one is made for every
+    error the filters let through, on the caller's thread."""
 
     __slots__ = ("exc", "traceback", "context", "mechanism", "handled", "occurrences",
                  "environment")
@@ -45,11 +46,9 @@ class Capture:
         init(self, "occurrences", occurrences)
         init(self, "environment", environment or _environment.detect())
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("a Capture is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("a Capture is immutable")
+    # An exception and its traceback are not values: two captures are equal only if they are one.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     @property
     def kind(self) -> type[BaseException]:

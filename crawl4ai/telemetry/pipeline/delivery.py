@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import consent as _consent
 from .. import providers as _providers
 from .._debug import internal_error, show_report
 from .._files import parse_json
+from .._record import Record
 from .capture import Capture
 from .counters import Counters
 
@@ -39,9 +40,10 @@ def _outbox_module() -> Any:
     return _modules["outbox"]
 
 
-class Kept(NamedTuple):
+class Kept(Record):
     """A report written to the outbox (``stored`` False: it could not be) and where it goes."""
 
+    __slots__ = ("report", "provider", "stored", "to_send")
     report: Any
     provider: Any
     stored: bool
@@ -62,7 +64,8 @@ class Delivery:
         self._retried = False
         self._prepared: set[int] = set()
         self._keeping = threading.Condition()
-        self._in_keep = 0
+        self._in_keep: list[Capture] = []  # being built and written now
+        self._given_up: set[int] = set()  # ids of those exit counted lost
 
     @property
     def outbox(self) -> Any:
@@ -103,9 +106,13 @@ class Delivery:
             return self._explicit
         return _providers.runtime() or self._configured
 
-    def forget_provider(self) -> None:
-        """After a fork: the parent's connections and threads are not ours."""
+    def after_fork_in_child(self) -> None:
+        """The parent's connections and threads are not ours, and a report its worker was
+        keeping at the fork is not being kept here (its lock may have been copied held)."""
         self._configured = None
+        self._keeping = threading.Condition()
+        self._in_keep: list[Capture] = []  # being built and written now
+        self._given_up: set[int] = set()  # ids of those exit counted lost
 
     # -- one report --------------------------------------------------------------------------------
 
@@ -128,7 +135,7 @@ class Delivery:
         the caller's thread. None when a "send the next report only" was already used."""
         capture, decision = job
         with self._keeping:
-            self._in_keep += 1
+            self._in_keep.append(capture)
         try:
             outbox = _outbox_module()
             _modules["caches"].load()
@@ -146,20 +153,28 @@ class Delivery:
             stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
                                  provider.name, claim=not held)
             self.counters.of(capture.kind).reported += 1
+            if stored and id(capture) in self._given_up:  # kept after all, just after exit's bound
+                self.counters.of(capture.kind).lost_at_exit -= 1
             return Kept(report, provider, stored, to_send=not local_only and not held)
         finally:
             with self._keeping:
-                self._in_keep -= 1
+                self._in_keep.remove(capture)
                 self._keeping.notify_all()
 
-    def wait_kept(self, timeout: float) -> bool:
+    def wait_kept(self, timeout: float, *, count_lost: bool = False) -> bool:
         """Wait at most ``timeout`` s until no report is half kept (the worker may be building
-        one when exit comes); True when none is."""
+        one when exit comes); True when none is. ``count_lost``: exit gives up on those still
+        being kept, counted lost at exit (uncounted again if the worker still keeps one before
+        the interpreter stops it)."""
         deadline = time.monotonic() + max(0.0, timeout)
         with self._keeping:
             while self._in_keep:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    if count_lost:
+                        for capture in self._in_keep:
+                            self._given_up.add(id(capture))
+                            self.counters.of(capture.kind).lost_at_exit += 1
                     return False
                 self._keeping.wait(remaining)
         return True

@@ -141,6 +141,7 @@ class Worker:
         self._queue = deque()
         self._pending = 0
         self._thread = None
+        self._closed = False  # a child forked at exit is a new process: it reports normally
 
     def _run(self) -> None:
         while True:

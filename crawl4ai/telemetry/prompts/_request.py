@@ -23,12 +23,15 @@ its answer instead of opening a second prompt.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
 from .. import consent as _consent
 from .. import wording
 from .._debug import internal_error
+from .._fork import renew_after_fork
+from ..providers.destinations import THIS_MACHINE
 
 if TYPE_CHECKING:
     from ..pipeline.capture import Capture
@@ -55,7 +58,7 @@ class ConsentRequest:
         self.default_email = decision.email
         #: Where a "yes" sends reports (what it is bound to); "local": nothing leaves the machine.
         self.destination = decision.destination or _consent.current_destination()
-        self.keeps_locally = self.destination == _consent.THIS_MACHINE
+        self.keeps_locally = self.destination == THIS_MACHINE
         self.answer: str | None = None
         self.warning: str | None = None
         self.done = threading.Event()
@@ -205,6 +208,7 @@ def _persist(store: _consent.ConsentStore, changes: dict[str, Any]) -> str | Non
 # -- the process's single request ----------------------------------------------------------------
 
 _lock = threading.Lock()
+renew_after_fork(sys.modules[__name__], "_lock")
 _current: ConsentRequest | None = None
 _asked = False
 

@@ -290,7 +290,9 @@ def _ask_at_exit() -> None:
             return
         from .. import settings
 
-        request.sink.flush(settings.exit_timeout())
+        # A person is there and just said yes: the exit bound (sized for nobody watching) is too
+        # short to load the transport and send, so this wait is the flush's own, still bounded.
+        request.sink.flush(max(settings.exit_timeout(), settings.FLUSH_TIMEOUT))
     except BaseException:
         internal_error("terminal prompt at exit")
 

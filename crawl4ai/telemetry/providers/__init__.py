@@ -19,13 +19,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import settings
+from .destinations import THIS_MACHINE, configured_dsn, sentry_available, sentry_destination_id
 
 if TYPE_CHECKING:
     from .base import DeliveryResult, ScrubbedException, TelemetryProvider
 
 __all__ = ["TelemetryProvider", "DeliveryResult", "ScrubbedException", "ENTRY_POINT_GROUP",
-           "configured_dsn", "sentry_available", "selected_name", "load_class", "create",
-           "use", "runtime", "resolve"]
+           "THIS_MACHINE", "configured_dsn", "sentry_available", "selected_name", "destination_id",
+           "load_class", "create", "use", "runtime", "resolve"]
 
 ENTRY_POINT_GROUP = "crawl4ai.telemetry.providers"
 #: The provider that always works: reports stay in the outbox on this machine.
@@ -46,19 +47,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def configured_dsn() -> str:
-    return settings.dsn()
-
-
-def sentry_available() -> bool:
-    from importlib.util import find_spec
-
-    try:
-        return find_spec("sentry_sdk") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def selected_name() -> str:
     """The provider that will deliver: runtime instance, explicit choice, else Sentry when it
     can, else local."""
@@ -70,6 +58,38 @@ def selected_name() -> str:
     if configured_dsn() and sentry_available():
         return "sentry"
     return FALLBACK
+
+
+def destination_id(provider: TelemetryProvider | None = None) -> str:
+    """Who would receive a report now (what a "yes" is bound to): ``provider``'s own answer, or
+    the runtime instance's, or that of the provider the settings select, known without making
+    it (this runs on the caller's thread)."""
+    provider = provider if provider is not None else _runtime
+    if provider is not None:
+        return provider.destination_id()
+    name = selected_name()
+    if name == FALLBACK:
+        return THIS_MACHINE
+    if name == "sentry":
+        return sentry_destination_id(configured_dsn())
+    return name  # another provider's default identity (TelemetryProvider.destination_id)
+
+
+def install_process_integrations(capture: Any) -> bool:
+    """In a process we own (``crwl``): sentry-sdk's process-wide handlers (uncaught errors in the
+    main thread, threads and asyncio tasks), their errors routed to ``capture(exc, mechanism)``
+    and never sent by sentry-sdk itself. False, changing nothing, when the host runs its own
+    Sentry; ImportError without sentry-sdk."""
+    from .sentry import install_global_integrations
+
+    return install_global_integrations(capture)
+
+
+def watch_running_loop() -> None:
+    """After :func:`install_process_integrations`: also watch the asyncio loop running now."""
+    from .sentry import enable_asyncio_in_running_loop
+
+    enable_asyncio_in_running_loop()
 
 
 def load_class(name: str) -> type[TelemetryProvider]:

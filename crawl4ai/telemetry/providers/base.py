@@ -23,17 +23,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._record import Record
+from .destinations import THIS_MACHINE
 
-class DeliveryResult:
+
+class DeliveryResult(Record):
     """The outcome of one delivery. ``payload``: the exact bytes that went out, when the provider
     knows them (the outbox then keeps those)."""
 
     __slots__ = ("accepted", "detail", "payload")
-
-    def __init__(self, accepted: bool, detail: str = "", payload: bytes | None = None) -> None:
-        self.accepted = accepted
-        self.detail = detail
-        self.payload = payload
+    _defaults = {"detail": "", "payload": None}
+    accepted: bool
+    detail: str
+    payload: bytes | None
 
     def __bool__(self) -> bool:
         return self.accepted
@@ -138,9 +140,20 @@ class TelemetryProvider:
         sender thread of the provider's own in the middle of a send."""
 
     def destination(self) -> str:
-        """Where reports go, for ``status`` and for binding consent to it: a stable, short
-        string (a host name, never a key)."""
+        """Where reports go, in words, for ``status`` and the prompts (a host name, never a
+        key)."""
         return f"provider {self.name!r}"
+
+    def destination_id(self) -> str:
+        """Who receives the reports: the identity a stored "yes" is bound to, so that a change of
+        receiver asks again. Stable and short (``"kind:host"`` or a name, never a key);
+        ``"local"`` when nothing leaves this machine."""
+        return THIS_MACHINE if self.keeps_locally else self.name
+
+    def problem(self) -> str | None:
+        """Why this provider cannot deliver now (then reports are kept on this machine), or
+        None. ``status`` shows it."""
+        return None
 
     def flush(self, timeout: float) -> None:
         """Wait at most ``timeout`` seconds for reports in flight."""

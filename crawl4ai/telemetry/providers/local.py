@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import TelemetryProvider
+from .destinations import configured_dsn, sentry_available
 
 
 class LocalProvider(TelemetryProvider):
@@ -19,9 +20,13 @@ class LocalProvider(TelemetryProvider):
         return True
 
     def destination(self) -> str:
-        from . import configured_dsn, sentry_available
-
         if configured_dsn() and not sentry_available():
             return ("local outbox only (sentry-sdk is not installed: "
                     "pip install crawl4ai-telemetry[sentry])")
         return "local outbox only (no DSN configured)"
+
+    def problem(self) -> str | None:
+        if configured_dsn() and not sentry_available():
+            return ("CRAWL4AI_SENTRY_DSN is set but sentry-sdk is not installed (pip install "
+                    "'crawl4ai-telemetry[sentry]'): reports are kept locally")
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .._fork import renew_after_fork
 from .base import TelemetryProvider
 
 
@@ -14,6 +15,7 @@ class MemoryProvider(TelemetryProvider):
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock")
 
     def send_event(self, event: dict[str, Any]) -> bool:
         with self._lock:

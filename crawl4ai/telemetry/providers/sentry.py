@@ -23,12 +23,13 @@ from types import TracebackType
 from typing import Any
 
 from .. import settings
+from .._fork import renew_after_fork
 from .._logs import our_work, ours_for_good
 from ..chain import set_traceback
 from ..raw_event import crawl4ai_version
 from ..scrub import scrub_event
-from . import configured_dsn, sentry_available
 from .base import DeliveryResult, TelemetryProvider
+from .destinations import configured_dsn, sentry_available, sentry_destination_id
 
 #: Options that keep sentry-sdk from collecting anything beyond the event we hand it. None that
 #: sentry-sdk deprecates: its DeprecationWarning reached hosts showing warnings (``-X dev``) and
@@ -75,10 +76,20 @@ class SentryProvider(TelemetryProvider):
         self.delivery_timeout = delivery_timeout
         self._client: Any = None
         self._lock = threading.Lock()
+        renew_after_fork(self, "_lock")
         self._waiters: dict[str, list[Any]] = {}
 
     def destination(self) -> str:
         return f"Sentry at {dsn_host(self.dsn)}" if self.dsn else "local outbox only (no DSN configured)"
+
+    def destination_id(self) -> str:
+        return sentry_destination_id(self.dsn)
+
+    def problem(self) -> str | None:
+        if not self.dsn:
+            return ("the sentry provider has no DSN (set CRAWL4AI_SENTRY_DSN): reports are kept "
+                    "locally")
+        return None
 
     # The transport calls this from sentry's worker thread.
     def _on_result(self, envelope: Any, ok: bool, detail: str) -> None:

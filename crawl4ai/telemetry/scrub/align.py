@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+from .._record import Record
 from . import templates
 from .formats import HOLE
 from .rules import PLACEHOLDER, USER_CODE
@@ -59,29 +60,34 @@ _STRUCTURE = frozenset("()[]{}<>'\".,:;")
 Piece = "str | Hole"
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(Record):
     """A piece of a redacted message: ``kept`` text of a template (``why`` is where the template
     is written, ``file:line``) or a placeholder (``why`` names the rule that made it)."""
 
+    __slots__ = ("text", "kept", "why")
     text: str
     kept: bool
     why: str
 
 
-@dataclass(frozen=True)
-class Proofs:
+def _no_module(name: str) -> bool:
+    return False
+
+
+class Proofs(Record):
     """What the report's code proves is code: names its raising frames use, classes its
     exceptions carry, numbers its raising frames write, modules known code has."""
 
-    names: frozenset[str] = frozenset()
-    types: frozenset[str] = frozenset()
-    numbers: frozenset[str] = frozenset()
-    modules: Callable[[str], bool] = lambda name: False
+    __slots__ = ("names", "types", "numbers", "modules")
+    _defaults: Any = {"names": frozenset(), "types": frozenset(), "numbers": frozenset(), "modules": _no_module}
+    names: frozenset[str]
+    types: frozenset[str]
+    numbers: frozenset[str]
+    modules: Callable[[str], bool]
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(Record):
+    __slots__ = ("pieces", "where", "score", "trigger")
     pieces: tuple[str | Hole, ...]
     where: str
     score: int  # word characters of its constant text: the most specific template wins
@@ -165,20 +171,31 @@ def _hole_pattern(kind: str) -> str:
     return _HOLE_PATTERN[kind]
 
 
-@dataclass
+def _as_is(text: str, counter: Counter[str]) -> str:
+    return text
+
+
 class Aligner:
     """Aligns one report's messages: its template pools (CPython's, the reviewed list's, one per
-    code object of the report), its proofs, the messages of its
-    exceptions (a hole holding one of them is aligned in turn), and the typed detectors that
-    name what a placeholder stands for."""
+    code object of the report), its proofs, the messages of its exceptions (a hole holding one
+    of them is aligned in turn), and the typed detectors that name what a placeholder stands for.
+    It counts what it removed while it aligns: not a value, a worker."""
 
-    pools: tuple[Pool, ...]
-    proofs: Proofs = field(default_factory=Proofs)
-    messages: frozenset[str] = frozenset()
-    detect: Callable[[str, Counter[str]], str] = lambda text, counter: text
-    removed: Counter[str] | None = None
-    _counter: Counter[str] = field(default_factory=Counter)
-    _nested: int = 0  # template text kept inside embedded messages, for choosing an alignment
+    def __init__(self, pools: tuple[Pool, ...], proofs: Proofs | None = None,
+                 messages: frozenset[str] = frozenset(),
+                 detect: Callable[[str, Counter[str]], str] = _as_is,
+                 removed: Counter[str] | None = None) -> None:
+        self.pools = pools
+        self.proofs = proofs if proofs is not None else Proofs()
+        self.messages = messages
+        self.detect = detect
+        self.removed = removed
+        self._counter: Counter[str] = Counter()
+        self._nested = 0  # template text kept inside embedded messages, for choosing an alignment
+
+    def with_types(self, types: frozenset[str]) -> Aligner:
+        """The same aligner, for a message whose exception's objects prove these class names."""
+        return Aligner(self.pools, self.proofs._replace(types=types), self.messages, self.detect, self.removed)
 
     def knows_prefix(self, word: str) -> bool:
         """A template of the report's code writes ``word:`` before a value (``ssl:{}``): such a

@@ -26,7 +26,6 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from types import CodeType, FunctionType, MappingProxyType, ModuleType
 from typing import Any
 
@@ -245,25 +244,6 @@ def class_modules(module: str | None, qualname: str) -> tuple[str, ...]:
         if isinstance(name, str) and name not in out and name not in ("builtins", "__builtin__"):
             out.append(name)
     return tuple(out)
-
-
-@dataclass(frozen=True)
-class FrameCode:
-    """One known frame's code: its templates (each with the line it is on), where it lives
-    (package-relative file), and what it proves."""
-
-    templates: tuple[tuple[formats.Template, int], ...]
-    file: str
-    names: frozenset[str]
-    numbers: frozenset[str]
-
-
-def frame_code(key: FrameKey, file: str) -> FrameCode | None:
-    code = code_of(key)
-    if code is None:
-        return None
-    return FrameCode(formats.templates_of_code(code), file,
-                     formats.names_of_code(code), formats.numbers_of_code(code))
 
 
 def module_templates(module_name: str) -> tuple[tuple[formats.Template, int], ...]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .._record import Record
 from .._text import without_controls
 from . import templates
 from .align import Aligner, Pool, Span, render
@@ -32,22 +32,24 @@ def _nothing(_: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a phase may depend on besides the text: this machine's names. Text the detectors see
-    is no template's constant text, so no word, link or ``prefix:`` in it is known code's."""
+class Context(Record):
+    """What a phase may depend on besides the text: this machine's names, and which ``word:``
+    the report's templates write before a value. Text the detectors see is no template's
+    constant text, so no word or link in it is known code's."""
 
+    __slots__ = ("local", "knows_prefix")
+    _defaults = {"knows_prefix": _nothing}
     local: LocalNames | None
-    knows_prefix: Callable[[str], bool] = _nothing
+    knows_prefix: Callable[[str], bool]
 
     def known_link(self, url: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(Record):
     """One named step of detection: its rules, fixed or made from the :class:`Context`."""
 
+    __slots__ = ("name", "rules")
     name: str
     rules: tuple[Rule, ...] | Callable[[Context], tuple[Rule, ...]]
 

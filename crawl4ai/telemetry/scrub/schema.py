@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from .._record import Record
 from ..settings import ENVIRONMENTS
 
 DROP = object()
 Check = Callable[[Any], Any]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(Record):
+    __slots__ = ("name", "check", "promise")
     name: str
-    check: Check | str  # a shape check, or the name of the function in .event that judges it
+    check: Check | str  # a shape check, or the name of the function in .sections that judges it
     promise: str
 
 

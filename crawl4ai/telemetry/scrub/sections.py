@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import ownership
+from .._record import Record
 from . import code, schema
 from .align import Aligner, Span
 from .code import MAX_FRAMES, MAX_VALUES
@@ -27,10 +28,10 @@ from .schema import DROP, Field
 from .vocabulary import defines, known_class_name
 
 
-@dataclass(frozen=True)
-class MessageProvenance:
+class MessageProvenance(Record):
     """Why each piece of one message of a report is there (see :class:`.align.Span`)."""
 
+    __slots__ = ("field", "spans")
     field: str  # "exception.values[0].value"
     spans: tuple[Span, ...]
 
@@ -161,8 +162,7 @@ def redact_message(value: Any, state: Scrubbing) -> Any:
     if not isinstance(value, str):
         return DROP
     spans: list[Span] | None = [] if state.provenance is not None else None
-    proofs = replace(state.aligner.proofs, types=state.proven)
-    text = redact_text(value, state.removed, state.local, replace(state.aligner, proofs=proofs), spans)
+    text = redact_text(value, state.removed, state.local, state.aligner.with_types(state.proven), spans)
     if state.provenance is not None and spans is not None:
         state.provenance.append(MessageProvenance(f"exception.values[{state.value_index}].value", tuple(spans)))
     return text

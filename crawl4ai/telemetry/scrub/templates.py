@@ -14,9 +14,10 @@ words never keep a word by themselves; they stay only beside a word of the revie
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .._record import Record
 
 _DATA = Path(__file__).resolve().parent / "data"
 _HOLE = re.compile(r"\{(name|type|func|module|n|value|listed)\}")
@@ -26,10 +27,10 @@ WORD_CHAR = r"(?:\w|[^\x00-\x7f\s])"
 TOKEN = re.compile(WORD_CHAR + r"+(?:(?:['.\-]|::)" + WORD_CHAR + r"+)*")
 
 
-@dataclass(frozen=True)
-class Hole:
+class Hole(Record):
     """A hole of a template, and what kind of value CPython or the library writes there."""
 
+    __slots__ = ("kind",)
     kind: str  # "value", "name", "type", "func", "module", "n" or "listed"
 
 

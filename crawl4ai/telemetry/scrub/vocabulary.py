@@ -18,10 +18,10 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from .. import ownership
+from .._record import Record
 
 MAX_LITERAL = 200  # a longer literal is text (a prompt, a script, a demo), not a message template
 MAX_SOURCE = 4 * 1024 * 1024
@@ -43,14 +43,15 @@ _URL_HOST = re.compile(r"https?://([A-Za-z0-9.\-]+)")
 _PREFIX = re.compile(r"(?<![\w.\-])([A-Za-z][\w\-]*):(?=[^\s/:])")
 
 
-@dataclass(frozen=True)
-class Words:
+class Words(Record):
     """What one source file contributes."""
 
+    __slots__ = ("words", "identifiers", "link_hosts", "prefixes")
+    _defaults = {"prefixes": frozenset()}
     words: frozenset[str]  # lower case
     identifiers: frozenset[str]  # as written, dotted chains included ("self.page", "Foo.bar")
     link_hosts: frozenset[str]  # hosts of the http(s) links in its literals
-    prefixes: frozenset[str] = frozenset()  # lower case: "ssl" of "ssl:{}", the left of a pair
+    prefixes: frozenset[str]  # lower case: "ssl" of "ssl:{}", the left of a pair
 
 
 # ---------------------------------------------------------------------------------------------

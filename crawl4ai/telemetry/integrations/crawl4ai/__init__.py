@@ -6,12 +6,14 @@ exception. One home each:
 
 - :mod:`.points`      the capture table (module, class filter, method, mechanism, handled) and
                       the extension points users override; adding a capture point is one row
-- :mod:`.wrappers`    one wrapper per ``kind`` of row, and :func:`seen`, where they report
-- :mod:`.installer`   iterates the table: :func:`install`, :func:`uninstall`, adoption
+- :mod:`.wrappers`    one wrapper per ``kind`` of row
+- :mod:`.seen`        :func:`seen`, where the wrappers and the process handlers report
+- :mod:`.installer`   iterates the table: :func:`install`, :func:`uninstall`, adoption, and
+                      mounts ``crwl telemetry`` (:func:`mount_cli`)
 - :mod:`.classification`    what a failure is (crawl4ai bug, site failure, environment, user code,
                       usage error); only crawl4ai bugs are reported
 - :mod:`.provenance`  whether the value crawl4ai tripped over was the user's
-- :mod:`.crwl`        the ``crwl telemetry`` mount and the process handlers of ``crwl``
+- :mod:`.crwl`        the ``crwl telemetry`` command and the process handlers of ``crwl``
 
 One failure usually passes several capture points; it is classified once (the verdict is kept on
 the exception) and the pipeline reports it once, always as the *original* exception, unwrapped
@@ -22,9 +24,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .installer import install, is_installed, on_import, uninstall
+from .installer import install, is_installed, mount_cli, on_import, uninstall
 from .points import CAPTURE_POINTS, EXTENSION_POINTS, CapturePoint
-from .wrappers import seen
+from .seen import seen
 
 # The classifier (with code ownership) and the crwl mount load when first
 # used, not while crawl4ai is imported: a crawler's construction loads the classifier, crwl's
@@ -33,7 +35,7 @@ _LAZY = {
     **dict.fromkeys(("BUG", "ELSEWHERE", "ENVIRONMENT", "SITE_FAILURE", "USAGE_ERROR",
                      "USER_CODE", "VERDICTS", "classify", "is_site_failure",
                      "raised_on_purpose_by_crawl4ai", "unwrap", "verdicts"), "classification"),
-    **dict.fromkeys(("TELEMETRY_COMMAND", "install_process_handlers", "mount_cli"), "crwl"),
+    **dict.fromkeys(("TELEMETRY_COMMAND", "install_process_handlers"), "crwl"),
 }
 
 

@@ -15,12 +15,14 @@ from ..._debug import internal_error
 from ...settings import kill_switch
 from . import state
 from .points import CAPTURE_POINTS, PROCESS_MECHANISMS
+from .seen import seen
 
 TELEMETRY_COMMAND = "telemetry"
-_MAIN = next(p for p in CAPTURE_POINTS if p.kind == "crwl_main")
+#: crwl's ``main``: wrapped when crwl is mounted (the process is ours).
+MAIN_POINT = next(p for p in CAPTURE_POINTS if p.kind == "crwl_main")
 
 
-def _telemetry_command() -> Any:
+def telemetry_command() -> Any:
     """A thin click command on crwl's own click group that hands its arguments to the Typer app
     (Typer ≥ 0.26 vendors its own click, so the app itself cannot be mounted)."""
     import click
@@ -48,7 +50,7 @@ CRWL_HELP_NOTE = ("Crash reports: `crwl telemetry status` shows whether Crawl4AI
                   "reported and where; `crwl telemetry --help` lists the verbs.")
 
 
-def _mention_in_help(group: Any) -> None:
+def mention_in_help(group: Any) -> None:
     """Make ``crwl telemetry`` discoverable from ``crwl --help`` (crwl routes a bare ``--help``
     to its ``crawl`` command, so the note goes there as well as on the group)."""
     for command in (group, group.commands.get("crawl")):
@@ -57,34 +59,7 @@ def _mention_in_help(group: Any) -> None:
                 else CRWL_HELP_NOTE
 
 
-def mount_cli(cli_module: Any = None) -> bool:
-    """Add ``telemetry`` to crwl's click group (crwl's ``main()`` treats an unknown first word as
-    a URL, so the verb must be a real command) and wrap ``main`` for the process handlers.
-
-    The command is mounted even while telemetry is off by env: it changes no crawl and it is how
-    a person sees that telemetry is off."""
-    module = cli_module if cli_module is not None else sys.modules.get("crawl4ai.cli")
-    group = getattr(module, "cli", None)
-    if not isinstance(getattr(group, "commands", None), dict) or not hasattr(group, "add_command"):
-        return False
-    try:
-        if TELEMETRY_COMMAND not in group.commands:
-            group.add_command(_telemetry_command())
-            _mention_in_help(group)
-        if not kill_switch():
-            from .installer import patch_point
-
-            with state.lock:
-                patch_point(module, _MAIN)
-        return True
-    except Exception:
-        internal_error("mounting crwl telemetry")
-        return False
-
-
 def _capture_uncaught(exc: BaseException, mechanism: str) -> None:
-    from .wrappers import seen
-
     if mechanism not in PROCESS_MECHANISMS:
         mechanism = "excepthook"
     seen(exc, mechanism, handled=False)
@@ -126,12 +101,13 @@ def install_process_handlers() -> bool:
             decision = decide(get_pipeline().store)
             if not (decision.send or decision.ask or decision.keep_locally):
                 return False
+            from ...providers import install_process_integrations
+
             try:
-                from ...providers.sentry import install_global_integrations
-            except ImportError:
+                state.process_owned = bool(install_process_integrations(_capture_uncaught))
+            except ImportError:  # no sentry-sdk
                 state.process_owned = _install_plain_hooks()
                 return state.process_owned
-            state.process_owned = bool(install_global_integrations(_capture_uncaught))
             state.asyncio_per_loop = state.process_owned
         except Exception:
             internal_error("process handlers")

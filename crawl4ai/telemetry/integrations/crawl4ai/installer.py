@@ -252,6 +252,29 @@ def on_import(name: str) -> None:
             install(import_crawl4ai=False)
     elif name == "crawl4ai.cli":
         install(import_crawl4ai=False)
-        from .crwl import mount_cli
-
         mount_cli(sys.modules.get(name))
+
+
+def mount_cli(cli_module: Any = None) -> bool:
+    """Add ``telemetry`` to crwl's click group (crwl's ``main()`` treats an unknown first word as
+    a URL, so the verb must be a real command) and wrap ``main`` for the process handlers.
+
+    The command is mounted even while telemetry is off by env: it changes no crawl and it is how
+    a person sees that telemetry is off."""
+    from . import crwl
+
+    module = cli_module if cli_module is not None else sys.modules.get("crawl4ai.cli")
+    group = getattr(module, "cli", None)
+    if not isinstance(getattr(group, "commands", None), dict) or not hasattr(group, "add_command"):
+        return False
+    try:
+        if crwl.TELEMETRY_COMMAND not in group.commands:
+            group.add_command(crwl.telemetry_command())
+            crwl.mention_in_help(group)
+        if not kill_switch():
+            with state.lock:
+                patch_point(module, crwl.MAIN_POINT)
+        return True
+    except Exception:
+        internal_error("mounting crwl telemetry")
+        return False

@@ -6,14 +6,17 @@ A leaf module: the wrappers read it, the installer and the ``crwl`` handlers wri
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from ..._debug import internal_error
+from ..._fork import renew_after_fork
 
 lock = threading.RLock()
+renew_after_fork(sys.modules[__name__], "lock")
 installed = False
 process_owned = False
 asyncio_per_loop = False
@@ -49,8 +52,8 @@ def enable_asyncio_for_loop() -> None:
         if loop in _patched_loops:
             return
         _patched_loops.add(loop)
-        from ...providers.sentry import enable_asyncio_in_running_loop
+        from ...providers import watch_running_loop
 
-        enable_asyncio_in_running_loop()
+        watch_running_loop()
     except Exception:
         internal_error("asyncio integration")

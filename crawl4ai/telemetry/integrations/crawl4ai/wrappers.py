@@ -1,4 +1,4 @@
-"""The wrappers the capture table's ``kind`` column names, and :func:`seen`, where they report.
+"""The wrappers the capture table's ``kind`` column names; they report to :func:`.seen.seen`.
 
 Transparency is the rule for every wrapper: it returns what the wrapped call returns and
 re-raises the very exception it caught, with its own frame taken out of the traceback, so
@@ -16,35 +16,12 @@ from typing import Any
 
 from ..._debug import internal_error
 from ...chain import set_traceback, traceback_of
-from ...settings import kill_switch
 from . import state
 from .points import CapturePoint
 from .provenance import new_crawl, record_user_return
+from .seen import seen
 
 MARK = "__crawl4ai_telemetry_wrapped__"
-
-
-def seen(exc: BaseException, mechanism: str, *, handled: bool, component: str | None = None,
-         protocol: tuple[str, ...] = ()) -> None:
-    """A capture point saw ``exc``: report it if it is a crawl4ai bug. Never raises."""
-    if not isinstance(exc, Exception) or not state.watching() or kill_switch():
-        return
-    if protocol and type(exc).__name__ in protocol:
-        return
-    try:
-        from ...pipeline import get_pipeline
-        from .classification import BUG, verdict_of
-
-        verdict, original = verdict_of(exc)
-        if verdict != BUG:
-            return
-
-        context: dict[str, Any] = {"operation": mechanism}
-        if component:
-            context["component"] = component
-        get_pipeline().capture(original, context, mechanism=mechanism, handled=handled)
-    except Exception:
-        internal_error(f"crawl4ai integration ({mechanism})")
 
 
 def hide_frame(exc: BaseException, code: CodeType) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ..._record import Record
 
 #: Every placeholder a rule or the allowlist may write.
 PLACEHOLDERS = frozenset(
@@ -27,8 +28,7 @@ Replacement = str | Callable[[re.Match[str]], "str | None"]
 Apply = Callable[[str], "tuple[str, int]"]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     """Replace what ``pattern`` matches with ``replacement`` (a template such as ``r"\\1<secret>"``,
     or a validator returning the replacement, or None for "not data, leave it").
 
@@ -36,11 +36,13 @@ class Rule:
     text for the rule to run at all. ``apply``, when given, replaces the pattern logic whole (for
     rules that look at the text as a whole: markup runs, long prose)."""
 
+    __slots__ = ("kind", "pattern", "replacement", "triggers", "apply")
+    _defaults = {"pattern": None, "replacement": "", "triggers": (), "apply": None}
     kind: str
-    pattern: re.Pattern[str] | None = None
-    replacement: Replacement = ""
-    triggers: tuple[str, ...] = ()
-    apply: Apply | None = None
+    pattern: re.Pattern[str] | None
+    replacement: Replacement
+    triggers: tuple[str, ...]
+    apply: Apply | None
 
     def run(self, text: str, lower: str) -> tuple[str, int]:
         if self.triggers and not any(t in lower for t in self.triggers):

@@ -7,19 +7,20 @@ The caller hands them in (:class:`LocalNames`) so the scrubber stays a pure func
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
+from ..._record import Record
 from . import Rule
 
 
-@dataclass(frozen=True)
-class LocalNames:
+class LocalNames(Record):
     """``homes`` are home-directory paths, ``users`` user names, ``hosts`` host names."""
 
-    homes: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    hosts: tuple[str, ...] = ()
+    __slots__ = ("homes", "users", "hosts")
+    _defaults = {"homes": (), "users": (), "hosts": ()}
+    homes: tuple[str, ...]
+    users: tuple[str, ...]
+    hosts: tuple[str, ...]
 
 
 @lru_cache(maxsize=8)
