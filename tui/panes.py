@@ -215,7 +215,8 @@ class ReportsPane(Pane):
         self._shown += len(page)
         for row in reports.rows(page):
             table.add_row(_when(row.created), row.state_label,
-                          safe(row.exception_type or "?"), safe(row.crawl4ai_version or "?"),
+                          safe(" ".join(filter(None, (row.exception_type or "?", row.times)))),
+                          safe(row.crawl4ai_version or "?"),
                           safe(_short_where(row.where)), key=row.event_id)
         count = f"{len(self._ids):,} report(s) in the local outbox"
         if self._shown < len(self._ids):
@@ -342,9 +343,10 @@ class PlaygroundPane(Pane):
 
 
 class CountersPane(Pane):
-    """Errors seen, reported, deduplicated and dropped per kind, in this and past runs."""
+    """Errors seen, reported, counted into an earlier report of their bug, deduplicated and
+    dropped per kind, in this and past runs."""
 
-    COLUMNS = ("Kind", "Seen", "Reported", "Dedup.", "Dropped", "Not consented")
+    COLUMNS = ("Kind", "Seen", "Reported", "Repeated", "Dedup.", "Dropped", "Not consented")
 
     def compose(self) -> ComposeResult:
         yield Static(id="counters-since", classes="intro")
@@ -363,10 +365,10 @@ class CountersPane(Pane):
         table.add_columns(*self.COLUMNS)
         for kind, c in sorted(runs["kinds"].items(), key=lambda item: -item[1].get("seen", 0)):
             table.add_row(safe(kind), *(str(n) for n in (
-                c.get("seen", 0), c.get("reported", 0), c.get("deduplicated", 0),
-                c.get("rate_limited", 0) + c.get("queue_full", 0), c.get("not_consented", 0))))
+                c.get("seen", 0), c.get("reported", 0), c.get("repeated", 0), c.get("deduplicated", 0),
+                c.get("queue_full", 0) + c.get("lost_at_exit", 0), c.get("not_consented", 0))))
         if not table.row_count:
-            table.add_row("no error seen yet", "0", "0", "0", "0", "0")
+            table.add_row("no error seen yet", "0", "0", "0", "0", "0", "0")
 
 
 __all__ = ["CountersPane", "PlaygroundPane", "ReportsPane", "SamplePane", "StatusPane"]

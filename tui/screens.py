@@ -113,7 +113,8 @@ class ReportScreen(Screen[None]):
         row = detail.row
         self.query_one("#report-summary", Static).update(safe(
             f"{row.exception_type or '?'} in {row.where or 'no Crawl4AI frame'} · Crawl4AI "
-            f"{row.crawl4ai_version or '?'} · {row.state_label} · {row.size} bytes · id {row.event_id}"))
+            f"{row.crawl4ai_version or '?'} · {row.state_label} · {row.size} bytes · id {row.event_id}"
+            + (f"\nOccurrences: {row.times_sentence}" if row.times else "")))
         removed = ", ".join(f"{n} {k}" for k, n in sorted(detail.removed.items())) or "nothing"
         self.query_one("#report-removed", Static).update(safe(f"Removed by the scrubber: {removed}"))
         history = "; ".join(f"{time.strftime('%m-%d %H:%M', time.localtime(t))} "

@@ -185,8 +185,10 @@ def use_provider(provider: TelemetryProvider | None) -> dict[str, Any]:
 def counters() -> dict[str, Any]:
     """What happened to the errors telemetry saw, per kind (exception type):
     ``{"this_run": {kind: counts}, "all_runs": {"runs", "since", "kinds": {kind: counts}}}``,
-    where counts are ``seen``, ``reported``, ``deduplicated``, ``rate_limited``, ``queue_full``
-    (those two are dropped) and ``not_consented``. Past runs are kept in the telemetry folder."""
+    where counts are ``seen``, ``reported`` (made a report), ``repeated`` (counted into the
+    report of the same bug, ``contexts.telemetry.occurrences``), ``deduplicated``, ``queue_full``
+    and ``lost_at_exit`` (those two are dropped) and ``not_consented``. Past runs are kept in the
+    telemetry folder."""
     from . import api
 
     return api.counters()

@@ -206,6 +206,11 @@ def parse_json(raw: bytes | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+def compact_json(value: Any) -> bytes:
+    """The one way a report is written as bytes: compact, UTF-8, keys in the order built."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 _imported: dict[str, Any] = {}
 
 

@@ -32,7 +32,7 @@ class Status(Record):
                  "keeps_locally", "sends", "local_only", "asks_again", "destination_id",
                  "agreed_destination", "reason", "source", "sources", "will_ask", "overrides",
                  "problems", "config_path", "config_problem", "sentry_sdk_installed", "outbox",
-                 "pipeline", "rate_limited_kinds", "telemetry_version", "warning")
+                 "pipeline", "repeated_kinds", "telemetry_version", "warning")
     _defaults = {"warning": None}
     enabled: bool
     consent: str
@@ -57,7 +57,7 @@ class Status(Record):
     sentry_sdk_installed: bool
     outbox: dict[str, Any]
     pipeline: dict[str, int]
-    rate_limited_kinds: Any
+    repeated_kinds: Any
     telemetry_version: str
     warning: str | None
 
@@ -194,7 +194,7 @@ def status(warning: str | None = None) -> Status:
         "sentry_sdk_installed": sentry_available(),
         "outbox": outbox,
         "pipeline": pipeline.stats,
-        "rate_limited_kinds": pipeline.rate_limited_kinds,
+        "repeated_kinds": pipeline.repeated_kinds,
         "telemetry_version": __version__,
     }
     return Status(**result, warning=warning)

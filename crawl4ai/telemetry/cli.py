@@ -305,8 +305,9 @@ def list_reports(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     if not rows:
         typer.echo("The local outbox is empty.")
     for row in rows:
+        name = " ".join(filter(None, (printable(row.exception_type or "?"), row.times)))
         typer.echo(f"{row.event_id[:12]}  {_when(row.created)}  {row.state_label:<12}  "
-                   f"{printable(row.exception_type or '?'):<24} {printable(row.where)}")
+                   f"{name:<24} {printable(row.where)}")
 
 
 @app.command()
@@ -325,6 +326,7 @@ def show(
     typer.echo(detail.pretty())
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
     typer.echo(f"\nRemoved by the scrubber: {removed}")
+    typer.echo(f"Occurrences: {detail.row.times_sentence}")
     from .reports import STATE_LABELS
 
     for when, state, what in detail.history:

@@ -214,6 +214,7 @@ class ConsentStore:
         except RecursionError:  # another key nests deeper than the writer goes: keep the file as is
             raise ConfigError(f"cannot write {path}: its JSON is nested too deeply") from None
         self._cache_key = None
+        _changed()
         return self.load()
 
 
@@ -343,8 +344,19 @@ def binding(consent: str, provider: Any = None) -> dict[str, Any]:
 _session: dict[str, Any] = {}
 
 
+#: How many times this process changed a choice (stored or for the session): the pipeline puts a
+#: bug it counts as repeats to the decision again once a choice changed.
+changes = 0
+
+
+def _changed() -> None:
+    global changes
+    changes += 1
+
+
 def set_session_choice(consent: str | None, email: str | None = None,
                        destination: str | None = None) -> None:
+    _changed()
     _session.clear()
     if consent is not None:
         _session.update(consent=consent, email=email, destination=destination)

@@ -15,6 +15,14 @@ what a process killed mid-write leaves behind (temporary files, a report without
 States: ``pending`` (not delivered yet, will be retried), ``sent`` (the server accepted it),
 ``local`` (no remote provider: kept here only), ``failed`` (gave up after too many attempts or
 too long), ``withheld`` (consent was withdrawn before it could be sent).
+
+One report per bug (:meth:`LocalOutbox.keep`, :meth:`LocalOutbox.count`): each entry names its
+bug (``fingerprint``) and how many errors its bytes stand for (``occurrences``, the report's
+``contexts.telemetry.occurrences``). A later error of the same bug is counted, under the lock,
+into the report that stands for it: into its bytes while nobody is sending them (``pending``
+held by this process or by no live one, ``local``), else into ``carried`` (a report already
+sent cannot change; the next report of that bug, made once the repeat window has passed,
+carries those occurrences and the count moves there).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 from ._files import (
     TEMP_SUFFIX,
     UnsafePath,
+    compact_json,
     is_own_regular,
     locked,
     parse_json,
@@ -59,6 +68,10 @@ _META_LIMIT = 64 * 1024
 # temporary copies an atomic write makes.
 ROOM_FOR_ONE = 64 * 1024
 REPORT_SUFFIX, META_SUFFIX, LOCK_NAME = ".json", ".meta.json", ".lock"
+#: How an error was kept (:meth:`LocalOutbox.keep`, :meth:`LocalOutbox.count`): as a new report;
+#: counted into the bytes of the report that waits for its bug; counted into ``carried`` of the
+#: report already sent within the window; or, past the window, carried to the next report.
+ADDED, COUNTED, CARRIED, EXPIRED = "added", "counted", "carried", "expired"
 # crawl4ai's settings file (in its own folder, shared with crawl4ai): only our temporary copies
 # of it are ours to prune there.
 _SETTINGS_FILE = "config.json"
@@ -80,6 +93,9 @@ class OutboxEntry:
     removed: dict[str, int] = field(default_factory=dict)
     claimed_by: int = 0
     claimed_at: float = 0.0
+    fingerprint: str = ""  # the bug this report is about (see :meth:`LocalOutbox.keep`)
+    occurrences: int = 1  # errors the report's bytes stand for
+    carried: int = 0  # errors counted after it was sent: the next report of the bug carries them
     # Delivery history, oldest first: [time, state, detail] per change (the dashboard shows it).
     history: list[list[Any]] = field(default_factory=list)
 
@@ -116,6 +132,8 @@ _FIELD_CHECKS = {
     "detail": lambda v: isinstance(v, str), "size": _is_count,
     "exception_type": lambda v: isinstance(v, str), "removed": _is_counts,
     "claimed_by": _is_count, "claimed_at": _is_time, "history": _is_history,
+    "fingerprint": lambda v: v == "" or _valid_id(v),
+    "occurrences": lambda v: _is_count(v) and v >= 1, "carried": _is_count,
 }
 _REQUIRED = ("event_id", "state", "created", "updated")
 
@@ -194,6 +212,13 @@ class LocalOutbox:
             claim: bool = True) -> OutboxEntry:
         """Keep a report. A ``pending`` one is claimed by this process (it is sending it now),
         unless ``claim`` is False: then any run's retry may send it, this one's included."""
+        with self._locked():
+            return self._add(event_id, payload, state=state, provider=provider,
+                             exception_type=exception_type, removed=removed, claim=claim)
+
+    def _add(self, event_id: str, payload: bytes, *, state: str, provider: str,
+             exception_type: str = "", removed: dict[str, int] | None = None,
+             claim: bool = True, fingerprint: str = "", occurrences: int = 1) -> OutboxEntry:
         report_path, _ = self._paths(event_id)
         now = time.time()
         claimed = state == PENDING and claim
@@ -201,13 +226,80 @@ class LocalOutbox:
             event_id=event_id, state=state, created=now, updated=now, provider=provider,
             size=len(payload), exception_type=exception_type, removed=dict(removed or {}),
             claimed_by=os.getpid() if claimed else 0, claimed_at=now if claimed else 0.0,
+            fingerprint=fingerprint, occurrences=max(1, occurrences),
         )
         entry.record(state, "kept in the outbox", now)
-        with self._locked():
-            write_private(report_path, payload)
-            self._save(entry)
-            self._prune()
+        write_private(report_path, payload)
+        self._save(entry)
+        self._prune()
         return entry
+
+    # -- one report per bug ------------------------------------------------------------------------
+
+    def keep(self, event_id: str, payload: bytes, *, state: str, provider: str, fingerprint: str,
+             occurrences: int = 1, window: float, exception_type: str = "",
+             removed: dict[str, int] | None = None, busy: frozenset[str] = frozenset(),
+             claim: bool = True) -> tuple[str, str]:
+        """Keep a new report of the bug ``fingerprint`` that stands for ``occurrences`` errors
+        (its bytes are made to say so),
+        unless a report of that bug already stands for them: ``(how, event id)`` of the report
+        that now counts them (:data:`ADDED` this one; :data:`COUNTED` or :data:`CARRIED`
+        another). A new report carries what earlier reports of its bug counted after they were
+        sent. ``busy``: reports this process is sending right now (their bytes cannot change);
+        ``claim``: as for :meth:`add`."""
+        with self._locked():
+            same = self._of_bug(fingerprint)
+            standing = _standing(same, window, kept_here=state == LOCAL)
+            if standing is not None:
+                return self._count_into(standing, occurrences, busy), standing.event_id
+            carried = 0
+            for entry in same:
+                if entry.carried:
+                    carried, entry.carried = carried + entry.carried, 0
+                    self._save(entry)
+            occurrences += carried
+            if occurrences != 1:
+                payload = recounted(payload, occurrences)
+            self._add(event_id, payload, state=state, provider=provider,
+                      exception_type=exception_type, removed=removed, claim=claim,
+                      fingerprint=fingerprint, occurrences=occurrences)
+            return ADDED, event_id
+
+    def count(self, fingerprint: str, occurrences: int, *, window: float,
+              busy: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+        """Count ``occurrences`` more errors of the bug ``fingerprint`` into the report that
+        stands for it (:data:`COUNTED`, :data:`CARRIED`); :data:`EXPIRED` when its last report
+        is older than the window (carried: the bug's next report takes them); None when no
+        report of the bug is here any more (deleted by the person, or pruned)."""
+        with self._locked():
+            same = self._of_bug(fingerprint)
+            standing = _standing(same, window)
+            if standing is not None:
+                return self._count_into(standing, occurrences, busy), standing.event_id
+            if not same:
+                return None
+            newest = same[0]
+            newest.carried += occurrences
+            self._save(newest)
+            return EXPIRED, newest.event_id
+
+    def _of_bug(self, fingerprint: str) -> list[OutboxEntry]:
+        """The reports of one bug, newest first."""
+        return [e for e in self.entries() if fingerprint and e.fingerprint == fingerprint]
+
+    def _count_into(self, entry: OutboxEntry, occurrences: int, busy: frozenset[str]) -> str:
+        if not _may_rewrite(entry, busy):
+            entry.carried += occurrences
+            self._save(entry)
+            return CARRIED
+        report_path, _ = self._paths(entry.event_id)
+        payload = recounted(read_regular(report_path, follow_links=False, own=True,
+                                         limit=MAX_BYTES), entry.occurrences + occurrences)
+        write_private(report_path, payload)
+        entry.occurrences += occurrences
+        entry.size = len(payload)
+        self._save(entry)
+        return COUNTED
 
     def _save(self, entry: OutboxEntry) -> None:
         _, meta_path = self._paths(entry.event_id)
@@ -382,6 +474,49 @@ class LocalOutbox:
                 temp = temp_of(name)
                 if temp is not None and replaced in (None, temp[0]):
                     _remove_leftover(os.path.join(folder, name))
+
+
+def recounted(payload: bytes, occurrences: int) -> bytes:
+    """A report's bytes saying it stands for ``occurrences`` errors
+    (``contexts.telemetry.occurrences``, written only above one, as the report builder does),
+    everything else as it was: the same compact JSON the report was kept as."""
+    event = parse_json(payload)
+    contexts = event.setdefault("contexts", {})
+    telemetry = contexts.setdefault("telemetry", {})
+    if occurrences > 1:
+        telemetry["occurrences"] = min(occurrences, 10**9)  # the scrubber's cap for the field
+    else:
+        telemetry.pop("occurrences", None)
+        if not telemetry:
+            del contexts["telemetry"]
+    return compact_json(event)
+
+
+def _may_rewrite(entry: OutboxEntry, busy: frozenset[str]) -> bool:
+    """Whether a report's bytes may still change: kept here only, or waiting to be sent by this
+    process or by no live one; never while someone is sending them."""
+    if entry.event_id in busy:
+        return False
+    if entry.state == LOCAL:
+        return True
+    if entry.state != PENDING:
+        return False
+    return entry.claimed_by in (0, os.getpid()) or not _alive(entry.claimed_by)
+
+
+def _standing(same: list[OutboxEntry], window: float, *, kept_here: bool = True) -> OutboxEntry | None:
+    """The report that stands for a bug now (``same`` newest first): one still waiting to be
+    sent, or one sent (or kept here) within the repeat ``window``. A report kept here does not
+    stand for one that is to be sent (``kept_here`` False): nothing of that bug left yet.
+    None: a new report is due."""
+    now = time.time()
+    settled = (SENT, LOCAL) if kept_here else (SENT,)
+    for entry in same:
+        if entry.state == PENDING:
+            return entry
+        if entry.state in settled and now - entry.updated < window:
+            return entry
+    return None
 
 
 def _check_room(folder: str) -> None:

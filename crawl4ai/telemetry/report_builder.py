@@ -9,7 +9,7 @@ would be sent.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from collections import Counter
 from functools import lru_cache
@@ -18,6 +18,7 @@ from typing import Any
 
 from . import environment as _environment
 from . import settings
+from ._files import compact_json
 from ._record import Record
 from .raw_event import build_event
 from .scrub import LocalNames, scrub_event
@@ -82,9 +83,17 @@ class Report(Record):
         except (KeyError, IndexError, TypeError):
             return ""
 
+    @property
+    def bug(self) -> str:
+        """Which bug this is, as 32 hex digits: the report's fingerprint (exception type and
+        crawl4ai frames, never the message) and Crawl4AI release. Reports of one bug count as
+        one (see :meth:`crawl4ai.telemetry.outbox.LocalOutbox.keep`)."""
+        key = compact_json([self.event.get("fingerprint"), self.event.get("release")])
+        return hashlib.sha256(key).hexdigest()[:32]
+
     def payload(self) -> bytes:
         """The report's bytes, as stored in the outbox and sent."""
-        return json.dumps(self.event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return compact_json(self.event)
 
 
 def build_report(

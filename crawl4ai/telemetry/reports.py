@@ -44,7 +44,8 @@ class ReportRow(Record):
     """One line of the outbox listing."""
 
     __slots__ = ("event_id", "created", "exception_type", "where", "crawl4ai_version", "state",
-                 "size", "attempts")
+                 "size", "attempts", "occurrences", "carried")
+    _defaults = {"occurrences": 1, "carried": 0}
     event_id: str
     created: float
     exception_type: str
@@ -53,15 +54,36 @@ class ReportRow(Record):
     state: str
     size: int
     attempts: int
+    #: Errors the report's bytes stand for (``contexts.telemetry.occurrences``), and errors of
+    #: the same bug counted after it was sent (the bug's next report carries them).
+    occurrences: int
+    carried: int
 
     @property
     def state_label(self) -> str:
         return STATE_LABELS.get(self.state, self.state)
 
+    @property
+    def times(self) -> str:
+        """The count beside the exception's name: "" for one error, "×50", "×50 +7"."""
+        if self.occurrences == 1 and not self.carried:
+            return ""
+        return f"×{self.occurrences}" + (f" +{self.carried}" if self.carried else "")
+
+    @property
+    def times_sentence(self) -> str:
+        """The count in words (``show``, the dashboard's report screen)."""
+        said = f"{self.occurrences} time{'s' if self.occurrences != 1 else ''} in this report"
+        if self.carried:
+            said += (f"; {self.carried} more since it was sent (the next report of this bug "
+                     "carries them)")
+        return said
+
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.event_id, "created": self.created, "exception_type": self.exception_type,
                 "where": self.where, "crawl4ai_version": self.crawl4ai_version, "state": self.state,
-                "size": self.size, "attempts": self.attempts}
+                "size": self.size, "attempts": self.attempts, "occurrences": self.occurrences,
+                "carried": self.carried}
 
 
 class ReportDetail(Record):
@@ -135,7 +157,8 @@ def _load(box: _outbox.LocalOutbox, entry: _outbox.OutboxEntry) -> tuple[ReportR
     except (OSError, ValueError):
         payload, event = b"", {}
     row = ReportRow(entry.event_id, entry.created, entry.exception_type, _where(event),
-                    _crawl4ai_version(event), entry.state, entry.size, entry.attempts)
+                    _crawl4ai_version(event), entry.state, entry.size, entry.attempts,
+                    occurrences=entry.occurrences, carried=entry.carried)
     return row, payload
 
 

@@ -44,6 +44,13 @@ EXIT_TIMEOUT_MAX = 30.0
 FLUSH_TIMEOUT = 2.0
 #: The longest one provider call may take to say whether a report was accepted.
 DELIVERY_TIMEOUT = 10.0
+#: A new report waits this long in the outbox before it is sent, so the repeats of its bug that
+#: follow at once (a retried call, one hit per field or per URL) are counted into it; ``flush()``
+#: and exit send it at once.
+GATHER_SECONDS = 2.0
+#: ``CRAWL4AI_TELEMETRY_REPEAT_WINDOW``'s default and its cap (seconds).
+REPEAT_WINDOW = 24 * 3600.0
+REPEAT_WINDOW_MAX = 30 * 24 * 3600.0
 
 
 class Setting(Record):
@@ -150,6 +157,23 @@ def _seconds(text: str) -> tuple[float | None, bool]:
     return min(value, EXIT_TIMEOUT_MAX), True
 
 
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(text: str) -> tuple[float | None, bool]:
+    """A length of time: a number of hours (``24``), or a number with ``s``, ``m``, ``h`` or
+    ``d`` (``90m``, ``1d``); in seconds, at most :data:`REPEAT_WINDOW_MAX`."""
+    word = text.strip().lower()
+    scale = _DURATION_UNITS.get(word[-1:], None)
+    try:
+        value = float(word[:-1] if scale else word) * (scale or 3600.0)
+    except ValueError:
+        return None, False
+    if value != value or value < 0:  # NaN, negative
+        return None, False
+    return min(value, REPEAT_WINDOW_MAX), True
+
+
 def _path(text: str) -> tuple[str, bool]:
     return text, True
 
@@ -193,6 +217,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL4AI_TELEMETRY_EXIT_TIMEOUT", _seconds, EXIT_TIMEOUT,
             f"the most exit waits for pending reports, in seconds (at most {EXIT_TIMEOUT_MAX:g})",
             expected="a number of seconds"),
+    Setting("CRAWL4AI_TELEMETRY_REPEAT_WINDOW", _duration, REPEAT_WINDOW,
+            "how long a bug already reported from this machine is counted instead of reported "
+            "again: its later occurrences ride on the next report after that (hours, or a number "
+            "with s, m, h or d; default 24h)",
+            expected="a duration like 24h, 90m or 1d"),
     Setting("CRAWL4AI_TELEMETRY_HOOK", parse_flag, True,
             "0 stops activating automatically when Crawl4AI is imported "
             "(telemetry.install() still works)",
@@ -358,6 +387,11 @@ def environment_override() -> str | None:
 
 def exit_timeout() -> float:
     return read("CRAWL4AI_TELEMETRY_EXIT_TIMEOUT").value
+
+
+def repeat_window() -> float:
+    """Seconds a bug already reported from this machine is counted instead of sent again."""
+    return read("CRAWL4AI_TELEMETRY_REPEAT_WINDOW").value
 
 
 def hook_enabled() -> bool:

@@ -130,6 +130,14 @@ class Reports:
         return [json.loads(outbox.read(e.event_id)) for e in outbox.entries()]
 
 
+    def counts(self, kind: str) -> dict[str, int]:
+        """This run's counts for one exception type (``telemetry.counters()``), after a flush."""
+        from crawl4ai import telemetry
+
+        assert telemetry.flush(10)
+        return telemetry.counters()["this_run"][kind]
+
+
 def last_exception(event: dict[str, Any]) -> dict[str, Any]:
     return event["exception"]["values"][-1]
 

@@ -10,15 +10,17 @@ from tests.crawl4ai.crawling import Reports, crawl4ai_frames, last_exception
 
 
 def expect_one_bug(reports: Reports, exc_type: str, mechanism: str, *, handled: bool,
-                   frame: str) -> dict[str, Any]:
+                   frame: str, times: int = 1) -> dict[str, Any]:
     """One report: the original exception's type, the capture point that saw it first, and the
-    crawl4ai frame where the bug is (the innermost crawl4ai frame)."""
+    crawl4ai frame where the bug is (the innermost crawl4ai frame); a bug hit ``times`` times
+    is still one report, that says how many (``contexts.telemetry.occurrences``)."""
     [event] = reports.events()
     exc = last_exception(event)
     assert exc["type"] == exc_type
     assert (exc["mechanism"]["type"], exc["mechanism"]["handled"]) == (mechanism, handled)
     assert crawl4ai_frames(event)[-1] == frame, crawl4ai_frames(event)
-    assert reports.verdicts()["crawl4ai_bug"] == 1
+    assert event["contexts"].get("telemetry", {}).get("occurrences", 1) == times
+    assert reports.verdicts()["crawl4ai_bug"] == times
     return event
 
 

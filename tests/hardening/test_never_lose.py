@@ -18,11 +18,14 @@ def at_the_very_end():  # registered first: runs after telemetry's own exit hook
 atexit.register(at_the_very_end)
 from crawl4ai import telemetry
 
-for i in range(10):
-    kind = type(f"Distinct{i}", (RuntimeError,), {})
+# Ten distinct bugs (one bug is one report: a bug is its type and crawl4ai frames, and a class
+# of the user's own shows only as "<user code>(RuntimeError)").
+KINDS = (RuntimeError, ValueError, KeyError, TypeError, IndexError, LookupError, ArithmeticError,
+         ZeroDivisionError, AttributeError, NameError)
+for i, kind in enumerate(KINDS):
     try:
         raise kind(f"error number {i}")
-    except RuntimeError as exc:
+    except Exception as exc:
         telemetry.capture_exception(exc)
 marks["end"] = time.monotonic()
 """

@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from crawl4ai import telemetry
-from crawl4ai.telemetry.pipeline import Pipeline, RateLimiter, get_pipeline, set_pipeline
+from crawl4ai.telemetry.pipeline import Pipeline, Repeats, get_pipeline, set_pipeline
 from crawl4ai.telemetry.providers.memory import MemoryProvider
 from tests.conftest import reported_types
 
@@ -37,7 +37,7 @@ def test_one_exception_through_many_layers_is_reported_once(memory):
     assert get_pipeline().stats["deduplicated"] >= 3
 
 
-def test_a_storm_of_one_failure_is_rate_limited_and_counted(memory):
+def test_a_storm_of_one_failure_is_one_report_that_counts_it(memory):
     for _ in range(500):
         try:
             raise ValueError("same bug")
@@ -48,27 +48,34 @@ def test_a_storm_of_one_failure_is_rate_limited_and_counted(memory):
             raise KeyError("another bug")
         except KeyError as exc:
             telemetry.capture_exception(exc)
-    kinds = reported_types(memory)
-    assert kinds.count("ValueError") == RateLimiter().burst
-    assert kinds.count("KeyError") == 3  # a storm of one kind does not silence another
+    assert sorted(reported_types(memory)) == ["KeyError", "ValueError"]  # one per bug
+    counts = {e["exception"]["values"][-1]["type"]: e["contexts"]["telemetry"]["occurrences"]
+              for e in memory.events}
+    assert counts == {"ValueError": 500, "KeyError": 3}  # a storm of one does not silence another
     stats = telemetry.status()
-    assert stats["pipeline"]["rate_limited"] == 500 - RateLimiter().burst
-    assert stats["rate_limited_kinds"] == {"ValueError": 500 - RateLimiter().burst}
+    assert stats["pipeline"]["repeated"] == 499 + 2
+    assert stats["repeated_kinds"] == {"ValueError": 499, "KeyError": 2}
 
 
-def test_suppressed_occurrences_ride_on_the_next_report():
-    limiter = RateLimiter(burst=1, per_seconds=10)
-    assert limiter.hit("k", now=0) == (True, 1)
-    assert limiter.hit("k", now=1) == (False, 0)
-    assert limiter.hit("k", now=2) == (False, 0)
-    assert limiter.hit("k", now=11) == (True, 3)
+def test_repeats_are_counted_until_the_worker_takes_them():
+    repeats = Repeats()
+    assert repeats.first("k") is True
+    assert repeats.first("k") is False
+    assert repeats.first("k") is False
+    assert repeats.take() == {"k": 2}
+    assert repeats.take() == {}
+    repeats.forget("k")
+    assert repeats.first("k") is True
 
 
-def test_rate_limiter_memory_is_bounded():
-    limiter = RateLimiter(max_kinds=10)
+def test_repeats_memory_is_bounded():
+    repeats = Repeats(max_kinds=10, max_counted=5)
     for i in range(1000):
-        limiter.hit(i)
-    assert len(limiter._buckets) == 10
+        repeats.first(i)
+    assert len(repeats._known) == 10
+    for i in range(990, 1000):
+        repeats.first(i)
+    assert len(repeats.take()) == 5  # the rest counted as dropped by the pipeline (queue_full)
 
 
 def test_decorators_preserve_signature_result_and_exceptions(memory):

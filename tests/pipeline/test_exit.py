@@ -26,7 +26,8 @@ if CAPTURE:
     deadline = time.monotonic() + 20
     while not pipeline.outbox.entries() and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.5)  # the worker has stored it and is sending
+    from crawl4ai.telemetry.settings import GATHER_SECONDS
+    time.sleep(0.5 + GATHER_SECONDS)  # stored, held for its repeats, and now being sent
 marks["end"] = time.monotonic()
 """
 

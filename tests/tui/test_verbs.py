@@ -28,9 +28,10 @@ def test_reports_lists_the_outbox_newest_first(home, capsys):
     listed = json.loads(out)
     assert [r["id"] for r in listed] == ids
     assert {r["state"] for r in listed} == {_outbox.LOCAL}
-    assert all(r["exception_type"] == "ValueError" for r in listed)
+    assert [r["exception_type"] for r in listed] == ["LookupError", "ValueError"]
+    assert [(r["occurrences"], r["carried"]) for r in listed] == [(1, 0), (1, 0)]
     code, out = verb(capsys, "reports")
-    assert code == 0 and out.count("ValueError") == 2 and ids[0][:12] in out
+    assert code == 0 and out.count("Error") == 2 and ids[0][:12] in out
 
 
 def test_show_prints_the_exact_report_and_what_was_removed(home, capsys):

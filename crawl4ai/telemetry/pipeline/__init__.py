@@ -8,12 +8,13 @@ thread. Nothing here ever raises into the caller.
 
 One module per step, each with a small public interface:
 
-- :mod:`.filters` — kill switch, ignore list, dedupe, rate limit (caller's thread);
+- :mod:`.filters` — kill switch, ignore list, dedupe, repeats counted (caller's thread);
 - :mod:`.capture` — the :class:`Capture` value every later step receives;
 - consent — :func:`crawl4ai.telemetry.consent.decide`; when nobody has chosen yet and a person
   can answer, a prompt decides later through the :class:`~.sink.ConsentSink` seam;
 - :mod:`.worker` — the queue and the thread (bounded, fork-safe, bounded exit);
 - :mod:`.delivery` — store → send → mark, retry, resend (worker thread);
+- :mod:`.repeats` — one report per bug: repeats counted into it, new reports held for them;
 - :mod:`.counters` — what happened to each kind of error, this run and past runs.
 
 The caller's thread imports only what it uses: this package, ``filters``, ``capture``,
@@ -37,13 +38,13 @@ from .. import settings
 from .._debug import internal_error
 from .capture import Capture
 from .counters import Counters
-from .filters import CaptureFilters, RateLimiter, failure_kind, mark_seen
+from .filters import REPEAT, CaptureFilters, Repeats, failure_kind, mark_seen
 from .worker import QUEUE_LIMIT, Worker
 
 if TYPE_CHECKING:
     from .delivery import Delivery
 
-__all__ = ["Pipeline", "Capture", "Counters", "RateLimiter", "QUEUE_LIMIT", "get_pipeline",
+__all__ = ["Pipeline", "Capture", "Counters", "Repeats", "QUEUE_LIMIT", "get_pipeline",
            "set_pipeline", "mark_seen", "failure_kind"]
 
 
@@ -64,19 +65,27 @@ class Pipeline:
         self._prompter_resolved = False
         self._atexit_registered = False
         self._pending_requested = False
+        self._repeats_queued = False
+        self._timer: threading.Timer | None = None
+        self._consent_changes = _consent.changes
 
     # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
 
     def capture(self, exc: BaseException, context: dict[str, Any] | None = None, *,
                 mechanism: str = "generic", handled: bool = True) -> None:
         try:
-            occurrences = self.filters.admit(exc)
-            if not occurrences:
+            if _consent.changes != self._consent_changes:  # a person chose again since
+                self._consent_changes = _consent.changes
+                self.filters.repeats.forget_all()  # each bug's next error is decided afresh
+            failure = self.filters.admit(exc)
+            if failure is None:
+                return
+            if failure is REPEAT:
+                self._count_repeats_soon()
                 return
             self._register_exit()
             decision = _consent.decide(self.store, provider=self._chosen_at_runtime())
-            capture = Capture(exc, context, mechanism=mechanism, handled=handled,
-                              occurrences=occurrences)
+            capture = Capture(exc, context, mechanism=mechanism, handled=handled, failure=failure)
             if decision.ask:
                 self._ask(capture, decision)
             else:
@@ -90,12 +99,14 @@ class Pipeline:
         counts = self.counters.of(capture.kind)
         if decision is None or not (decision.send or decision.keep_locally):
             counts.not_consented += 1
+            self.filters.repeats.refuse(capture.failure)
             return False
         if self.worker.submit(self._process, (capture, decision)):
             return True
         if self.worker.closed:
             return self._keep_now(capture, decision)
         counts.queue_full += 1
+        self.filters.repeats.forget(capture.failure)  # its next error tries again
         return False
 
     def _keep_now(self, capture: Capture, decision: _consent.Decision) -> bool:
@@ -113,6 +124,46 @@ class Pipeline:
     def _process(self, job: tuple[Capture, _consent.Decision]) -> None:
         """The worker's job for one consented capture (delivery loads here, off the caller)."""
         self.delivery.process(job)
+        if self.delivery.ledger.held:
+            self._send_held_later()
+
+    # -- one report per bug: repeats counted on the worker, new reports held for them -----------
+
+    def _count_repeats_soon(self) -> None:
+        """A repeat was counted on the caller's thread: one job at a time takes the counts to
+        the worker (a storm queues one, not one per error)."""
+        if not self._repeats_queued:
+            self._repeats_queued = True
+            if not self.worker.submit(self._take_repeats):
+                self._repeats_queued = False  # kept counted: the next job or exit takes them
+
+    def _take_repeats(self, _item: Any = None) -> None:
+        self._repeats_queued = False  # first: a repeat counted from now on queues a new job
+        if self._delivery is not None:
+            self.delivery.take_repeats()
+
+    def _send_held_later(self) -> None:
+        """Send the held reports once :data:`settings.GATHER_SECONDS` passed (a daemon timer
+        queues the job; flush and exit send them at once)."""
+        if self._timer is not None:
+            return
+        timer = threading.Timer(settings.GATHER_SECONDS, self._send_held_soon)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _send_held_soon(self) -> None:
+        self._timer = None
+        self.worker.submit(self._send_held)
+
+    def _send_held(self, _item: Any = None) -> None:
+        self._repeats_queued = False
+        self.delivery.send_held()
+
+    def _gathering(self) -> bool:
+        """Held reports or uncounted repeats exist (cheap: exit asks it with nothing pending)."""
+        delivery = self._delivery
+        return self.filters.repeats.waiting or (delivery is not None and delivery.holding)
 
     def _deliver_pending(self, _item: Any = None) -> None:
         self.delivery.deliver_pending()  # on the worker: delivery loads there
@@ -127,7 +178,8 @@ class Pipeline:
             with self._delivery_lock:
                 if self._delivery is None:
                     self._delivery = Delivery(self.store, self.counters, outbox=self._outbox,
-                                              provider=self._provider)
+                                              provider=self._provider,
+                                              repeats=self.filters.repeats)
         return self._delivery
 
     def _chosen_at_runtime(self) -> Any:
@@ -214,8 +266,8 @@ class Pipeline:
         return Counter(self.counters.totals())
 
     @property
-    def rate_limited_kinds(self) -> dict[str, int]:
-        return self.counters.rate_limited_kinds()
+    def repeated_kinds(self) -> dict[str, int]:
+        return self.counters.repeated_kinds()
 
     # -- flushing and exit ---------------------------------------------------------------------------
 
@@ -224,10 +276,13 @@ class Pipeline:
         return self.worker.pending
 
     def flush(self, timeout: float = settings.FLUSH_TIMEOUT) -> bool:
-        """Wait at most ``timeout`` s for queued reports; True if everything was handled."""
+        """Send what waits (reports held for their repeats too) and wait at most ``timeout`` s
+        for it; True if everything was handled."""
         import time
 
         deadline = time.monotonic() + max(0.0, timeout)
+        if self.worker.pending or self._gathering():
+            self.worker.submit(self._send_held)  # after what is queued: held reports too
         if not self.worker.wait(timeout):
             return False
         provider = self._delivery.active_provider() if self._delivery is not None else None
@@ -249,12 +304,29 @@ class Pipeline:
             self._delivery.wait_kept(deadline - time.monotonic(), count_lost=True)
         for handler, item in unstarted:
             if handler != self._process:
-                continue  # a retry or a re-send: that report is in the outbox already
+                continue  # a retry, a re-send or held reports: in the outbox already
             capture, decision = item
             if time.monotonic() < deadline:
                 self._keep_now(capture, decision)
             else:
                 self.counters.of(capture.kind).lost_at_exit += 1
+        self._settle_repeats(deadline)
+
+    def _settle_repeats(self, deadline: float) -> None:
+        """Exit: repeats the worker did not take are counted into their reports here (within
+        the bound), or counted as lost; those of errors never reported, as not consented."""
+        import time
+
+        if self._delivery is None:
+            return
+        try:
+            if self.filters.repeats.waiting and time.monotonic() < deadline:
+                self._delivery.take_repeats()
+            for kind, occurrences in self.filters.repeats.take().items():
+                self.counters.of(kind[0]).lost_at_exit += occurrences
+            self._delivery.ledger.settle()
+        except Exception:
+            internal_error("counting repeats at exit")
 
     def _worker_failed(self) -> None:
         self.counters.errors += 1
@@ -264,6 +336,7 @@ class Pipeline:
         start afresh so a capture in the child can never wait on it."""
         self.worker.after_fork_in_child()
         self._delivery_lock = threading.Lock()
+        self._timer, self._repeats_queued = None, False
         if self._delivery is not None:
             self._delivery.after_fork_in_child()
 
@@ -280,6 +353,8 @@ class Pipeline:
         files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was ever taken
         if files is not None:
             files.bound_lock_waits(deadline)
+        if self._gathering():  # reports held for their repeats go now, with every count
+            self.worker.submit(self._send_held)
         if self.worker.pending:
             self.worker.wait(bound / 2)  # enough for a healthy server to take everything
         self.worker.close()  # from now on a capture is kept on its own thread (see decide)

@@ -23,7 +23,7 @@ class Capture(Record):
     error the filters let through, on the caller's thread."""
 
     __slots__ = ("exc", "traceback", "context", "mechanism", "handled", "occurrences",
-                 "environment")
+                 "environment", "failure")
 
     exc: BaseException
     traceback: TracebackType | None
@@ -32,10 +32,14 @@ class Capture(Record):
     handled: bool
     occurrences: int
     environment: str
+    #: The filters' failure kind (:func:`.filters.failure_kind`): the later errors of this kind
+    #: are counted into this capture's report. None for a capture made elsewhere.
+    failure: Any
 
     def __init__(self, exc: BaseException, context: dict[str, Any] | None = None, *,
                  mechanism: str = "generic", handled: bool = True, occurrences: int = 1,
-                 traceback: TracebackType | None = None, environment: str | None = None) -> None:
+                 traceback: TracebackType | None = None, environment: str | None = None,
+                 failure: Any = None) -> None:
         init = object.__setattr__
         init(self, "exc", exc)
         # The real traceback, past any property of the exception's class (as ..chain reads it).
@@ -45,6 +49,7 @@ class Capture(Record):
         init(self, "handled", handled)
         init(self, "occurrences", occurrences)
         init(self, "environment", environment or _environment.detect())
+        init(self, "failure", failure)
 
     # An exception and its traceback are not values: two captures are equal only if they are one.
     __eq__ = object.__eq__

@@ -22,8 +22,10 @@ from typing import Any
 from .. import settings
 
 #: The counts kept per kind, in the order they are shown.
-FIELDS = ("seen", "reported", "deduplicated", "rate_limited", "queue_full", "not_consented",
+FIELDS = ("seen", "reported", "repeated", "deduplicated", "queue_full", "not_consented",
           "lost_at_exit")
+# Older files counted repeats as rate limited (they rode on the next report, as repeats do now).
+_OLD_NAMES = {"repeated": "rate_limited"}
 #: Kinds kept in memory (then "<other kinds>") and in the file (the most seen first).
 MAX_KINDS = 256
 MAX_FILE_KINDS = 200
@@ -33,18 +35,20 @@ _VERSION = 1
 
 
 class KindCounts:
-    """The counts of one kind of error. ``dropped`` = rate limited + queue full."""
+    """The counts of one kind of error. ``reported``: errors that made a report; ``repeated``:
+    errors counted into the report of the same bug (``contexts.telemetry.occurrences``) instead of
+    making their own; ``dropped`` = queue full + lost at exit."""
 
     __slots__ = FIELDS
 
     def __init__(self) -> None:
-        self.seen = self.reported = self.deduplicated = 0
-        self.rate_limited = self.queue_full = self.not_consented = 0
+        self.seen = self.reported = self.repeated = self.deduplicated = 0
+        self.queue_full = self.not_consented = 0
         self.lost_at_exit = 0  # consented, but neither sent nor kept before the process ended
 
     @property
     def dropped(self) -> int:
-        return self.rate_limited + self.queue_full + self.lost_at_exit
+        return self.queue_full + self.lost_at_exit
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in FIELDS}
@@ -97,8 +101,9 @@ class Counters:
         totals.update({f"prompt_answer_{a}": n for a, n in self.answers.items()})
         return {name: n for name, n in totals.items() if n}
 
-    def rate_limited_kinds(self) -> dict[str, int]:
-        return {name: c["rate_limited"] for name, c in self.by_kind().items() if c["rate_limited"]}
+    def repeated_kinds(self) -> dict[str, int]:
+        """``{kind name: occurrences counted into an earlier report}`` for this run."""
+        return {name: c["repeated"] for name, c in self.by_kind().items() if c["repeated"]}
 
     # -- this run and past runs --------------------------------------------------------------------
 
@@ -167,12 +172,19 @@ def read_file(path: str) -> dict[str, Any]:
     kinds = {}
     for name, counts in data["kinds"].items():
         if isinstance(name, str) and isinstance(counts, dict):
-            kinds[name[:200]] = {f: counts[f] if type(counts.get(f)) is int and counts[f] >= 0
-                                 else 0 for f in FIELDS}
+            kinds[name[:200]] = {f: _count(counts, f) for f in FIELDS}
     runs = data.get("runs")
     since = data.get("since")
     return {"runs": runs if type(runs) is int and runs >= 0 else 0,
             "since": since if isinstance(since, str) else None, "kinds": kinds}
+
+
+def _count(counts: dict[str, Any], name: str) -> int:
+    for key in (name, _OLD_NAMES.get(name)):
+        value = counts.get(key) if key else None
+        if type(value) is int and value >= 0:
+            return value
+    return 0
 
 
 def _merge_into_file(path: str, delta: dict[str, dict[str, int]], new_run: bool) -> bool:

@@ -16,11 +16,14 @@ from typing import Any
 
 from .. import consent as _consent
 from .. import providers as _providers
+from .. import settings
 from .._debug import internal_error, show_report
 from .._files import parse_json
 from .._record import Record
 from .capture import Capture
 from .counters import Counters
+from .filters import Repeats
+from .repeats import RepeatLedger
 
 _modules: dict[str, Any] = {}
 
@@ -43,20 +46,25 @@ def _outbox_module() -> Any:
 class Kept(Record):
     """A report written to the outbox (``stored`` False: it could not be) and where it goes."""
 
-    __slots__ = ("report", "provider", "stored", "to_send")
+    __slots__ = ("report", "provider", "stored", "to_send", "counted")
+    _defaults = {"counted": False}
     report: Any
     provider: Any
     stored: bool
     to_send: bool
+    counted: bool  # counted into another report of its bug, not kept as its own
 
 
 class Delivery:
     """Turns a consented :class:`Capture` into a kept, and maybe sent, report."""
 
     def __init__(self, store: _consent.ConsentStore, counters: Counters, *, outbox: Any = None,
-                 provider: Any = None) -> None:
+                 provider: Any = None, repeats: Repeats | None = None) -> None:
         self.store = store
         self.counters = counters
+        #: One report per bug: which report counts each failure kind, and the held reports.
+        self.ledger = RepeatLedger(counters, repeats or Repeats())
+        self._sending: frozenset[str] = frozenset()  # the report being sent now (bytes fixed)
         self._outbox = outbox
         self._explicit = provider  # given at construction (tests, embedding): never replaced
         self._configured: Any = None
@@ -113,21 +121,69 @@ class Delivery:
         self._keeping = threading.Condition()
         self._in_keep: list[Capture] = []  # being built and written now
         self._given_up: set[int] = set()  # ids of those exit counted lost
+        self._sending = frozenset()
+        self.ledger.after_fork_in_child()  # the parent's held reports are the parent's to send
 
     # -- one report --------------------------------------------------------------------------------
 
     def process(self, job: tuple[Capture, _consent.Decision]) -> None:
-        """The worker's job for one capture: keep it in the outbox, then send it."""
+        """The worker's job for one capture: keep it in the outbox (or count it into the report
+        of its bug), then send it: a report the outbox kept waits for its repeats (``held``,
+        sent by :meth:`send_held`); one it could not keep is sent now."""
         kept = self.keep(job)
         _modules["caches"].store()  # what this report computed, for the next process
-        if kept is None or not kept.to_send:
+        if kept is None:
             return
-        result = self._send(kept.provider, kept.report.event)
+        if not kept.to_send:
+            if kept.counted and job[1].send:
+                # Counted into a report an earlier run left waiting: deliver what waits now.
+                self._retry_once(kept.provider, job[1])
+            return
         if kept.stored:
-            self._record(kept.report.event_id, result)
-        if not self._retried and not job[1].consume_once:
+            self.ledger.held[kept.report.event_id] = None
+            try:
+                self._prepare(kept.provider)  # now, so that sending at exit fits its bound
+            except Exception:
+                internal_error(f"provider {getattr(kept.provider, 'name', '?')}")
+            return
+        self._send(kept.provider, kept.report.event)
+        self._retry_once(kept.provider, job[1])
+
+    @property
+    def holding(self) -> bool:
+        """Reports wait for their repeats, or repeats wait to be counted into reports."""
+        return bool(self.ledger.held) or self.ledger.repeats.waiting
+
+    def take_repeats(self) -> None:
+        """Count the repeats the caller's thread counted into the reports of their bugs; one
+        counted into a report an earlier run left waiting has it delivered now, if allowed."""
+        if self.ledger.take(self.outbox, busy=self._sending) and not self._retried:
+            self.deliver_pending()
+
+    def send_held(self) -> None:
+        """Send the reports held for their repeats, with every repeat counted so far."""
+        self.take_repeats()
+        provider = None
+        while self.ledger.held:
+            event_id = next(iter(self.ledger.held))
+            del self.ledger.held[event_id]
+            entry = self.outbox.get(event_id)
+            if entry is None or entry.state != _outbox_module().PENDING:
+                continue  # deleted, or withheld since (consent withdrawn)
+            provider = provider or self.provider
+            self._sending = frozenset({event_id})
+            try:
+                self.deliver_stored(event_id, provider, keep_payload=True)
+            finally:
+                self._sending = frozenset()
+        if provider is not None:
+            self._retry_once(provider)
+
+    def _retry_once(self, provider: Any, decision: _consent.Decision | None = None) -> None:
+        """After this process's first delivery: what earlier runs left pending (once)."""
+        if not self._retried and not (decision is not None and decision.consume_once):
             self._retried = True
-            self.retry_pending(kept.provider)
+            self.retry_pending(provider)
 
     def keep(self, job: tuple[Capture, _consent.Decision]) -> Kept | None:
         """Build the report and write it to the outbox (``pending``, or ``local`` for a provider
@@ -150,12 +206,15 @@ class Delivery:
             held = decision.consent == _consent.UNREADABLE
             local_only = bool(getattr(provider, "keeps_locally", False)) or (
                 decision.keep_locally and not held)
-            stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
-                                 provider.name, claim=not held)
-            self.counters.of(capture.kind).reported += 1
+            occurrences = self.ledger.occurrences(capture)
+            how, stored = self._store(report, outbox.LOCAL if local_only else outbox.PENDING,
+                                      provider.name, occurrences, claim=not held)
+            self.ledger.kept(capture, report.bug, how, occurrences)
             if stored and id(capture) in self._given_up:  # kept after all, just after exit's bound
                 self.counters.of(capture.kind).lost_at_exit -= 1
-            return Kept(report, provider, stored, to_send=not local_only and not held)
+            added = how == outbox.ADDED
+            return Kept(report, provider, stored, to_send=not local_only and not held and added,
+                        counted=not added)
         finally:
             with self._keeping:
                 self._in_keep.remove(capture)
@@ -199,8 +258,10 @@ class Delivery:
             self._retried = True
             self.retry_pending()
 
-    def deliver_stored(self, event_id: str, provider: Any = None) -> bool:
-        """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome."""
+    def deliver_stored(self, event_id: str, provider: Any = None, *,
+                       keep_payload: bool = False) -> bool:
+        """Deliver the exact bytes the outbox keeps for ``event_id`` and record the outcome
+        (``keep_payload``: keep the bytes the provider says went out, for a first delivery)."""
         provider = provider or self.provider
         if getattr(provider, "keeps_locally", False):
             return False
@@ -214,27 +275,34 @@ class Delivery:
         # A report kept locally that the person sent and that did not arrive stays kept locally:
         # it is sent again only when they ask, never by a later run's retry.
         kept_here = entry is not None and entry.state == _outbox_module().LOCAL
-        self._record(event_id, result, keep_payload=False, unsent_local=kept_here)
+        self._record(event_id, result, keep_payload=keep_payload, unsent_local=kept_here)
         return result.accepted
 
-    def _store(self, report: Any, state: str, provider_name: str, claim: bool = True) -> bool:
-        show_report(report.event_id, state, report.payload())
+    def _store(self, report: Any, state: str, provider_name: str, occurrences: int,
+               claim: bool = True) -> tuple[str, bool]:
+        """Keep ``report`` in the outbox, or count it into the report of its bug there:
+        (how, stored). Not stored: a new report, to be delivered without a local copy."""
+        outbox = _outbox_module()
         try:
-            self.outbox.add(report.event_id, report.payload(), state=state, provider=provider_name,
-                            exception_type=report.exception_type, removed=dict(report.removed),
-                            claim=claim)
-            return True
+            how, where = self.outbox.keep(
+                report.event_id, report.payload(), state=state, provider=provider_name,
+                fingerprint=report.bug, occurrences=occurrences, window=settings.repeat_window(),
+                exception_type=report.exception_type, removed=dict(report.removed),
+                busy=self._sending, claim=claim)
         except Exception:  # read-only home: still deliver, just without a local copy
             internal_error("outbox")
-            return False
+            show_report(report.event_id, state, report.payload())
+            return outbox.ADDED, False
+        if settings.debug_enabled():  # the report as it is now stored (maybe another one that counts it)
+            try:
+                show_report(where, state, self.outbox.read(where))
+            except OSError:
+                pass
+        return how, True
 
     def _send(self, provider: Any, event: dict[str, Any]) -> _providers.DeliveryResult:
         try:
-            if id(provider) not in self._prepared:
-                prepare = getattr(provider, "prepare", None)
-                if prepare is not None:
-                    prepare()  # e.g. sentry-sdk imported now, before any lock of the sender
-                self._prepared.add(id(provider))
+            self._prepare(provider)
             result = provider.deliver(event)
         except Exception:
             internal_error(f"provider {getattr(provider, 'name', '?')}")
@@ -244,6 +312,15 @@ class Delivery:
         else:
             self.counters.delivery_failed += 1
         return result
+
+    def _prepare(self, provider: Any) -> None:
+        """Once per provider: e.g. sentry-sdk imported and its client made, before any lock of
+        the sender. Raises what the provider raises (the caller decides)."""
+        if id(provider) not in self._prepared:
+            prepare = getattr(provider, "prepare", None)
+            if prepare is not None:
+                prepare()
+            self._prepared.add(id(provider))
 
     def _record(self, event_id: str, result: Any, keep_payload: bool = True,
                 unsent_local: bool = False) -> None:

@@ -2,16 +2,18 @@
 
 In order: the environment's kill switch (``settings.kill_switch``), the ignore list (the user
 or the runtime stopping something on purpose), dedupe (one exception object is reported once,
-however many decorators, contexts and hooks it passes) and the rate limit (a token bucket per
-failure kind, so a storm of one bug becomes a few reports that carry how often it happened).
-Every error that passes the kill switch is counted (:class:`~.counters.Counters`).
+however many decorators, contexts and hooks it passes) and repeats (:class:`Repeats`: the first
+error of a failure kind goes on, the later ones are counted for its report, so a storm of one
+bug becomes one report that says how often it happened). Every error that passes the kill
+switch is counted (:class:`~.counters.Counters`).
 
-The limiter runs before the consent decision on purpose: a storm then costs a few µs per error
-and no ``stat`` of the settings file.
+Repeats are counted before the consent decision on purpose: a storm then costs a few µs per
+error and no ``stat`` of the settings file.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -101,58 +103,103 @@ def failure_kind(exc: BaseException) -> tuple[Any, ...]:
     return (type(exc), tuple(codes))
 
 
-class RateLimiter:
-    """Token bucket per failure kind; bounded memory (the oldest kinds are forgotten first).
+class Repeats:
+    """The caller's side of "one report per bug": the first error of each failure kind goes on
+    to become a report; the later ones are only counted here, and the worker takes the counts
+    (:meth:`take`) to add them to that report (:mod:`.repeats`). Bounded memory: the oldest
+    kinds are forgotten first (a forgotten kind's next error is a new capture, and the worker
+    folds it into the same report by its fingerprint, so nothing is lost).
 
-    Lock-free on purpose: it runs on every failing call, and a rare race between threads can at
-    worst let one extra report through or miscount one suppression.
+    The count is kept under a lock (a fraction of a microsecond), so every occurrence of a
+    storm on many threads is counted exactly once.
     """
 
-    def __init__(self, burst: int = 3, per_seconds: float = 60.0, max_kinds: int = 512) -> None:
-        self.burst = burst
-        self.rate = 1.0 / per_seconds
+    def __init__(self, max_kinds: int = 512, max_counted: int = 4096) -> None:
         self.max_kinds = max_kinds
-        self._buckets: dict[Any, list[float]] = {}
+        self.max_counted = max_counted
+        # Kinds on their way to a report, oldest first: None, or when their report was refused.
+        self._known: dict[Any, float | None] = {}
+        self._counts: dict[Any, int] = {}  # occurrences the worker has not taken yet
+        self._lock = threading.Lock()
 
-    def hit(self, key: Any, now: float | None = None) -> tuple[bool, int]:
-        """(allowed, occurrences this report stands for, counting suppressed ones)."""
-        now = time.monotonic() if now is None else now
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.max_kinds:
-                self._buckets.pop(next(iter(self._buckets)), None)
-            self._buckets[key] = [self.burst - 1.0, now, 0]  # tokens, last refill, suppressed
-            return True, 1
-        tokens = bucket[0] + (now - bucket[1]) * self.rate
-        bucket[0] = tokens if tokens < self.burst else float(self.burst)
-        bucket[1] = now
-        if bucket[0] >= 1.0:
-            bucket[0] -= 1.0
-            occurrences = bucket[2] + 1
-            bucket[2] = 0
-            return True, occurrences
-        bucket[2] += 1
-        return False, 0
+    def first(self, key: Any) -> bool | None:
+        """True for the first error of a kind; False for a repeat (counted); None for a repeat
+        that could not be counted (:attr:`max_counted` kinds wait for the worker already).
+        A kind whose report was refused (no consent) is asked about again after
+        :data:`REASK_SECONDS`: consent may have been given since."""
+        refused = self._known.get(key, _UNKNOWN)
+        if refused is _UNKNOWN or (refused is not None
+                                   and time.monotonic() - refused > REASK_SECONDS):
+            if refused is _UNKNOWN and len(self._known) >= self.max_kinds:
+                self._known.pop(next(iter(self._known)), None)
+            self._known[key] = None
+            return True
+        with self._lock:
+            count = self._counts.get(key)
+            if count is None and len(self._counts) >= self.max_counted:
+                return None
+            self._counts[key] = (count or 0) + 1
+        return False
+
+    def forget(self, key: Any) -> None:
+        """The next error of this kind is a new capture again (its first went nowhere, or its
+        report was sent longer ago than the repeat window)."""
+        self._known.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Every kind's next error is a new capture (a consent choice changed)."""
+        self._known = {}
+
+    def refuse(self, key: Any) -> None:
+        """This kind's report was not consented: its repeats are not consented either."""
+        if key in self._known:
+            self._known[key] = time.monotonic()
+
+    def refused(self, key: Any) -> bool:
+        return self._known.get(key) is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Occurrences are counted that the worker has not taken yet."""
+        return bool(self._counts)
+
+    def take(self) -> dict[Any, int]:
+        """The counted occurrences per kind, handed over once (the worker's side)."""
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        return counts
+
+
+_UNKNOWN = object()
+#: How often a kind whose report was refused is put to the consent decision again.
+REASK_SECONDS = 1.0
+#: :meth:`CaptureFilters.admit` for an error that is a repeat of a kind already on its way.
+REPEAT = "repeat"
 
 
 class CaptureFilters:
     """The filters in their order, counting what each one stops."""
 
-    def __init__(self, counters: Counters, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, counters: Counters, repeats: Repeats | None = None) -> None:
         self.counters = counters
-        self.limiter = limiter or RateLimiter()
+        self.repeats = repeats or Repeats()
 
-    def admit(self, exc: Any) -> int:
-        """How many occurrences a report of ``exc`` stands for; 0 when it goes no further."""
+    def admit(self, exc: Any) -> Any:
+        """``exc``'s failure kind when it is the first of its kind (it goes on to become a
+        report); :data:`REPEAT` when it was counted for the report of its kind; None when it
+        goes no further."""
         if not isinstance(exc, BaseException) or ignored(exc) or settings.kill_switch():
-            return 0
+            return None
         counts = self.counters.of(type(exc))
         counts.seen += 1
         if not mark_seen(exc):
             counts.deduplicated += 1
-            return 0
-        allowed, occurrences = self.limiter.hit(failure_kind(exc))
-        if not allowed:
-            counts.rate_limited += 1
-            return 0
-        return occurrences
+            return None
+        key = failure_kind(exc)
+        first = self.repeats.first(key)
+        if first:
+            return key
+        if first is None:
+            counts.queue_full += 1
+            return None
+        return REPEAT

@@ -17,6 +17,8 @@ from .._record import Record
 from ..settings import ENVIRONMENTS
 
 DROP = object()
+#: The most errors one report says it stands for (``contexts.telemetry.occurrences``).
+MAX_OCCURRENCES = 10**9
 Check = Callable[[Any], Any]
 
 
@@ -44,6 +46,12 @@ def boolean(v: Any) -> Any:
 
 def integer(v: Any) -> Any:
     return v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 else DROP
+
+
+def occurrence_count(v: Any) -> Any:
+    """How many errors a report stands for: a plain count, nothing bigger than a count can be
+    (no timestamp, no id, no port rides here)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_OCCURRENCES else DROP
 
 
 def chain_index(v: Any) -> Any:
@@ -202,7 +210,7 @@ CALLER_CONTEXT = (
     Field("strategy", "crawl4ai_name", "the telemetry context"),
     Field("module", "crawl4ai_module", "the telemetry context"),
     Field("function", "crawl4ai_function", "the telemetry context"),
-    Field("occurrences", integer, "the telemetry context"),
+    Field("occurrences", occurrence_count, "the telemetry context"),
 )
 
 ALL: dict[str, tuple[Field, ...]] = {

@@ -17,7 +17,9 @@ Columns:
 - ``subclasses`` also every crawl4ai subclass of ``owner`` (in any crawl4ai module) that
                  defines ``method`` itself; a user's subclass is never wrapped here
 - ``protocol``   exception types that are the method's contract, not a failure (``__getattr__``
-                 raising ``AttributeError``); never classified or reported from that point
+                 raising ``AttributeError``); never classified or reported from that point. An
+                 ``AttributeError`` keeps the contract only when it is about the very name
+                 asked for, missing on a crawl4ai object: anything else is classified
 - ``per_instance`` crawl4ai binds the method per instance (``arun``): wrapped when a crawler is
                  adopted, not on the class
 - ``adopt``      the crawler the call is made on (or passed as ``crawler=``) is adopted
@@ -125,6 +127,9 @@ CAPTURE_POINTS: tuple[CapturePoint, ...] = (
          protocol=("AttributeError",)),
     _row("models", "CrawlResult", "markdown", "result", False),
     _row("models", "CrawlResult", "model_dump", "result", False),
+    # properties that refuse on purpose (renamed fields): asking for them is the user's
+    _row("models", "CrawlResult", "markdown_v2", "result", False, protocol=("AttributeError",)),
+    _row("models", "CrawlResult", "fit_markdown", "result", False, protocol=("AttributeError",)),
     # -- crwl, a process we own
     _row("cli", None, "main", "excepthook", False, kind="crwl_main"),
 )

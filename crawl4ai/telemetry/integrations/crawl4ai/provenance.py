@@ -10,8 +10,10 @@ code (a list where a selector string belongs, ``max_depth="2"``, a custom chunke
   from the user. The check is lenient: an annotation it cannot read matches anything.
 - **Values returned by user-defined strategies.** A method a user's class overrides on one of
   crawl4ai's extension points (:data:`.points.EXTENSION_POINTS`) is wrapped; a return value that
-  does not match the base method's annotation is remembered for the crawl (``arun``), and a
-  crawl4ai frame holding that very object means the user's value caused the failure.
+  does not match the base method's annotation is remembered for the crawl (``arun``), and
+  crawl4ai failing on it later, wherever that is, is the user's: a crawl4ai frame holds that very
+  object, or the failure is an operation on a value of its type (``extend(None)``:
+  ``'NoneType' object is not iterable``).
 - **crawl4ai's call into user code.** A ``TypeError`` raised by the call itself (a hook with the
   wrong signature) names the user's function first.
 
@@ -20,10 +22,12 @@ Everything here runs in the process to decide; nothing read here enters a report
 
 from __future__ import annotations
 
+import collections
 import collections.abc
 import contextvars
 import inspect
 import sys
+import time
 import typing
 from types import TracebackType
 from typing import Any
@@ -38,6 +42,9 @@ _MAX_BAD_RETURNS = 32
 _hints_cache: dict[type, dict[str, tuple[Any, Any]]] = {}
 _bad_returns: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
     "crawl4ai_telemetry_bad_returns", default=None)
+#: How long a wrong value returned outside any crawl's context counts (see record_user_return).
+UNSCOPED_SECONDS = 60.0
+_unscoped: collections.deque[tuple[float, Any, Any]] = collections.deque(maxlen=_MAX_BAD_RETURNS)
 
 
 # -- lenient type matching ----------------------------------------------------------------------
@@ -212,7 +219,7 @@ def bad_value_from_user(exc: BaseException) -> bool:
             return True
         if _mistyped_argument_from_a_config(frames, objects):
             return True
-        return _holds_bad_return(frames)
+        return _holds_bad_return(exc, frames)
     except Exception:
         return False
 
@@ -281,22 +288,70 @@ def new_crawl() -> None:
     _bad_returns.set([])
 
 
-def record_user_return(value: Any, expected: Any) -> None:
+def record_user_return(value: Any, expected: Any, strategy: Any = None) -> None:
     """Called by the wrapper around a user's override: remember ``value`` if it is of the wrong
-    kind for the base method's annotation."""
-    returned = _bad_returns.get()
-    if returned is None or matches(value, expected) or len(returned) >= _MAX_BAD_RETURNS:
+    kind for the base method's annotation. In a thread crawl4ai started without the crawl's
+    context (``ExtractionStrategy.run`` hands ``extract`` to a ``ThreadPoolExecutor``), it is
+    remembered with the user's ``strategy`` object instead, for :data:`UNSCOPED_SECONDS`: the
+    crawl4ai code that trips over it holds that object (``run``'s ``self``)."""
+    if matches(value, expected):
         return
-    returned.append(value)
-
-
-def _holds_bad_return(frames: list[Any]) -> bool:
-    """A crawl4ai frame holds the very value a user's strategy returned in this crawl."""
     returned = _bad_returns.get()
+    if returned is None:
+        if strategy is not None:
+            _unscoped.append((time.monotonic(), strategy, value))
+    elif len(returned) < _MAX_BAD_RETURNS:
+        returned.append(value)
+
+
+def _bad_returns_behind(frames: list[Any]) -> list[Any]:
+    """The wrong values users' strategies returned that these crawl4ai frames may have met: the
+    crawl's own, and those of a strategy object the frames hold."""
+    now = time.monotonic()
+    held = {id(local) for frame in frames for local in frame.f_locals.values()}
+    unscoped = [value for when, strategy, value in list(_unscoped)
+                if now - when < UNSCOPED_SECONDS and id(strategy) in held]
+    return [*(_bad_returns.get() or ()), *unscoped]
+
+
+# The kinds a value is told by its identity: plain constants (None, True, 7, "x") are shared
+# by every piece of code, so a frame holding one proves nothing.
+_BY_IDENTITY = frozenset({"collection", "mapping", "object"})
+
+
+def _holds_bad_return(exc: BaseException, frames: list[Any]) -> bool:
+    """crawl4ai failed on a value a user's strategy returned: a crawl4ai frame holds that very
+    object, or crawl4ai's operation on a value of its type failed (``extend(None)``: ``'NoneType'
+    object is not iterable``)."""
+    returned = _bad_returns_behind(frames)
     if not returned:
         return False
+    if _failed_on_a_value_of_type(exc, {type(value) for value in returned}):
+        return True
+    held = [value for value in returned if _kind(value) in _BY_IDENTITY]
     return any(local is value for frame in frames for local in frame.f_locals.values()
-               for value in returned)
+               for value in held)
+
+
+def _failed_on_a_value_of_type(exc: BaseException, types: set[type]) -> bool:
+    """A ``TypeError`` or ``AttributeError`` whose subject is a value of one of ``types``: the
+    object it is about (``AttributeError.obj``), or the type CPython names as the operand
+    (``'NoneType' object is not iterable``, ``argument of type 'int' is not iterable``)."""
+    if not isinstance(exc, (TypeError, AttributeError)):
+        return False
+    if isinstance(exc, AttributeError):
+        obj = attribute_error_object(exc)
+        if obj is not None and type(obj) in types:
+            return True
+    try:
+        message = BaseException.__str__(exc)
+    except Exception:
+        return False
+    for cls in types:
+        name = f"'{cls.__name__}'"
+        if message.startswith(name + " object") or f"of type {name}" in message:
+            return True
+    return False
 
 
 # -- crawl4ai's call into user code --------------------------------------------------------------

@@ -50,8 +50,8 @@ def _component(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
 def transparent(func: Callable[..., Any], *,
                 before: Callable[[tuple[Any, ...]], None] | None = None,
                 on_error: Callable[[BaseException, tuple[Any, ...]], None] | None = None,
-                after: Callable[[Any], None] | None = None) -> Callable[..., Any]:
-    """The one shape of a synchronous wrapper: ``before(args)``, the call, ``after(result)``;
+                after: Callable[[Any, tuple[Any, ...]], None] | None = None) -> Callable[..., Any]:
+    """The one shape of a synchronous wrapper: ``before(args)``, the call, ``after(result, args)``;
     for what escapes the call ``on_error(exc, args)``, then the wrapper's own frame taken out
     and the very same exception re-raised. The result is returned as it came."""
 
@@ -67,7 +67,7 @@ def transparent(func: Callable[..., Any], *,
             hide_frame(exc, wrapper.__code__)
             raise
         if after is not None:
-            after(result)
+            after(result, args)
         return result
 
     setattr(wrapper, MARK, func)
@@ -81,9 +81,16 @@ def wrap_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., An
 
     def escaped(exc: BaseException, args: tuple[Any, ...]) -> None:
         seen(exc, point.mechanism, handled=point.handled, component=_component(point, args),
-             protocol=point.protocol)
+             protocol=point.protocol, asked=_asked(point, args))
 
     return transparent(func, on_error=escaped)
+
+
+def _asked(point: CapturePoint, args: tuple[Any, ...]) -> str | None:
+    """The attribute name a call answers: ``__getattr__``'s argument, or the property's name."""
+    if point.method == "__getattr__":
+        return args[1] if len(args) > 1 and isinstance(args[1], str) else None
+    return point.method
 
 
 def _wrap_async_call(func: Callable[..., Any], point: CapturePoint) -> Callable[..., Any]:
@@ -251,7 +258,8 @@ def is_wrapped(func: Any) -> bool:
 
 def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[..., Any]:
     """A user's override of an extension point: its return value is checked against the base
-    method's annotation (:func:`.provenance.record_user_return`); nothing else changes."""
+    method's annotation (:func:`.provenance.record_user_return`, which also keeps the strategy
+    object it came from); nothing else changes."""
 
     if inspect.iscoroutinefunction(func):
         @functools.wraps(func)
@@ -261,10 +269,11 @@ def wrap_user_override(func: Callable[..., Any], expected: Any) -> Callable[...,
             except BaseException as exc:
                 hide_frame(exc, async_override.__code__)
                 raise
-            record_user_return(result, expected)
+            record_user_return(result, expected, args[0] if args else None)
             return result
 
         setattr(async_override, MARK, func)
         return async_override
 
-    return transparent(func, after=lambda result: record_user_return(result, expected))
+    return transparent(func, after=lambda result, args: record_user_return(
+        result, expected, args[0] if args else None))
