@@ -238,10 +238,10 @@ def test_code_from_exec_notebook_cells_lambdas_partials_and_zip_files_is_the_use
         sys.path.remove(str(archive))
     runs = [
         compile(f"def {c['cell']}():\n    raise ValueError('cell')\n", f"<ipython-input-3-{c['cell']}>", "exec"),
-        compile(f"def {c['kernel']}():\n    raise ValueError('kernel')\n",
+        compile(f"def {c['kernel']}():\n    raise TypeError('kernel')\n",
                 f"/tmp/ipykernel_4242/{c['kernel']}.py", "exec"),
-        compile(f"def {c['exec']}():\n    raise ValueError('exec')\n", "<string>", "exec"),
-    ]
+        compile(f"def {c['exec']}():\n    raise LookupError('exec')\n", "<string>", "exec"),
+    ]  # five types: five bugs, five reports (one type from user code only would be one report)
     functions = []
     for code in runs:
         namespace: dict = {"__name__": "__main__"}
