@@ -25,7 +25,7 @@ OUTBOX = "crawl4ai/telemetry/outbox.py"
 CONSENT = "crawl4ai/telemetry/consent.py"
 SETTINGS = "crawl4ai/telemetry/settings.py"
 MESSAGE = "crawl4ai/telemetry/scrub/message.py"
-ALLOWLIST = "crawl4ai/telemetry/scrub/allowlist.py"
+ALIGN = "crawl4ai/telemetry/scrub/align.py"
 SECTIONS = "crawl4ai/telemetry/scrub/sections.py"
 FILES = "crawl4ai/telemetry/_files.py"
 
@@ -124,25 +124,25 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "scrub: a documentation link keeps its query and fragment",
         "'…/int_parsing#<a user's value>' would leave the machine unchanged",
-        MESSAGE,
-        'if parts.scheme not in ("http", "https") or parts.query or parts.fragment:',
-        'if parts.scheme not in ("http", "https"):',
+        ALIGN,  # a link is kept only as a template's constant text: what follows is a hole's
+        '        self._count("str")\n        return "<str>"\n',
+        '        self._count("str")\n        return token\n',
         ("tests/privacy/test_names_by_construction.py",),
     ),
     Mutation(
         "scrub: a documentation link keeps its query and fragment (the fuzz property alone)",
         "the same break, which the randomised property must find by itself",
-        MESSAGE,
-        'if parts.scheme not in ("http", "https") or parts.query or parts.fragment:',
-        'if parts.scheme not in ("http", "https"):',
+        ALIGN,  # a link is kept only as a template's constant text: what follows is a hole's
+        '        self._count("str")\n        return "<str>"\n',
+        '        self._count("str")\n        return token\n',
         ("tests/privacy/test_fuzz_allowlist.py",),
     ),
     Mutation(
         "scrub: an unknown word survives the allowlist",
         "any word of a message (a name, a password) would be sent as written",
-        ALLOWLIST,
-        '    _count(removed, "str")\n    return "<str>"',
-        '    _count(removed, "str")\n    return token',
+        ALIGN,  # a line no template covers
+        '            self._count("str")\n            return "<str>"\n',
+        '            self._count("str")\n            return token\n',
         ("tests/privacy/test_redaction_examples.py",),
     ),
     Mutation(
@@ -173,9 +173,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "scrub: numbers are kept",
         "an account number, a phone or an order id in a message would be sent",
-        ALLOWLIST,
-        '        _count(removed, "number")\n        return "<number>"\n',
-        "        return token\n",
+        ALIGN,
+        '            self._count("number")\n            return "<number>"\n',
+        "            return token\n",
         ("tests/privacy/test_redaction_examples.py",),
     ),
 )

@@ -4,6 +4,7 @@ pipeline, and says itself which environment it runs as."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -124,3 +125,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write(f"{'labelled crawls':<16} {'bugs':>5} {'found':>6} {'dup':>4} {'not bugs':>9} {'reported':>9}")
     for subsystem, (bugs, found, dup, quiet, fp) in sorted(rows.items()):
         write(f"{subsystem:<16} {bugs:>5} {found:>6} {dup:>4} {quiet:>9} {fp:>9}")
+    tokens = [t for value in _labelled.values() if value["label"] == "bug"
+              for message in value.get("messages", ()) for t in _MESSAGE_TOKEN.findall(message)]
+    if tokens:
+        placeholders = sum(t.startswith("<") for t in tokens)
+        write(f"placeholder share of the bugs' report messages: {placeholders}/{len(tokens)} tokens"
+              f" ({placeholders / len(tokens):.1%})")
+
+
+# A placeholder (``<url>``, ``<user code>``) or a word, as the share above counts them.
+_MESSAGE_TOKEN = re.compile(r"<[a-z][a-z ]*>|\w+(?:['.\-]\w+)*")

@@ -39,8 +39,8 @@ from .text import home_as_tilde, report_text, safe
 # `crwl telemetry enable [--once | --local-only] | disable` (api.choose).
 CHOICES = tuple((choice, wording.CHOICE_LABELS[choice]) for choice in consent.CHOICES)
 PLAYGROUND_EXAMPLE = (
-    "Failed to crawl https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef "
-    "saved to /home/bob/crawls/out.md"
+    "Failed on navigating ACS-GOTO:\nPage.goto: net::ERR_NAME_NOT_RESOLVED at "
+    "https://bob:s3cret@intranet.example.com/page?api_key=sk-1234567890abcdef"
 )
 
 
@@ -327,6 +327,7 @@ class PlaygroundPane(Pane):
         yield TextArea(PLAYGROUND_EXAMPLE, id="playground-input", soft_wrap=True)
         with VerticalScroll(id="playground-output"):
             yield Static(id="playground-result")
+            yield Static(id="playground-why")
 
     def on_mount(self) -> None:
         self._redact(PLAYGROUND_EXAMPLE)
@@ -338,6 +339,11 @@ class PlaygroundPane(Pane):
     def _redact(self, text: str) -> None:
         result = reports.redact(text)
         self.query_one("#playground-result", Static).update(report_text(self, result.text))
+        # Why each piece is there: the template that kept it (file:line) or the rule that made it.
+        why = Text("\nWhy:")
+        for piece, kept, reason in result.why:
+            why.append(f"\n{'kept' if kept else 'placeholder'}  {piece!r}  ← {reason}")
+        self.query_one("#playground-why", Static).update(why)
         self.query_one("#playground-output", VerticalScroll).border_subtitle = (
             "removed: " + _removed_line(result.removed))
 

@@ -315,6 +315,9 @@ def show(
     ref: str = typer.Argument(..., metavar="ID", help="A report id (or its first characters)."),
     as_json: bool = typer.Option(False, "--json", help="The report with its record, as JSON."),
     markdown: bool = typer.Option(False, "--markdown", help="As a GitHub issue body."),
+    why: bool = typer.Option(False, "--why", help="For each piece of its messages: the template "
+                             "that kept it (file:line of the code that writes it), or the rule "
+                             "that made its placeholder."),
 ) -> None:
     """Show one report: the exact redacted bytes, what was removed, and its delivery history."""
     reports = _reports()
@@ -324,6 +327,12 @@ def show(
     if as_json:
         return _dump(detail.as_dict())
     typer.echo(detail.pretty())
+    if why:
+        typer.echo("\nWhy each piece of its messages is there:")
+        for field_name, pieces in reports.why(detail.row.event_id):
+            typer.echo(field_name)
+            for text, kept, reason in pieces:
+                typer.echo(f"  {'kept' if kept else 'placeholder':<12} {text!r:<40} {reason}")
     removed = ", ".join(f"{n} {kind}" for kind, n in sorted(detail.removed.items())) or "nothing"
     typer.echo(f"\nRemoved by the scrubber: {removed}")
     typer.echo(f"Occurrences: {detail.row.times_sentence}")

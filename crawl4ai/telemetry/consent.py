@@ -241,40 +241,78 @@ def _atomic_write(path: str, data: dict[str, Any]) -> None:
 # The effective decision
 
 
+#: What the gate does with one error: one word.
+SEND, ASK, KEEP_LOCALLY, DROP = "send", "ask", "keep_locally", "drop"
+ACTIONS = (SEND, ASK, KEEP_LOCALLY, DROP)
+
+#: Why (a reason code; :func:`crawl4ai.telemetry.wording.decision_reason` says it in words).
+ENV_OFF, ENV_ON, ENV_LOCAL = "env_off", "env_on", "env_local"
+FILE_UNRECOGNISED, FILE_UNREADABLE = "file_unrecognised", "file_unreadable"
+CHOSEN, CHOSEN_LOCAL_ONLY, ANSWERED_ONCE = "chosen", "chosen_local_only", "answered_once"
+DESTINATION_CHANGED = "destination_changed"
+DEFAULT_ON, DEFAULT_ASK, DEFAULT_NOBODY = "default_on", "default_ask", "default_nobody"
+
+
 class Decision(Record):
-    """What the gate says for one error, and why (shown by ``status``). Immutable
-    (:class:`~._record.Record`, not a NamedTuple: defining one costs ~0.25 ms, and this module
-    loads on the caller's path).
+    """What the gate says for one error: one ``action`` (:data:`ACTIONS`) and ``why`` (a reason
+    code), with what the sentence needs (``detail``). Immutable.
 
-    ``source``: where the consent came from ("environment", "file", "this process", "default").
-    ``keep_locally``: send nowhere, keep the report in the local outbox: the person chose "local
-    only", or their "yes" was given for another destination. ``destination``: where a report
-    would go now (:func:`current_destination`), what a "yes" is bound to. ``local_only``: kept here by choice
-    ("local only", stored or ``CRAWL4AI_TELEMETRY=local``), not because a "yes" was given for
-    another destination: nothing is asked, none is sent on its own."""
+    ``source``: where the consent came from ("environment", "file", "this process", "default",
+    "prompt"). ``destination``: where a report would go now (:func:`current_destination`), what a
+    "yes" is bound to. A question asked because the destination changed keeps the report here
+    meanwhile (:attr:`keep_locally`)."""
 
-    __slots__ = ("send", "ask", "consent", "email", "reason", "source", "consume_once",
-                 "keep_locally", "destination", "local_only")
+    __slots__ = ("action", "why", "consent", "email", "source", "detail", "destination")
 
-    send: bool
-    ask: bool
+    action: str
+    why: str
     consent: str
     email: str | None
-    reason: str
     source: str
-    consume_once: bool
-    keep_locally: bool
+    detail: tuple[str, ...]
     destination: str
-    local_only: bool
 
-    def __init__(self, send: bool, ask: bool, consent: str, email: str | None, reason: str,
-                 source: str, consume_once: bool = False, keep_locally: bool = False,
-                 destination: str = "", local_only: bool = False) -> None:
+    def __init__(self, action: str, why: str, consent: str, email: str | None, source: str,
+                 detail: tuple[str, ...] = (), destination: str = "") -> None:
         # Spelled out: one is made for every error the filters let through, on the caller's thread.
-        for name, value in zip(self.__slots__, (send, ask, consent, email, reason, source,
-                                                consume_once, keep_locally, destination,
-                                                local_only), strict=True):
-            object.__setattr__(self, name, value)
+        init = object.__setattr__
+        init(self, "action", action)
+        init(self, "why", why)
+        init(self, "consent", consent)
+        init(self, "email", email)
+        init(self, "source", source)
+        init(self, "detail", detail)
+        init(self, "destination", destination)
+
+    @property
+    def send(self) -> bool:
+        return self.action == SEND
+
+    @property
+    def ask(self) -> bool:
+        return self.action == ASK
+
+    @property
+    def keep_locally(self) -> bool:
+        """Send nowhere, keep the report in the local outbox (also while asking again)."""
+        return self.action == KEEP_LOCALLY or self.why == DESTINATION_CHANGED
+
+    @property
+    def local_only(self) -> bool:
+        """Kept here by choice ("local only", stored or ``CRAWL4AI_TELEMETRY=local``), not because
+        a "yes" was given for another destination: nothing is asked, none is sent on its own."""
+        return self.why in (CHOSEN_LOCAL_ONLY, ENV_LOCAL)
+
+    @property
+    def consume_once(self) -> bool:
+        """A stored "the next error only": sending uses it up."""
+        return self.action == SEND and self.why == CHOSEN and self.consent == ONCE
+
+    @property
+    def reason(self) -> str:
+        from .wording import decision_reason
+
+        return decision_reason(self.why, self.consent, self.source, self.detail)
 
 
 # The environment's word on telemetry: parsed in one place, crawl4ai.telemetry.settings.
@@ -353,7 +391,7 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
     stored = store.load()
     email = env_email() or stored["email"]
     if killed:
-        return Decision(False, False, stored["consent"], email, killed, "environment")
+        return Decision(DROP, ENV_OFF, stored["consent"], email, "environment", (killed,))
     # Where reports would go matters only for a "yes" and for a question: not computed otherwise
     # (a capture at interpreter shutdown must not import or look anything up).
     yes = (_session.get("consent") if _session else stored["consent"]) in (ALWAYS, ONCE)
@@ -362,83 +400,52 @@ def decide(store: ConsentStore, env: str | None = None, provider: Any = None,
         decision = _follow(_session["consent"], _session.get("destination"), env_email()
                            or _session.get("email") or email, "this process", env, now)
     elif stored["consent"] == UNRECOGNISED:
-        decision = Decision(False, False, UNRECOGNISED, email, stored["problems"][0], "file")
+        decision = Decision(DROP, FILE_UNRECOGNISED, UNRECOGNISED, email, "file",
+                            (stored["problems"][0],))
     elif stored["consent"] == UNREADABLE:
         # It may hold a "yes": keep the report, send nothing, ask nothing (an answer could not
         # be stored in it either).
-        decision = Decision(False, False, UNREADABLE, email, stored["problems"][0], "file",
-                            keep_locally=True)
+        decision = Decision(KEEP_LOCALLY, FILE_UNREADABLE, UNREADABLE, email, "file",
+                            (stored["problems"][0],))
     elif stored["consent"] != NOT_SET:
         decision = _follow(stored["consent"], stored["destination"], email, "file", env, now)
     elif env_forces_on():
-        decision = Decision(True, False, NOT_SET, email,
-                            "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process (nothing "
-                            "is stored)", "environment")
+        decision = Decision(SEND, ENV_ON, NOT_SET, email, "environment")
     else:
         decision = _default(NOT_SET, email, env)
     if env_forces_local() and decision.consent not in (DENIED, UNRECOGNISED):
         # The environment may only make telemetry more private: "local" caps any "yes", any
         # question and any default at keeping reports here; a "no" stays a "no".
-        decision = Decision(False, False, decision.consent, email,
-                            "CRAWL4AI_TELEMETRY=local keeps reports on this machine for this "
-                            "process: none is sent on its own", "environment",
-                            keep_locally=True, local_only=True)
+        decision = Decision(KEEP_LOCALLY, ENV_LOCAL, decision.consent, email, "environment")
     if decision.ask and not now:
         now = current_destination(provider)
     return decision._replace(destination=now)
 
 
-_CHOSE = {
-    DENIED: "you chose not to report errors",
-    ALWAYS: "you agreed to report every error",
-    ONCE: "you agreed to report the next error only",
-    LOCAL_ONLY: "you chose to keep reports on this machine only: none is sent unless you send "
-                "it yourself",
-}
-
-
 def _follow(consent: str, agreed: str | None, email: str | None, source: str, env: str | None,
             now: str) -> Decision:
     """A person's choice; a "yes" holds only for the destination it was given for."""
-    reason = _CHOSE.get(consent, f"consent {consent!r}")
-    if source == "this process":
-        reason += " (for this process; not saved)"
     if consent == LOCAL_ONLY:  # whatever the destination, now or later
-        return Decision(False, False, consent, email, reason, source, keep_locally=True,
-                        local_only=True)
+        return Decision(KEEP_LOCALLY, CHOSEN_LOCAL_ONLY, consent, email, source)
     if consent not in (ALWAYS, ONCE):
-        return Decision(False, False, consent, email, reason, source)
+        return Decision(DROP, CHOSEN, consent, email, source)
     from .providers.destinations import THIS_MACHINE
 
     if agreed == now or now == THIS_MACHINE:
-        return Decision(True, False, consent, email, reason, source, consume_once=consent == ONCE)
-    # Given for another receiver (or before consent was bound to one): it does not carry over.
-    from .wording import describe_destination
-
-    default = _default(NOT_SET, email, env)
-    changed = (f"you agreed to send to {describe_destination(agreed)}; reports would now go to "
-               f"{describe_destination(now)}, so they are kept on this machine until you agree "
-               "again")
-    return Decision(False, default.ask, consent, email, changed, source, keep_locally=True)
+        return Decision(SEND, CHOSEN, consent, email, source)
+    # Given for another receiver (or before consent was bound to one): it does not carry over;
+    # the report is kept here meanwhile.
+    action = ASK if _default(NOT_SET, email, env).ask else KEEP_LOCALLY
+    return Decision(action, DESTINATION_CHANGED, consent, email, source, (agreed or "", now))
 
 
 def _default(consent: str, email: str | None, env: str | None) -> Decision:
     """Nobody has chosen: the environment decides (never "on" outside Crawl4AI's own server)."""
     env = env or environment.detect()
     if env in environment.OPT_OUT_ENVIRONMENTS:
-        return Decision(
-            True, False, consent, email,
-            f"on by default in Crawl4AI's {env.replace('_', ' ')} (set CRAWL4AI_TELEMETRY=0 to turn off)",
-            "default",
-        )
+        return Decision(SEND, DEFAULT_ON, consent, email, "default", (env,))
     if (env in (environment.JUPYTER, environment.COLAB) and not environment.is_ci()) or (
         env == environment.CLI and environment.can_prompt_in_terminal()
     ):
-        return Decision(
-            False, True, consent, email, "no choice made yet: you will be asked on the first error",
-            "default",
-        )
-    return Decision(
-        False, False, consent, email,
-        f"no choice made yet, and nobody can be asked here ({env}): nothing is sent", "default",
-    )
+        return Decision(ASK, DEFAULT_ASK, consent, email, "default")
+    return Decision(DROP, DEFAULT_NOBODY, consent, email, "default", (env,))

@@ -1,7 +1,8 @@
 """The raw event: an exception becomes a Sentry-schema event, collection minimised at the source.
 
-Nothing here reads a local variable, a source line, ``sys.argv``, the environment or the host
-name. Frames are classified once (crawl4ai, standard library, installed package, or the user's
+Nothing here reads a local variable's value, a source line, ``sys.argv``, the environment or the
+host name. (To prove that a class name in a message is known code's, the classes of the objects an
+exception carries and of the raising frame's locals are looked at: their classes, never a value.) Frames are classified once (crawl4ai, standard library, installed package, or the user's
 own code); a user frame keeps only the fact that it exists. Values (messages, notes) are still
 raw here: :mod:`.scrub` redacts them before anything is stored or sent, and
 :mod:`.report_builder` is the one call that does both.
@@ -21,6 +22,7 @@ from typing import Any
 
 from . import chain, ownership
 from ._version import __version__
+from .scrub import code as scrub_code
 from .scrub.vocabulary import defines
 
 MAX_FRAMES = 60
@@ -42,13 +44,17 @@ def _owned_frames(tb: TracebackType | None) -> list[tuple[ownership.Owner, dict[
         if not owner.known:
             frames.append((owner, {"filename": USER_CODE, "in_app": False}))
         else:
-            frames.append((owner, {
+            entry = {
                 "filename": owner.file,
                 "module": frame.f_globals.get("__name__"),
                 "function": getattr(code, "co_qualname", code.co_name),
                 "lineno": tb.tb_lineno,
                 "in_app": owner.crawl4ai,
-            }))
+            }
+            key = scrub_code.frame_key(entry)
+            if key is not None:  # the scrubber reads the templates of the code that really ran
+                scrub_code.remember_frame(*key, code)
+            frames.append((owner, entry))
         tb = tb.tb_next
     if len(frames) > MAX_FRAMES:  # keep the outermost and the innermost: both locate a bug
         half = MAX_FRAMES // 2
@@ -109,6 +115,46 @@ def _message(exc: BaseException) -> str:
     return value
 
 
+MAX_LOCALS = 200
+
+
+def _proven_classes(exc: BaseException, tb: TracebackType | None, message: str) -> frozenset[str]:
+    """Names of classes known code defines that the message names and that this error really
+    involved: the class of what an ``AttributeError`` carries (``.obj``), of the raising frame's
+    locals, and the classes the raising frame's module holds (the operand of
+    ``unsupported operand type(s) for +: 'DomainState' and 'int'``, an item of a crawl4ai dict).
+    Decided from the class objects; the scrubber keeps such a name in a class-name hole only."""
+    if "'" not in message:
+        return frozenset()
+    candidates: list[Any] = []
+    if isinstance(exc, AttributeError):
+        try:
+            obj = exc.obj  # 3.10+: the object whose attribute was missing
+        except AttributeError:
+            obj = None
+        if obj is not None:
+            candidates.append(obj if isinstance(obj, type) else type(obj))
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        frame = tb.tb_frame
+        try:
+            candidates.extend(type(v) for v in list(frame.f_locals.values())[:MAX_LOCALS])
+            candidates.extend(v for v in list(frame.f_globals.values())[:10 * MAX_LOCALS] if isinstance(v, type))
+        except Exception:
+            pass
+    out: set[str] = set()
+    for cls in candidates:
+        try:
+            name = type.__dict__["__name__"].__get__(cls)
+        except Exception:
+            continue
+        if isinstance(name, str) and f"'{name}'" in message and name not in out \
+                and _known_class_name(cls) is not None:
+            out.add(name)
+    return frozenset(out)
+
+
 def exception_values(exc: BaseException, traceback: TracebackType | None = None) -> list[dict[str, Any]]:
     """The chain (causes, contexts, exception groups), oldest first as Sentry expects.
 
@@ -126,10 +172,13 @@ def exception_values(exc: BaseException, traceback: TracebackType | None = None)
             mechanism["source"] = link.source
         if chain.is_group(e):
             mechanism["is_exception_group"] = True
+        tb = root_tb if e is exc else chain.traceback_of(e)
         entry: dict[str, Any] = {"type": type_name, "value": _message(e), "mechanism": mechanism}
         if module:
             entry["module"] = module
-        entry["stacktrace"] = {"frames": _frames(root_tb if e is exc else chain.traceback_of(e))}
+        entry["stacktrace"] = {"frames": _frames(tb)}
+        # Read by the scrubber only (never kept): which class names the exception's objects prove.
+        entry[scrub_code.PROVEN] = sorted(_proven_classes(e, tb, entry["value"]))
         out.append(entry)
     out.reverse()
     return out

@@ -394,27 +394,51 @@ def sample() -> Sample:
 
 
 class Redaction(Record):
-    """Pasted text as the scrubber leaves it, and what it removed (counts per kind)."""
+    """Pasted text as the scrubber leaves it, what it removed (counts per kind), and why each
+    piece is there (``(text, kept, why)``: the template that kept it, or the rule that made it)."""
 
-    __slots__ = ("text", "removed")
+    __slots__ = ("text", "removed", "why")
+    _defaults = {"why": ()}
     text: str
     removed: dict[str, int]
+    why: tuple[tuple[str, bool, str], ...]
 
 
-_PLAYGROUND = "raise RuntimeError(text)\n"
+#: The code the playground aligns pasted text to: where most of Crawl4AI's messages are written.
+PLAYGROUND_MODULES = ("crawl4ai.async_webcrawler", "crawl4ai.async_crawler_strategy", "crawl4ai.async_configs",
+                      "crawl4ai.utils")
 
 
 def redact(text: str) -> Redaction:
-    """What a report would keep of ``text`` had an error carried it as its message.
+    """What a report would keep of ``text`` had Crawl4AI's code written it as an error message.
 
-    The text goes through the same build and scrub steps as a real report (raised from a frame
-    of no module, so no module's words are vouched for); only the message part is returned."""
-    from .report_builder import build_report
+    The text is aligned to the templates of Crawl4AI's main modules (:data:`PLAYGROUND_MODULES`:
+    the same alignment a report's messages get, with those modules as its code): text of one of
+    their format strings stays, each hole becomes a placeholder. Text your own code writes keeps
+    nothing at all in a real report."""
+    import importlib
+    from collections import Counter
 
-    try:
-        exec(compile(_PLAYGROUND, "<playground>", "exec"), {"text": text})  # noqa: S102
-    except RuntimeError as exc:
-        report = build_report(exc, None, environment="cli")
-    values = (report.event.get("exception") or {}).get("values") or [{}]
-    return Redaction(printable(str(values[-1].get("value") or ""), multiline=True),
-                     dict(report.removed))
+    from .report_builder import local_names
+    from .scrub import aligner_for_modules, explain, redact_text
+
+    for name in PLAYGROUND_MODULES:
+        importlib.import_module(name)
+    removed: Counter[str] = Counter()
+    spans: list[Any] = []
+    out = redact_text(text, removed, local_names(), aligner_for_modules(PLAYGROUND_MODULES), spans)
+    return Redaction(printable(out, multiline=True), dict(removed),
+                     tuple((printable(t), kept, printable(why)) for t, kept, why in explain(spans)))
+
+
+def why(ref: str) -> list[tuple[str, list[tuple[str, bool, str]]]]:
+    """For each message of report ``ref``: ``(field, [(text, kept, why), …])``, read again
+    through the scrubber: which template keeps each piece (``file:line``), or which rule made it."""
+    from .scrub import explain, scrub_event
+
+    detail = get(ref)
+    event = parse_json(detail.payload)
+    provenance: list[Any] = []
+    scrub_event(event if isinstance(event, dict) else {}, provenance=provenance)
+    return [(p.field, [(printable(t), kept, printable(w)) for t, kept, w in explain(p.spans)])
+            for p in provenance]

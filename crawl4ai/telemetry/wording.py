@@ -30,6 +30,44 @@ def describe_destination(destination: str | None) -> str:
     return f"{kind.capitalize()} at {where}" if where else f"the {destination!r} provider"
 
 
+# -- why the gate decided what it did (consent.Decision.why) ---------------------------------------
+
+_CHOSE = {
+    "denied": "you chose not to report errors",
+    "always": "you agreed to report every error",
+    "once": "you agreed to report the next error only",
+    "local_only": "you chose to keep reports on this machine only: none is sent unless you send "
+                  "it yourself",
+}
+
+
+def decision_reason(why: str, consent: str, source: str, detail: tuple[str, ...] = ()) -> str:
+    """A decision's reason code in words (``status`` shows it as "Why")."""
+    if why in ("env_off", "file_unrecognised", "file_unreadable"):
+        return detail[0]  # the settings' own sentence: which variable, which line of the file
+    if why == "env_on":
+        return "CRAWL4AI_TELEMETRY=1 turns telemetry on for this process (nothing is stored)"
+    if why == "env_local":
+        return ("CRAWL4AI_TELEMETRY=local keeps reports on this machine for this process: none "
+                "is sent on its own")
+    if why == "default_on":
+        return (f"on by default in Crawl4AI's {detail[0].replace('_', ' ')} (set "
+                "CRAWL4AI_TELEMETRY=0 to turn off)")
+    if why == "default_ask":
+        return "no choice made yet: you will be asked on the first error"
+    if why == "default_nobody":
+        return f"no choice made yet, and nobody can be asked here ({detail[0]}): nothing is sent"
+    if why == "answered_once":
+        return "you chose to send this error only"
+    if why == "destination_changed":
+        agreed, now = detail
+        return (f"you agreed to send to {describe_destination(agreed)}; reports would now go to "
+                f"{describe_destination(now)}, so they are kept on this machine until you agree "
+                "again")
+    reason = _CHOSE.get(consent, f"consent {consent!r}")
+    return reason + " (for this process; not saved)" if source == "this process" else reason
+
+
 # -- the question ---------------------------------------------------------------------------------
 
 TITLE = "Crawl4AI Error Detection"

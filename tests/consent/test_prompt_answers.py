@@ -37,7 +37,7 @@ def error(kind=ValueError, message="boom"):
 
 def ask_decision(store):
     # What the pipeline decides for its MemoryProvider: a "yes" is bound to it.
-    return consent.Decision(False, True, consent.NOT_SET, None, "ask", "default",
+    return consent.Decision(consent.ASK, consent.DEFAULT_ASK, consent.NOT_SET, None, "default",
                             destination="memory")
 
 

@@ -33,8 +33,8 @@ def test_a_dumb_terminal_gets_a_numbered_question_without_one_escape_code(home, 
     out = finish(child)
     assert child.exitstatus == 0 and "DONE" in out and out.count(HEADER) == 1
     assert ESC not in raw(child)
-    events = sentry_server.wait_for_events(2)
-    assert [e["user"] for e in events] == [{"email": "me@example.org"}] * 2
+    events = sentry_server.wait_for_events(1)  # the same bug twice: one report, with its count
+    assert events and all(e["user"] == {"email": "me@example.org"} for e in events)
     assert read_config(home)["telemetry"]["consent"] == "always"
 
 

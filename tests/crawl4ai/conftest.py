@@ -72,6 +72,11 @@ def labelled(reports: Reports, record_property: Any) -> Iterator[Any]:
     how many reports it made is recorded for the session's table (tests/conftest.py)."""
     labels: list[tuple[str, str]] = []
     yield lambda subsystem, label: labels.append((subsystem, label))
+    events = reports.events() if labels else []
+    # Every message of every report (causes included): the session measures how much of them
+    # the scrubber kept (tests/conftest.py, "placeholder share").
+    messages = [value.get("value", "") for event in events
+                for value in event.get("exception", {}).get("values", [])]
     for subsystem, label in labels:
         record_property("labelled", {"subsystem": subsystem, "label": label,
-                                     "reports": len(reports.events())})
+                                     "reports": len(events), "messages": messages})

@@ -21,7 +21,7 @@ def test_demo_shows_one_redacted_report_and_touches_nothing(home, sentry_server)
     report = json.loads(out[out.index("\n   {"):out.index("\n   }") + 5])
     exc = report["exception"]["values"][-1]
     assert (exc["type"], exc["mechanism"]["type"]) == ("ValueError", "scrap")
-    assert exc["value"] == "invalid literal for int() with base <number>: <str>"
+    assert exc["value"] == "invalid literal for int() with base 10: <str>"
     assert "demo-session-9f8e7d6c5b4a" not in json.dumps(report)
     assert "127.0.0.1" not in json.dumps(report)
     assert not (home / ".crawl4ai" / "config.json").exists()

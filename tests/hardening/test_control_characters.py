@@ -53,7 +53,7 @@ def test_undecodable_bytes_in_a_path_are_shown_as_escapes_not_a_crash(home):
 
 
 def _request(exc: BaseException) -> ConsentRequest:
-    decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    decision = consent.Decision(consent.ASK, consent.DEFAULT_ASK, consent.NOT_SET, None, "default")
     return ConsentRequest(Pipeline(), Capture(exc), decision, terminal.SURFACE)
 
 

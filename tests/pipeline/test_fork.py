@@ -54,4 +54,4 @@ def test_child_forked_while_the_worker_holds_its_lock_still_reports(home, sentry
         pytest.fail("the forked child hung on its parent's telemetry lock")
     assert os.waitstatus_to_exitcode(done[1]) == 0
     [event] = sentry_server.wait_for_events(1)
-    assert event["exception"]["values"][-1]["value"] == "timed out in the <str>"
+    assert event["exception"]["values"][-1]["value"] == "<str>"  # the test's own message: no template

@@ -243,3 +243,31 @@ def test_counting_into_a_kept_report_changes_its_count_and_nothing_else(home, mo
     before["contexts"].setdefault("telemetry", {})
     assert after == before
     assert box.get(entry.event_id).size == len(raw)
+
+
+async def test_the_count_shows_in_reports_show_the_dashboard_and_counters(sending, capsys):
+    from crawl4ai.telemetry.tui.app import TelemetryDashboard
+    from textual.widgets import DataTable
+
+    from crawl4ai.telemetry.cli import run
+
+    hit(3)
+    assert telemetry.flush(10)
+    hit(2)  # after it was sent: carried
+    assert telemetry.flush(10)
+    [entry] = get_pipeline().outbox.entries()
+    capsys.readouterr()
+    assert run(["reports"]) == 0
+    assert "ValueError ×3 +2" in capsys.readouterr().out
+    assert run(["show", entry.event_id]) == 0
+    assert ("Occurrences: 3 times in this report; 2 more since it was sent"
+            in capsys.readouterr().out)
+    assert run(["reports", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["occurrences"], row["carried"]) == (3, 2)
+    app = TelemetryDashboard(initial_tab="reports")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#reports-table", DataTable)
+        assert any("ValueError ×3 +2" in str(cell) for cell in table.get_row_at(0))
+    assert telemetry.counters()["this_run"]["ValueError"]["repeated"] == 4

@@ -83,12 +83,20 @@ def word_count(word: str, blob: bytes) -> int:
 
 
 def outbox_blobs(home: Path) -> dict[str, bytes]:
-    """Every file of the local outbox (reports and their delivery records)."""
+    """Every file of the local outbox (reports and their delivery records). Not the on-disk
+    caches (``cache/``): they hold what installed code contains (its message templates, which
+    file is whose), never a report's data (test_template_positions checks that on its own)."""
     root = home / ".crawl4ai" / "telemetry"
     if not root.exists():
         return {}
     return {f"outbox:{p.relative_to(root).as_posix()}": p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+            for p in sorted(root.rglob("*")) if p.is_file() and "cache" not in p.relative_to(root).parts[:1]}
+
+
+def cache_blobs(home: Path) -> dict[str, bytes]:
+    """Every file of telemetry's on-disk caches."""
+    root = home / ".crawl4ai" / "telemetry" / "cache"
+    return {f"cache:{p.name}": p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()} if root.exists() else {}
 
 
 def server_blobs(server) -> dict[str, bytes]:
@@ -99,3 +107,15 @@ def server_blobs(server) -> dict[str, bytes]:
         out[f"server[{i}]:headers"] = head.encode()
         out[f"server[{i}]:body"] = request["raw"]
     return out
+
+
+_NOT_PLACEHOLDER_WORD = re.compile(r"(?<![<\w])(?!(?:user code|url|host|email|ip|path|secret|str|markup|markdown"
+                                   r"|text|number|id|addr|user|unprintable)>)[A-Za-z]\w*")
+
+
+def assert_only_placeholders(message: str) -> None:
+    """A message raised by the user's own code keeps no word of it: no template of known code
+    wrote it, so its static text is the user's source and goes like any value."""
+    words = _NOT_PLACEHOLDER_WORD.findall(message)
+    assert not words, f"words of the user's message kept: {words} in {message!r}"
+

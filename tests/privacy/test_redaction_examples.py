@@ -1,5 +1,8 @@
 """The message redactor, example by example: every kind of data becomes its typed placeholder,
-and the static text that explains the error stays (a table a privacy reviewer can read)."""
+and the static text of the template that wrote the message stays (a table a privacy reviewer can
+read). Each example is aligned to the template its raising line would have had (its expected
+text, placeholders as holes) besides a crawl's own code and CPython's templates. (A template of
+function words only, "{} and {}", keeps nothing: each example's template names what failed.)"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from collections import Counter
 import pytest
 
 from crawl4ai.telemetry.scrub import MAX_MESSAGE, LocalNames
-from tests.privacy.crawl_words import redact_text
+from tests.privacy.crawl_words import redact_text, template_of
 
 EXAMPLES = [
     # URLs in every form
@@ -17,10 +20,10 @@ EXAMPLES = [
     ("Failed to parse www.example.com/a/b: unexpected token at line 3",
      "Failed to parse <url>: unexpected token at line <number>"),
     ("Page.goto: net::ERR_NAME_NOT_RESOLVED at https://bücher.de/x", "Page.goto: net::ERR_NAME_NOT_RESOLVED at <url>"),
-    ("https%3A%2F%2Fexample.com%2Fpath and q%3Dhello%20world", "<url> and <url>"),
+    ("fetch https%3A%2F%2Fexample.com%2Fpath and q%3Dhello%20world failed", "fetch <url> and <url> failed"),
     ("fetch //cdn.example.com/lib.js failed", "fetch <url> failed"),
     ("proxy alice:pw@proxy.example.com:8080 refused", "proxy <url> refused"),
-    ("data:text/html;base64,PGh0bWw+ and mailto:a@b.org", "<url> and <url>"),
+    ("open data:text/html;base64,PGh0bWw+ and mailto:a@b.org", "open <url> and <url>"),
     ('{"link": "https:\\/\\/example.com\\/a"}', "{<str>: '<url>'}".replace("'", '"')),
     # host names, but not Python names
     ("Cannot connect to host example.com:443 ssl:default [Name or service not known]",
@@ -36,9 +39,9 @@ EXAMPLES = [
     ("unknown encoding: x-charset-secret-5e1d", "unknown encoding: <str>"),
     ("unsupported locale setting", "unsupported locale setting"),
     # e-mails, IPs
-    ("email me at jane.doe+tag@example.co.uk or jane%40example.com", "<str> me at <email> or <email>"),
-    ("ip 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 at 12:30:45",
-     "<str> <ip> and <ip> and <ip> and <ip> at <number>:<number>:<number>"),
+    ("notify jane.doe+tag@example.co.uk or jane%40example.com", "notify <email> or <email>"),
+    ("connect 192.168.1.20:8080 and [2001:db8::1]:443 and fe80::1%eth0 and ::1 refused at 12:30:45",
+     "connect <ip> and <ip> and <ip> and <ip> refused at <number>:<number>:<number>"),
     # tokens, keys, credentials, headers, cookies
     ("key sk-proj-abcdEFGH1234567890 and AKIAIOSFODNN7EXAMPLE and ghp_abcdefghijklmnop1234 xoxb-1234-abcd-efgh",
      "key <secret> and <secret> and <secret> <secret>"),
@@ -56,11 +59,12 @@ EXAMPLES = [
     # crawled content
     ("<html><body><p>Hello Jane Doe</p></body></html> failed", "<markup> failed"),
     ("&lt;div class=&quot;x&quot;&gt;Hello&lt;/div&gt;", "<markup>"),
-    ("No match in\n# Jane's blog\n[read more](/post/1) and **Jane**", "No match in\n<markdown>\n<markdown> and <markdown>"),
+    ("No match in\n# Jane's blog\n[read more](/post/1) and **Jane** skipped",
+     "No match in\n<markdown>\n<markdown> and <markdown> skipped"),
     ("LLM did not return valid JSON: " + "lorem ipsum dolor sit amet " * 10, "<str> did not return valid JSON: <text>"),
     # paths
     ("No such file or directory: '/home/alice/projects/secret.txt'", "No such file or directory: '<path>'"),
-    ("C:\\Users\\alice\\file.txt and ~/data/x.json and ./out/run/1.json", "<path> and <path> and <path>"),
+    ("copy C:\\Users\\alice\\file.txt and ~/data/x.json and ./out/run/1.json", "copy <path> and <path> and <path>"),
     # quoted data and code names
     ("KeyError: 'title' and ('a', b'bytes') and \"it's\"", "KeyError: <str> and (<str>, <str>) and <str>"),
     ("'NoneType' object has no attribute 'markdown'", "'NoneType' object has no attribute 'markdown'"),
@@ -83,30 +87,35 @@ EXAMPLES = [
 
 @pytest.mark.parametrize("message,expected", EXAMPLES)
 def test_message_redaction(message, expected):
-    assert redact_text(message) == expected
-    assert redact_text(expected) == expected
+    assert redact_text(message, template=template_of(expected)) == expected
+    assert redact_text(expected, template=template_of(expected)) == expected
 
 
 def test_this_machines_names_are_redacted_even_when_they_look_like_words():
     local = LocalNames(homes=("/home/vm-user",), users=("vm-user",), hosts=("build",))
-    out = redact_text("build failed for vm-user in /home/vm-user and /home/vm-user/x/y.py", local=local)
+    out = redact_text("build failed for vm-user in /home/vm-user and /home/vm-user/x/y.py", local=local,
+                      template=(None, " failed for ", None, " in ", None, " and ", None))
     assert out == "<host> failed for <user> in ~ and <path>"
+    # ... template text included: a machine called "build" is named wherever it stands.
+    assert redact_text("build failed", local=local, template=("build failed",)) == "<host> failed"
 
 
 def test_removed_data_is_counted_by_kind_never_kept():
     removed: Counter[str] = Counter()
-    redact_text("https://a.example.com and b@c.org and 10.0.0.1 and sk-abcdefghijklmnop", removed)
+    redact_text("sent https://a.example.com and b@c.org and 10.0.0.1 and sk-abcdefghijklmnop", removed,
+                template=template_of("sent <url> and <email> and <ip> and <secret>"))
     assert removed == Counter({"url": 1, "email": 1, "ip": 1, "secret": 1})
 
 
 def test_long_messages_are_cut_after_redaction_not_instead_of_it():
     url = "https://example.com/" + "a" * 200
+    code = (("timed out",), (None, " failed"), (None, " failed ", None))
     # Too long before redaction, short enough after: nothing is cut, the tail's text survives.
-    out = redact_text("timed out\n" * ((MAX_MESSAGE - 30) // 10) + url + " failed")
+    out = redact_text("timed out\n" * ((MAX_MESSAGE - 30) // 10) + url + " failed", templates=code)
     assert out.endswith("<url> failed") and "example" not in out
     # Still too long after redaction: cut, with the data gone and no half placeholder left.
-    out = redact_text("timed out\n" * (MAX_MESSAGE // 10) + url + " failed " + url)
+    out = redact_text("timed out\n" * (MAX_MESSAGE // 10) + url + " failed " + url, templates=code)
     assert out.endswith("…") and len(out) <= MAX_MESSAGE and "example" not in out and "aaaa" not in out
     # A message longer than the input cap still loses its data, and its last cut word.
-    huge = redact_text(("failed " * 20000) + "sk-abcdefghijklmnop1234")
+    huge = redact_text(("failed " * 20000) + "sk-abcdefghijklmnop1234", templates=code)
     assert "sk-" not in huge and len(huge) <= MAX_MESSAGE

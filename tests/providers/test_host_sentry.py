@@ -52,7 +52,7 @@ def test_host_and_telemetry_each_receive_their_own(home):
         host_events = host.wait_for_events(1)
         our_events = ours.wait_for_events(1)
         assert [e["exception"]["values"][-1]["value"] for e in host_events] == ["host error"]
-        assert [e["exception"]["values"][-1]["value"] for e in our_events] == ["read operation timed out"]
+        assert [e["exception"]["values"][-1]["value"] for e in our_events] == ["<str>"]  # the host's own message: no template
         # The host's client, options and before_send are untouched by ours.
         assert info == {"host_seen": ["host error"], "host_release": "host-app@1.0", "host_dsn": host.dsn}
         # Nothing of the host's scope leaks into our report.

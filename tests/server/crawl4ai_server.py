@@ -154,6 +154,13 @@ class Server:
         _stop(self.process)
 
 
+def outbox_entries(home: Path) -> list[Any]:
+    """The server's outbox records (state, occurrences, carried), read from its home."""
+    from crawl4ai.telemetry.outbox import LocalOutbox
+
+    return LocalOutbox(str(home / ".crawl4ai" / "telemetry" / "outbox")).entries()
+
+
 def outbox(home: Path) -> list[dict[str, Any]]:
     """The server's kept reports (state and exact bytes), read from its home like `reports`."""
     from crawl4ai.telemetry.outbox import LocalOutbox

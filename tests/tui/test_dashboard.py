@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from crawl4ai.telemetry.tui.app import TelemetryDashboard
 from crawl4ai.telemetry.tui.screens import ReportScreen
@@ -172,6 +173,19 @@ async def test_the_playground_shows_a_planted_secret_as_a_placeholder(home):
         result = shown(app, "#playground-result")
     assert "<url>" in result and "<secret>" in result
     assert SECRET_TOKEN not in result and "PLANTED" not in result
+
+
+async def test_the_playground_says_why_each_piece_stays(home):
+    app = TelemetryDashboard(initial_tab="playground")
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(TextArea).text = f"Invalid proxy string format: {SECRET_URL}"
+        await pilot.pause()
+        result = shown(app, "#playground-result")
+        why = shown(app, "#playground-why")
+    assert result == "Invalid proxy string format: <url>"
+    assert re.search(r"kept  'Invalid proxy string format: '  ← crawl4ai/\S+\.py:\d+", why), why
+    assert re.search(r"placeholder  '<url>'  ← hole of crawl4ai/\S+\.py:\d+", why), why
+    assert "PLANTED" not in why
 
 
 async def test_outside_text_is_never_markup_nor_control_characters(home):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -47,6 +48,30 @@ def test_show_prints_the_exact_report_and_what_was_removed(home, capsys):
     assert json.loads(out.split("\nRemoved by the scrubber:")[0]) == json.loads(kept)
     for text in (out, verb(capsys, "show", event_id, "--markdown")[1]):
         assert SECRET_TOKEN not in text and SECRET_URL not in text
+
+
+def test_show_why_says_which_template_kept_each_piece_and_which_rule_made_each_placeholder(home, capsys):
+    from crawl4ai.async_configs import ProxyConfig
+
+    from crawl4ai import telemetry
+
+    telemetry.enable()
+    try:
+        ProxyConfig.from_string("10.0.0.7:8080:operator PLANTEDword")
+    except ValueError as exc:
+        telemetry.capture_exception(exc)
+    assert telemetry.flush(10)
+    [event_id] = [entry.event_id for entry in _outbox.LocalOutbox().entries()]
+    code, out = verb(capsys, "show", event_id, "--why")
+    assert code == 0
+    why = out.split("\nWhy each piece of its messages is there:\n", 1)[1]
+    lines = why.splitlines()
+    assert lines[0] == "exception.values[0].value"
+    kept, hole = lines[1].split(), lines[2].split()
+    assert kept[0] == "kept" and "'Invalid proxy string format: '" in lines[1]
+    assert re.fullmatch(r"crawl4ai/async_configs\.py:\d+", kept[-1]), lines[1]
+    assert hole[0] == "placeholder" and f"hole of {kept[-1]}" in lines[2]
+    assert "PLANTED" not in out and "operator" not in out
 
 
 def test_show_markdown_is_a_github_issue_holding_the_redacted_report(home, capsys):

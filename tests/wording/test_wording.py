@@ -27,7 +27,7 @@ def request_(home, monkeypatch):
         capture = Capture(exc)
     from crawl4ai.telemetry import consent
 
-    decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    decision = consent.Decision(consent.ASK, consent.DEFAULT_ASK, consent.NOT_SET, None, "default")
     yield _request.ConsentRequest(Pipeline(provider=MemoryProvider()), capture, decision, "test")
     _request.reset()
 
@@ -90,7 +90,7 @@ def test_the_notebook_html_neutralises_control_characters_like_every_surface(req
         capture = Capture(exc)
     from crawl4ai.telemetry import consent
 
-    decision = consent.Decision(False, True, consent.NOT_SET, None, "ask", "default")
+    decision = consent.Decision(consent.ASK, consent.DEFAULT_ASK, consent.NOT_SET, None, "default")
     request = _request.ConsentRequest(Pipeline(provider=MemoryProvider()), capture, decision,
                                       "test")
     ipywidgets = pytest.importorskip("ipywidgets")

@@ -353,8 +353,8 @@ class Pipeline:
         files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was ever taken
         if files is not None:
             files.bound_lock_waits(deadline)
-        if self._gathering():  # reports held for their repeats go now, with every count
-            self.worker.submit(self._send_held)
+        if self.worker.pending or self._gathering():  # held reports go now, every count in
+            self.worker.submit(self._send_held)  # after what is queued: its reports are held too
         if self.worker.pending:
             self.worker.wait(bound / 2)  # enough for a healthy server to take everything
         self.worker.close()  # from now on a capture is kept on its own thread (see decide)

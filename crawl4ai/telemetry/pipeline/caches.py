@@ -1,7 +1,8 @@
 """What the worker reuses from earlier processes in the same environment.
 
 Some of a report's work depends only on what is installed: which files belong to which
-distribution (:mod:`..ownership`'s code index, 0.1-0.3 s to read from the installed metadata).
+distribution (:mod:`..ownership`'s code index, 0.1-0.3 s to read from the installed metadata),
+the message templates of the code on a report's stack (:mod:`..scrub.formats`).
 The worker loads such results from :mod:`..cache` before its first report and stores what it
 computed after a report, so a process's first report costs milliseconds once the environment has
 been seen. The rules themselves (ownership, scrub) stay pure functions: no file I/O in them.
@@ -18,6 +19,7 @@ from typing import Any
 
 from .. import cache, ownership
 from .._record import Record
+from ..scrub import formats
 
 
 class Cached(Record):
@@ -29,6 +31,8 @@ class Cached(Record):
 
 CACHED: tuple[Cached, ...] = (
     Cached("code-index", ownership.adopt_index, ownership.index_data),
+    # The message templates of each code object a report's frames ran (scrub/formats.py).
+    Cached("message-templates", formats.adopt, formats.export),
 )
 
 _loaded = False

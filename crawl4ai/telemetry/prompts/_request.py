@@ -117,8 +117,8 @@ class ConsentRequest:
         try:
             if answer == ONCE:
                 decision = _consent.Decision(
-                    True, False, _consent.ONCE, email or _consent.env_email() or self.default_email,
-                    "you chose to send this error only", "prompt",
+                    _consent.SEND, _consent.ANSWERED_ONCE, _consent.ONCE,
+                    email or _consent.env_email() or self.default_email, "prompt",
                 )
                 self._send(errors[:1], decision)
                 self._count_unsent(errors[1:])

@@ -1,70 +1,49 @@
-"""Message redaction: exception messages and notes keep only words known code could have written.
+"""Message redaction: an exception message or note keeps text only where its code's templates
+put it.
 
-Two steps. First the typed detectors run, phase by phase in the order of :data:`PHASES` (each
-phase is named after what it takes out; the order matters where one kind of data contains
-another: a URL holds a host, a path may hold a user name). They only choose the placeholder a
-piece of data becomes. Then the allowlist (:mod:`.allowlist`) judges every token left: only
-known words stay. Long messages are cut after redaction, never instead of it.
+Each line is aligned to a template of the code that wrote it (:mod:`.align`): the constant parts
+stay, each hole becomes a typed placeholder. The typed detectors choose that placeholder's name:
+they run phase by phase in the order of :data:`PHASES` (each phase is named after what it takes
+out; the order matters where one kind of data contains another: a URL holds a host, a path may
+hold a user name) over what no template accounts for. This machine's names are taken out of the
+result last, wherever they are. Long messages are cut after redaction, never instead of it.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from .._record import Record
 from .._text import without_controls
-from . import allowlist
+from . import templates
+from .align import Aligner, Pool, Span, render
 from .rules import Rule, content, emails, hosts, ips, local, numbers, paths, secrets, urls, values
 from .rules.local import LocalNames
-from .vocabulary import TOKEN, Vocabulary, vocabulary_for
 
 MAX_MESSAGE = 1000  # below sentry-sdk's own value trimming, so Sentry never re-cuts our text
 MAX_INPUT = 64 * 1024  # redaction cost stays bounded for megabyte-sized messages
 ELLIPSIS = "…"
-_VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4})*")  # "3.11", "2.5", an issue number
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_./\-]*")  # what a documentation page's path is made of
+
+
+def _nothing(_: str) -> bool:
+    return False
 
 
 class Context(Record):
-    """What a phase may depend on besides the text: this machine's names, the vocabulary."""
+    """What a phase may depend on besides the text: this machine's names, and which ``word:``
+    the report's templates write before a value. Text the detectors see is no template's
+    constant text, so no word or link in it is known code's."""
 
-    __slots__ = ("local", "vocabulary")
+    __slots__ = ("local", "knows_prefix")
+    _defaults = {"knows_prefix": _nothing}
     local: LocalNames | None
-    vocabulary: Vocabulary
+    knows_prefix: Callable[[str], bool]
 
     def known_link(self, url: str) -> bool:
-        """A documentation link of the code on the stack (pydantic's ``errors.pydantic.dev/…``):
-        an http(s) URL to a host that code's literals link to, with only known words and version
-        numbers in its path (a longer number is somebody's: an account, a phone, an order)."""
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
-            return False
-        if parts.netloc.lower() not in self.vocabulary.link_hosts:  # no user, password or port either
-            return False
-        if not _PLAIN_PATH.fullmatch(parts.path):  # "%70%61%73%73" spells "pass" in digits
-            return False
-        return all(_VERSION.fullmatch(t) or self.vocabulary.knows_word(t)
-                   for t in TOKEN.findall(parts.path))
-
-
-    def link_spans(self, text: str) -> list[tuple[int, int]]:
-        """Where the documentation links the URL phase kept sit in ``text``."""
-        if not self.vocabulary.link_hosts or "://" not in text:
-            return []
-        spans = []
-        for match in urls.WITH_SCHEME.finditer(text):
-            url = match.group(0)
-            url = url[: len(url) - len(urls.sentence_tail(url))]
-            if self.known_link(url):
-                spans.append((match.start(), match.start() + len(url)))
-        return spans
+        return False
 
 
 class Phase(Record):
@@ -95,9 +74,9 @@ PHASES: tuple[Phase, ...] = (
     Phase("host names", hosts.RULES),
     Phase("paths", paths.RULES),
     Phase("colon chains", secrets.STRUCTURED),
-    Phase("credential pairs", lambda c: secrets.pair_rules(c.vocabulary.knows_prefix)),
+    Phase("credential pairs", lambda c: secrets.pair_rules(c.knows_prefix)),
     Phase("unquoted values", values.UNQUOTED_RULES),
-    Phase("assignments", lambda c: values.assignment_rules(c.vocabulary.knows_word)),
+    Phase("assignments", lambda c: values.assignment_rules(_nothing)),
     Phase("memory addresses", (numbers.ADDRESS,)),
     Phase("quoted values", values.QUOTED_RULES),
     Phase("high-entropy tokens", secrets.ENTROPY),
@@ -116,18 +95,25 @@ def _detect(text: str, context: Context, removed: Counter[str] | None) -> str:
     return text
 
 
+@lru_cache(maxsize=1)
+def base_pool() -> Pool:
+    """CPython's templates and the reviewed list's: what any message may be aligned to."""
+    return Pool(templates.data_templates())
+
+
 def redact_text(
     text: Any,
     removed: Counter[str] | None = None,
     local: LocalNames | None = None,
-    vocabulary: Vocabulary | None = None,
+    aligner: Aligner | None = None,
+    spans: list[Span] | None = None,
 ) -> str:
-    """Known words kept; every piece of data replaced by ``<kind>``; cut after redaction.
+    """Template text kept; every piece of data replaced by ``<kind>``; cut after redaction.
 
-    ``vocabulary`` is what the code on the report's stack could have written (default: Crawl4AI's
-    own words and CPython's templates). Redaction repeats until nothing changes, so the result
-    is a fixed point: redacting it again returns it unchanged (and a cut never shows half a
-    secret)."""
+    ``aligner`` holds the templates of the code on the report's stack (default: CPython's and the
+    reviewed list's only). ``spans``, when given, receives the result piece by piece, each
+    saying why it is there. The result is a fixed point: redacting it again with the same code
+    returns it unchanged (a placeholder in a hole stays itself)."""
     if not isinstance(text, str):
         try:
             text = str(text)
@@ -138,20 +124,50 @@ def redact_text(
         # Drop the last, possibly cut, word too: half a token would no longer look like one.
         text = text[:MAX_INPUT].rsplit(None, 1)[0] + " " + ELLIPSIS
         _count(removed, "truncated")
-    context = Context(local, vocabulary if vocabulary is not None else vocabulary_for())
-    for _ in range(6):
-        before = text
-        text = _detect(text, context, removed)
-        text = allowlist.keep_known(text, context.vocabulary, removed, context.link_spans(text))
-        if len(text) > MAX_MESSAGE:
-            cut = text[: MAX_MESSAGE - 1]
-            if cut.rfind("<") > cut.rfind(">"):  # never leave half a placeholder behind
-                cut = cut[: cut.rfind("<")]
-            text = cut + ELLIPSIS
-            _count(removed, "truncated")
-        if text == before:
+    base = aligner if aligner is not None else Aligner((base_pool(),))
+    context = Context(local, base.knows_prefix)
+    aligner = Aligner(base.pools, base.proofs, base.messages,
+                      lambda t, counter: _detect(t, context, counter), removed)
+    pieces = _without_local_names(aligner.align(text), context, removed)
+    out = render(pieces)
+    if len(out) > MAX_MESSAGE:
+        out, pieces = _cut(pieces)
+        _count(removed, "truncated")
+    if spans is not None:
+        spans.extend(pieces)
+    return out
+
+
+def _without_local_names(spans: list[Span], context: Context, removed: Counter[str] | None) -> list[Span]:
+    """This machine's home, user and host names go wherever they are, template text included."""
+    if context.local is None:
+        return spans
+    rules = (*local.home_rules(context.local), *local.name_rules(context.local))
+    out = []
+    for span in spans:
+        text = span.text
+        for rule in rules:
+            text, n = rule.run(text, text.lower())
+            if n and removed is not None:
+                removed[rule.kind] += n
+        out.append(span if text == span.text else Span(text, False, "this machine's names"))
+    return out
+
+
+def _cut(spans: list[Span]) -> tuple[str, list[Span]]:
+    """At most :data:`MAX_MESSAGE` characters, never half a placeholder, then the cut mark."""
+    out: list[Span] = []
+    size = 0
+    for span in spans:
+        room = MAX_MESSAGE - 1 - size
+        if len(span.text) > room:
+            if span.kept and room > 0:
+                out.append(Span(span.text[:room], True, span.why))
             break
-    return text
+        out.append(span)
+        size += len(span.text)
+    out.append(Span(ELLIPSIS, True, "cut"))
+    return render(out), out
 
 
 def _count(removed: Counter[str] | None, kind: str, n: int = 1) -> None:

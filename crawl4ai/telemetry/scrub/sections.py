@@ -17,26 +17,37 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from .. import ownership
-from . import schema
+from .._record import Record
+from . import code, schema
+from .align import Aligner, Span
+from .code import MAX_FRAMES, MAX_VALUES
 from .message import redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import Vocabulary, defines, known_class_name, vocabulary_for
+from .vocabulary import defines, known_class_name
 
-MAX_FRAMES = 60
-MAX_VALUES = 10
+
+class MessageProvenance(Record):
+    """Why each piece of one message of a report is there (see :class:`.align.Span`)."""
+
+    __slots__ = ("field", "spans")
+    field: str  # "exception.values[0].value"
+    spans: tuple[Span, ...]
 
 
 @dataclass
 class Scrubbing:
-    """One report's scrub: what was removed (counts per category), this machine's names, and
-    the vocabulary of the code on the report's stack."""
+    """One report's scrub: what was removed (counts per category), this machine's names, the
+    templates of the code on the report's stack, and (if asked) why each message piece stayed."""
 
     removed: Counter[str] | None
     local: LocalNames | None
-    vocabulary: Vocabulary
+    aligner: Aligner
     types: set[str] = dataclass_field(default_factory=set)  # the exception types kept (the fingerprint's)
+    provenance: list[MessageProvenance] | None = None
+    value_index: int = 0  # which exception value is being scrubbed (for provenance)
+    proven: frozenset[str] = frozenset()  # class names its objects prove (see code.PROVEN)
 
     def count(self, kind: str, n: int = 1) -> None:
         if self.removed is not None and n > 0:
@@ -44,16 +55,18 @@ class Scrubbing:
 
 
 def scrub_event(
-    event: dict[str, Any], removed: Counter[str] | None = None, *, local: LocalNames | None = None
+    event: dict[str, Any], removed: Counter[str] | None = None, *, local: LocalNames | None = None,
+    provenance: list[MessageProvenance] | None = None,
 ) -> dict[str, Any]:
     """A new event holding only what the privacy promise allows. ``event`` is not modified.
 
     ``removed`` (optional) receives counts per category of what was dropped or redacted.
     ``local`` (optional) names this machine's home, user and host names to redact as well.
+    ``provenance`` (optional) receives, per message, why each of its pieces is there.
     """
     if not isinstance(event, dict):
         return {}
-    state = Scrubbing(removed, local, vocabulary_for(_modules_named(event)))
+    state = Scrubbing(removed, local, code.aligner_for(event), provenance=provenance)
     out = _keep(schema.EVENT, event, state, "field")
     out["platform"] = "python"
     out.setdefault("level", "error")
@@ -82,24 +95,6 @@ def _keep(fields: tuple[Field, ...], section: Any, state: Scrubbing, kind: str) 
     return out
 
 
-def _modules_named(event: dict[str, Any]) -> list[str]:
-    """The modules on the report's stack and of its exception types: whose words count."""
-    names: list[str] = []
-    exception = event.get("exception")
-    values = exception.get("values") if isinstance(exception, dict) else None
-    for value in values if isinstance(values, list) else ():
-        if not isinstance(value, dict):
-            continue
-        if isinstance(value.get("module"), str):
-            names.append(value["module"])
-        stacktrace = value.get("stacktrace")
-        frames = stacktrace.get("frames") if isinstance(stacktrace, dict) else None
-        for frame in frames[-MAX_FRAMES:] if isinstance(frames, list) else ():
-            if isinstance(frame, dict) and isinstance(frame.get("module"), str):
-                names.append(frame["module"])
-    return names
-
-
 # -- sections ----------------------------------------------------------------------------------
 
 
@@ -115,12 +110,20 @@ def scrub_exception(exception: Any, state: Scrubbing) -> dict[str, Any] | None:
         return None
     kept = [v for v in values if isinstance(v, dict)]
     state.count("exception", len(kept) - min(len(kept), MAX_VALUES))
-    return {"values": [scrub_exception_value(v, state) for v in kept[-MAX_VALUES:]]}
+    out = []
+    for i, value in enumerate(kept[-MAX_VALUES:]):
+        state.value_index = i
+        out.append(scrub_exception_value(value, state))
+    return {"values": out}
 
 
 def scrub_exception_value(value: dict[str, Any], state: Scrubbing) -> dict[str, Any]:
     """One exception: its type, its redacted message (notes included), how it was caught, frames."""
-    out = _keep(schema.EXCEPTION_VALUE, value, state, "field")
+    proven, first = code.proven_types(value)
+    state.proven = proven
+    out = _keep(schema.EXCEPTION_VALUE, {k: v for k, v in value.items() if k != code.PROVEN}, state, "field")
+    if first and proven and isinstance(out.get("value"), str) and isinstance(value.get("type"), str):
+        code.remember_proof(value["type"], code.raising_key(value), out["value"], proven)
     type_name = out.pop("type", "<unknown>")
     if type_name != "<unknown>" and not _names_known_type(type_name, out.get("module")):
         state.count("code")  # a name no known code defines is a piece of the user's source
@@ -155,10 +158,14 @@ def _names_known_type(type_name: str, module: str | None) -> bool:
 
 
 def redact_message(value: Any, state: Scrubbing) -> Any:
-    """The message and notes: known words only (see :mod:`.message`)."""
+    """The message and notes: template text only (see :mod:`.message`)."""
     if not isinstance(value, str):
         return DROP
-    return redact_text(value, state.removed, state.local, state.vocabulary)
+    spans: list[Span] | None = [] if state.provenance is not None else None
+    text = redact_text(value, state.removed, state.local, state.aligner.with_types(state.proven), spans)
+    if state.provenance is not None and spans is not None:
+        state.provenance.append(MessageProvenance(f"exception.values[{state.value_index}].value", tuple(spans)))
+    return text
 
 
 def scrub_mechanism(mechanism: Any, state: Scrubbing) -> dict[str, Any]:

@@ -1,25 +1,14 @@
-"""The vocabulary: the words that the code which could have written a message contains.
+"""What known code names: the identifiers a known module's source defines, which module names
+known code has, and whether a class a report names is known code's.
 
-A message token survives only if it is in here (see :mod:`.allowlist`). The words come from:
+Reports name code (frames, exception types, fingerprints): a name stays only if known code defines
+it (:func:`defines`, :func:`known_class_name`), a module name only if known code has that module
+(:class:`KnownModules`). A message's words are not decided here: a word stays only where a
+template of its code puts it (:mod:`.align`).
 
-- the string literals and names of the modules on the report's stack (its known frames, in every
-  exception of the chain: Crawl4AI's, the libraries' and the standard library's) and of the
-  modules defining its exception types;
-- Crawl4AI's package itself (the names it exports; never this add-on's modules);
-- CPython's built-in message templates, builtins, and the reviewed list of text made outside
-  Python (:mod:`.templates`).
-
-Deliberately narrow: the libraries that are installed but not on the stack do not count (a common
-English word in some library's literals may still be something the user typed), docstrings do not
-count, and neither do long literals (prompts for language models, scripts, documents: text, not
-messages) nor literals that hold JSON or markup examples (sample data). A user's module never counts: only known code (:mod:`..ownership`) does.
-
-Only the Crawl4AI modules on the stack count, not all of them: a bug's message is written where it
-is raised, and reading all ~60 loaded Crawl4AI modules (1.7 MB) cost 0.3-1.2 s per process, more
-than the exit bound a crash at exit has to send its report in. The few modules of one stack cost
-milliseconds. Built lazily, where reports are built (the worker thread), and cached per module
-file (keyed by its path, size and modification time) for the life of the process; at that cost a
-disk cache does not pay.
+A module's identifiers are read from its source (for code compiled without a reachable object, such
+as a function ``exec``'d under a library's file name), cached per file (path, size, modification
+time) for the life of the process.
 """
 
 from __future__ import annotations
@@ -29,12 +18,10 @@ import os
 import re
 import sys
 import threading
-from functools import lru_cache
 from typing import Any
 
 from .. import ownership
 from .._record import Record
-from . import templates
 
 MAX_LITERAL = 200  # a longer literal is text (a prompt, a script, a demo), not a message template
 MAX_SOURCE = 4 * 1024 * 1024
@@ -65,35 +52,6 @@ class Words(Record):
     identifiers: frozenset[str]  # as written, dotted chains included ("self.page", "Foo.bar")
     link_hosts: frozenset[str]  # hosts of the http(s) links in its literals
     prefixes: frozenset[str]  # lower case: "ssl" of "ssl:{}", the left of a pair
-
-
-class Vocabulary(Record):
-    __slots__ = ("words", "identifiers", "modules", "link_hosts", "prefixes")
-    _defaults = {"prefixes": frozenset()}
-    words: frozenset[str]
-    identifiers: frozenset[str]
-    modules: KnownModules
-    link_hosts: frozenset[str]
-    prefixes: frozenset[str]
-
-    def knows_prefix(self, word: str) -> bool:
-        """Known code writes ``word:`` right before a value (``ssl:default``): such a pair is not
-        a ``user:password``."""
-        return word.lower() in self.prefixes
-
-    def knows_word(self, token: str) -> bool:
-        """A word of known code's literals, a name it uses, or a dotted module path
-        (``urllib3.exceptions``); a module's bare name (``calendar``, ``secrets``) is also an
-        ordinary word, and counts only where known code uses it."""
-        return (token.lower() in self.words or token in self.identifiers
-                or ("." in token and token in self.modules))
-
-    def knows_name(self, name: str) -> bool:
-        """A name in a CPython template: an identifier known code defines, a builtin, a known
-        module, or a dotted chain of those (``AsyncWebCrawler.arun``)."""
-        if name in self.identifiers or name in self.modules:
-            return True
-        return "." in name and all(part in self.identifiers for part in name.split("."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,25 +160,6 @@ def _source_file(module: Any) -> str | None:
     return filename
 
 
-def known_module_files(name: str) -> tuple[str, ...]:
-    """The source files that speak for module ``name``: its own, or for a compiled module (no
-    Python source, e.g. ``pydantic_core._pydantic_core``) the loaded Python modules of its
-    package. Only known code counts, and never this add-on."""
-    owner = ownership.owner_of_module(name)
-    if not owner.known or owner.origin == ownership.TELEMETRY:
-        return ()
-    module = sys.modules.get(name)
-    own = _source_file(module)
-    if own is not None:
-        return (own,)
-    package = name.rsplit(".", 1)[0] if "." in name else name
-    return tuple(
-        f for other, m in list(sys.modules.items())
-        if (other == package or other.startswith(package + ".")) and (f := _source_file(m))
-        and ownership.owner_of_module(other).known
-    )
-
-
 def defines(module: str, qualname: str) -> bool:
     """Whether known module ``module`` defines ``qualname`` (``Class.method``, ``f.<locals>.g``):
     the object is there (looked up without running any code), or else every name of it occurs in
@@ -275,28 +214,6 @@ def known_class_name(qualname: str) -> bool:
     return False
 
 
-def _crawl4ai_files() -> tuple[str, ...]:
-    """Crawl4AI's package itself (its ``__init__``: the names it exports)."""
-    filename = _source_file(sys.modules.get("crawl4ai"))
-    return (filename,) if filename and ownership.owner_of_module("crawl4ai").crawl4ai else ()
-
-
-@lru_cache(maxsize=1)
-def _base_words() -> Words:
-    """CPython's and the outside-Python templates, and the builtins' names."""
-    template = templates.template_text()
-    names = set(dir(builtins))
-    names.update({"NoneType", "function", "method", "coroutine", "generator", "async_generator",
-                  "builtin_function_or_method", "method-wrapper", "module", "cell", "code", "frame",
-                  "traceback", "dict_keys", "dict_values", "dict_items", "mappingproxy", "ellipsis",
-                  "NotImplementedType", "getset_descriptor", "wrapper_descriptor", "classmethod",
-                  "staticmethod", "property", "type"})
-    tokens = {t.lower() for t in TOKEN.findall(template)} | {"…"}  # the cut mark
-    hosts = {h.lower() for h in _URL_HOST.findall(template)}
-    prefixes = {p.lower() for p in _PREFIX.findall(template)}
-    return Words(frozenset(tokens), frozenset(names), frozenset(hosts), frozenset(prefixes))
-
-
 class KnownModules:
     """The module names known code has: the standard library's, and every loaded module that
     known code owns. Asked name by name, when a message holds a dotted name: building the whole
@@ -315,32 +232,3 @@ class KnownModules:
 
 
 _KNOWN_MODULES = KnownModules()
-
-
-_SAMPLE_HOSTS = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|localhost|test|example|invalid|local)$")
-
-
-@lru_cache(maxsize=64)
-def _combined(crawl4ai_files: tuple[str, ...], stack_files: tuple[str, ...]) -> Vocabulary:
-    parts = [_base_words(), *(words_of_file(f) for f in (*crawl4ai_files, *stack_files))]
-    # Documentation links come from the libraries on the stack only: Crawl4AI's literals are
-    # full of sample sites to crawl, and a sample host is never documentation.
-    hosts = {h for f in stack_files if not ownership.owner_of_file(f).crawl4ai
-             for h in words_of_file(f).link_hosts}
-    hosts.update(_base_words().link_hosts)
-    return Vocabulary(
-        words=frozenset().union(*(p.words for p in parts)),
-        identifiers=frozenset().union(*(p.identifiers for p in parts)),
-        modules=_KNOWN_MODULES,
-        link_hosts=frozenset(h for h in hosts if not _SAMPLE_HOSTS.search(h)),
-        prefixes=frozenset().union(*(p.prefixes for p in parts)),
-    )
-
-
-def vocabulary_for(modules: list[str] | tuple[str, ...] = ()) -> Vocabulary:
-    """The vocabulary of a report whose stack and exception types name ``modules``."""
-    stack: set[str] = set()
-    for name in modules:
-        if isinstance(name, str):
-            stack.update(known_module_files(name))
-    return _combined(_crawl4ai_files(), tuple(sorted(stack)))

@@ -2,8 +2,8 @@
 ``name=value`` pairs whose value is not a plain constant, and the unquoted value that ends
 messages such as codecs' ``unknown encoding: <the charset a site named>``.
 
-A quoted name inside one of CPython's templates (``'NoneType' object has no attribute 'text'``)
-is code, not a value: it is left to the allowlist, which keeps it only if known code defines it.
+These rules run on text no template of the report's code accounts for (a template's hole, a line
+no template covers): a quoted name a template puts there is judged by the alignment itself.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .. import templates
 from . import PLACEHOLDER, Rule
 
 QUOTED = re.compile(
@@ -23,13 +22,12 @@ QUOTED = re.compile(
 
 
 def _quoted(text: str) -> tuple[str, int]:
-    names = {(start - 1, end + 1) for start, end in templates.name_spans(text)}
     count = 0
 
     def one(m: re.Match[str]) -> str:
         nonlocal count
         body = m.group(2)[1:-1]
-        if not body or re.fullmatch(PLACEHOLDER + "|<user code>", body) or m.span(2) in names:
+        if not body or re.fullmatch(PLACEHOLDER + "|<user code>", body):
             return m.group(0)
         count += 1
         return "<str>"
