@@ -21,6 +21,7 @@ Every piece of the result says why it is there (:class:`Span`): the template tha
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -32,6 +33,14 @@ from . import templates
 from .formats import HOLE
 from .rules import PLACEHOLDER, USER_CODE
 from .templates import TOKEN, VALUE, Hole
+
+#: The names of CPython's builtin classes: a fixed set CPython writes into its own messages
+#: (``unsupported operand type(s) for +: 'int' and 'str'``), never the user's.
+BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type)) | {
+    "NoneType", "function", "method", "coroutine", "generator", "async_generator", "module",
+    "builtin_function_or_method", "method-wrapper", "cell", "code", "frame", "traceback",
+    "dict_keys", "dict_values", "dict_items", "mappingproxy", "ellipsis", "NotImplementedType",
+    "getset_descriptor", "wrapper_descriptor", "classmethod", "staticmethod", "property"}
 
 MAX_LINE = 2000  # a longer line is aligned to templates without holes only (bounded regex work)
 MAX_DEPTH = 4  # a cause's message inside a cause's message inside …
@@ -314,7 +323,7 @@ class Aligner:
         proofs = self.proofs
         if kind == "type" and content in proofs.types:
             return Span(content, True, "the class of an object the exception carries, defined by known code")
-        if kind == "type" and content in _builtin_types():
+        if kind == "type" and content in BUILTIN_TYPES:
             return Span(content, True, "one of CPython's builtin classes")
         if kind in ("name", "func") and content in proofs.names:
             return Span(content, True, "a name the raising code uses")
@@ -442,13 +451,6 @@ def explain(spans: Iterable[Span]) -> list[tuple[str, bool, str]]:
         else:
             out.append((span.text, span.kept, span.why))
     return out
-
-
-@lru_cache(maxsize=1)
-def _builtin_types() -> frozenset[str]:
-    from .code import BUILTIN_TYPES
-
-    return BUILTIN_TYPES
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,6 @@ first one proved under the message the first one wrote (:func:`remember_proof`).
 
 from __future__ import annotations
 
-import builtins
 import os
 import sys
 import threading
@@ -57,15 +56,6 @@ _MODULE_DICT = ModuleType.__dict__["__dict__"].__get__
 _CLASS_DICT = type.__dict__["__dict__"].__get__
 _FUNCTION_CODE = FunctionType.__dict__["__code__"].__get__
 _MODULE_OF = type.__dict__["__module__"].__get__
-
-#: The names of CPython's builtin classes: a fixed set CPython writes into its own messages
-#: (``unsupported operand type(s) for +: 'int' and 'str'``), never the user's.
-BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type)) | {
-    "NoneType", "function", "method", "coroutine", "generator", "async_generator", "module",
-    "builtin_function_or_method", "method-wrapper", "cell", "code", "frame", "traceback",
-    "dict_keys", "dict_values", "dict_items", "mappingproxy", "ellipsis", "NotImplementedType",
-    "getset_descriptor", "wrapper_descriptor", "classmethod", "staticmethod", "property"}
-
 
 def _remember(table: OrderedDict, key: Any, value: Any) -> None:
     with _lock:
