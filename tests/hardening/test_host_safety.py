@@ -113,6 +113,61 @@ def test_a_hung_server_holds_exit_only_within_the_bound_and_nothing_is_lost(home
     assert _occurrences(home) == (1 if threads is ONE_ERROR else 3)
 
 
+# An exit hook of the host's, registered before telemetry's own (so it runs after it), that raises
+# a thousand exceptions of a thousand classes: each is a new kind of error on the caller's thread,
+# so each is built there (no worker runs any more) and found to be one bug in the outbox (a user's
+# classes raised in one place). Exit's one bound ends that work too; what had no time left is
+# counted, not waited for.
+AFTER_OUR_EXIT_HOOK = """
+import atexit, json, time
+from crawl4ai import telemetry
+
+marks = {}
+
+def last():  # registered first of all: runs at the very end
+    counts = telemetry.counters()["this_run"]
+    total = {name: sum(c[name] for c in counts.values()) for name in ("reported", "repeated", "lost_at_exit")}
+    print(json.dumps({"exit_work": time.monotonic() - marks["start"], **total}), flush=True)
+
+def many_bugs():  # registered before telemetry's hook: runs after it
+    marks["start"] = time.monotonic()
+    for i in range(1000):
+        kind = type("HostError%d" % i, (Exception,), {})
+        try:
+            raise kind("sk-live-PLANTED-%d" % i)
+        except Exception as exc:
+            telemetry.capture_exception(exc)
+
+atexit.register(last)
+atexit.register(many_bugs)
+telemetry.enable()
+try:
+    json.loads("{")
+except ValueError as exc:
+    telemetry.capture_exception(exc)  # telemetry's exit hook is registered now
+"""
+
+
+def test_errors_captured_after_our_exit_hook_end_at_the_bound_and_are_counted(home):
+    assert run_guarded(WARM_UP, home, bound=90).returncode == 0
+    result = run_guarded(AFTER_OUR_EXIT_HOOK, home, bound=90)
+    assert not hung(result), result.stderr
+    assert result.returncode == 0, result.stderr
+    marks = json.loads(result.stdout.strip().splitlines()[-1])
+    # The default bound is 0.3 s from the start of our exit hook, and keeping may go on 0.1 s
+    # past it; a thousand reports take seconds to build. A whole second is the generous limit of
+    # a loaded machine.
+    assert marks["exit_work"] < 1.0, marks
+    assert marks["lost_at_exit"] > 0, marks
+    assert marks["reported"] + marks["repeated"] + marks["lost_at_exit"] == 1001, marks
+    # What was kept is in the outbox, redacted, for the next start: two bugs, every error kept
+    # counted into its report; the planted values are not there.
+    assert _outbox_types(home) == ["<user code>(Exception)", "JSONDecodeError"]
+    assert _occurrences(home) == marks["reported"] + marks["repeated"] == 1001 - marks["lost_at_exit"]
+    folder = _telemetry(home) / "outbox"
+    assert all("PLANTED" not in p.read_text() for p in folder.glob("*.json"))
+
+
 # -- fork: a child forked while any of our locks is held reports normally -----------------------------
 
 FORK_WHILE_HELD = """

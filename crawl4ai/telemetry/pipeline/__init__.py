@@ -30,6 +30,7 @@ import atexit
 import os
 import sys
 import threading
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,7 @@ class Pipeline:
         self._repeats_queued = False
         self._timer: threading.Timer | None = None
         self._consent_changes = _consent.changes
+        self._deadline: float | None = None  # exit's, once exit began (see _exit_deadline)
 
     # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
 
@@ -111,9 +113,21 @@ class Pipeline:
 
     def _keep_now(self, capture: Capture, decision: _consent.Decision) -> bool:
         """Exit began, so no worker will run again: keep the report in the outbox on this
-        thread (``pending``: a later run delivers it), or count it lost. Never wait."""
+        thread (``pending``: a later run delivers it), or count it lost. Never wait, and never
+        past exit's one bound and its short grace for keeping (:data:`settings.EXIT_KEEP_GRACE`):
+        an error captured later than that (a host's exit hooks failing on and on, a thread
+        failing while the interpreter finalises) is only counted lost.
+
+        The redacted report is the cheapest form that is safe to keep: anything rawer written to
+        disk would hold what the scrubber exists to remove, and with the caches warm it costs a
+        few milliseconds (``just bench``)."""
+        if time.monotonic() >= self._exit_deadline() + settings.EXIT_KEEP_GRACE:
+            self.counters.of(capture.kind).lost_at_exit += 1
+            return False
         try:
-            kept = self.delivery.keep((capture, decision))
+            delivery = self.delivery  # loads the outbox's locks: they too end at the deadline
+            self._bound_lock_waits()
+            kept = delivery.keep((capture, decision))
             if kept is None or kept.stored:
                 return kept is not None
         except Exception:
@@ -278,8 +292,6 @@ class Pipeline:
     def flush(self, timeout: float = settings.FLUSH_TIMEOUT) -> bool:
         """Send what waits (reports held for their repeats too) and wait at most ``timeout`` s
         for it; True if everything was handled."""
-        import time
-
         deadline = time.monotonic() + max(0.0, timeout)
         if self.worker.pending or self._gathering():
             self.worker.submit(self._send_held)  # after what is queued: held reports too
@@ -297,26 +309,17 @@ class Pipeline:
         """Reports still queued when exit's wait ended (a hung server held the worker): keep
         them in the outbox as ``pending`` for a later run, until ``deadline``; any left then
         are counted lost at exit (``status`` shows it), never waited for."""
-        import time
-
         unstarted = self.worker.drain()
         if self._delivery is not None:  # the report the worker may be building
             self._delivery.wait_kept(deadline - time.monotonic(), count_lost=True)
         for handler, item in unstarted:
-            if handler != self._process:
-                continue  # a retry, a re-send or held reports: in the outbox already
-            capture, decision = item
-            if time.monotonic() < deadline:
-                self._keep_now(capture, decision)
-            else:
-                self.counters.of(capture.kind).lost_at_exit += 1
+            if handler == self._process:  # not a retry, a re-send or held reports (kept already)
+                self._keep_now(*item)
         self._settle_repeats(deadline)
 
     def _settle_repeats(self, deadline: float) -> None:
         """Exit: repeats the worker did not take are counted into their reports here (within
         the bound), or counted as lost; those of errors never reported, as not consented."""
-        import time
-
         if self._delivery is None:
             return
         try:
@@ -328,6 +331,22 @@ class Pipeline:
         except Exception:
             internal_error("counting repeats at exit")
 
+    def _exit_deadline(self, deadline: float | None = None) -> float:
+        """When exit's work must be over (``time.monotonic()``): set by our exit hook, or by the
+        first capture kept at exit when the interpreter finalises without it having run. From
+        then on no lock of ours is waited for past it either."""
+        if self._deadline is None:
+            if deadline is None:
+                        deadline = time.monotonic() + settings.exit_timeout()
+            self._deadline = deadline
+            self._bound_lock_waits()
+        return self._deadline
+
+    def _bound_lock_waits(self) -> None:
+        files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was taken yet
+        if files is not None and self._deadline is not None:
+            files.bound_lock_waits(self._deadline)
+
     def _worker_failed(self) -> None:
         self.counters.errors += 1
 
@@ -337,6 +356,7 @@ class Pipeline:
         self.worker.after_fork_in_child()
         self._delivery_lock = threading.Lock()
         self._timer, self._repeats_queued = None, False
+        self._deadline = None  # a child forked at exit is a new process with its own exit
         if self._delivery is not None:
             self._delivery.after_fork_in_child()
 
@@ -345,14 +365,9 @@ class Pipeline:
         waiting for the worker (and a hung server), keeping what it did not start, and every
         lock wait after it. Whatever did not go stays ``pending`` in the outbox for the next
         start, so waiting longer would buy nothing."""
-        import time
-
         started = time.monotonic()
         bound = settings.exit_timeout()
-        deadline = started + bound
-        files = sys.modules.get(_FILES)  # loaded with the outbox; if not, no lock was ever taken
-        if files is not None:
-            files.bound_lock_waits(deadline)
+        deadline = self._exit_deadline(started + bound)
         if self.worker.pending or self._gathering():  # held reports go now, every count in
             self.worker.submit(self._send_held)  # after what is queued: its reports are held too
         if self.worker.pending:
