@@ -9,6 +9,8 @@ is done; the process's end is taken here, when it has exited. The row is the med
 - errors raised in threads while the interpreter shuts down (non-daemon threads still running
   when the main code ends, each failing then)
 - the process's first report still being built at exit (a fresh home: nothing cached)
+- a thousand errors raised in a host's exit hook that runs after telemetry's (each a new kind of
+  error, so each is built on the host's thread: no worker runs once exit began)
 """
 
 from __future__ import annotations
@@ -66,6 +68,19 @@ fail(0)
 print(time.time(), flush=True)
 """
 
+AFTER_OUR_EXIT_HOOK = _PRELUDE.replace("import json,", "import atexit, json,") + """
+def many_bugs():  # registered before telemetry's exit hook: runs after it
+    for i in range(1000):
+        try:
+            raise type("HostError%d" % i, (Exception,), {})(i)
+        except Exception as exc:
+            capture(exc)
+
+atexit.register(many_bugs)
+fail(0)
+print(time.time(), flush=True)
+"""
+
 
 def exit_after_main(program: str, use: bool, env: dict[str, str]) -> float:
     child = subprocess.Popen([sys.executable, "-c", program, "1" if use else "0"], env=env,
@@ -111,8 +126,13 @@ def bench_first_report_at_exit() -> None:
     case("first report still being built", FIRST_REPORT, fresh_home=True)
 
 
+def bench_errors_after_our_exit_hook() -> None:
+    case("a thousand errors in an exit hook after ours", AFTER_OUR_EXIT_HOOK, fresh_home=False)
+
+
 MEASURES = {"hung_server": bench_hung_server, "threads_at_shutdown": bench_threads_at_shutdown,
-            "first_report_at_exit": bench_first_report_at_exit}
+            "first_report_at_exit": bench_first_report_at_exit,
+            "errors_after_our_exit_hook": bench_errors_after_our_exit_hook}
 
 if __name__ == "__main__":
     sys.exit(main(MEASURES))

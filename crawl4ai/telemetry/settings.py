@@ -43,7 +43,7 @@ EXIT_TIMEOUT_MAX = 30.0
 #: An error captured on its own thread after exit's bound (an exit hook of the host's that runs
 #: after ours) is still kept in the outbox for this long past it: keeping is local work, a few
 #: milliseconds, never a wait (locks are not waited for past the bound). Then it is counted lost.
-EXIT_KEEP_GRACE = 0.1
+EXIT_KEEP_GRACE = 0.05
 #: ``telemetry.flush()``'s default wait.
 FLUSH_TIMEOUT = 2.0
 #: The longest one provider call may take to say whether a report was accepted.
