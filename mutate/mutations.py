@@ -8,11 +8,11 @@ drop it silently. A mutation the suite does not kill is a gap in the tests, not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from crawl4ai.telemetry._record import Record
 
 
-@dataclass(frozen=True)
-class Mutation:
+class Mutation(Record):
+    __slots__ = ("name", "why", "file", "old", "new", "tests")
     name: str
     why: str  # the promise it breaks, as a user would notice it
     file: str  # relative to the repository root
