@@ -13,12 +13,15 @@ Run alone it prints its table; ``benchmarks/compare.py`` runs each measure (``--
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 
@@ -144,6 +147,11 @@ def bench_first_capture_crawling() -> None:
 
 
 def bench_capture() -> None:
+    # A home of its own: the earlier measures' reports of the same bugs would count this run's
+    # first errors as their repeats (one report per bug across processes), hiding "every kind".
+    home = tempfile.mkdtemp(prefix="bench-storm-")
+    atexit.register(shutil.rmtree, home, True)  # before telemetry's exit hook: runs after it
+    os.environ.update(HOME=home, CRAWL4_AI_BASE_DIRECTORY=home)
     from crawl4ai import telemetry
 
     os.environ["CRAWL4AI_TELEMETRY"] = "1"

@@ -143,6 +143,8 @@ def bench_patching() -> None:
     row("  patching crawl4ai, vs importing it", patched, whole, "ms",
         f"negligible ({methods} methods)")
     row("  per patched method", patched / methods * 1e3, whole * 1e3, "us", "-")
+
+
 def fresh_bytecode() -> None:
     # Measure what users run: pip compiles installed modules, so start-up reads the .pyc.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -29,6 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_REF = "a81b90f"
+#: The scripts whose measures mean something across trees. The others' budgets are absolute and
+#: their reference is already beside them in one run (the host's own exit, the server with the
+#: add-on off, the dashboard with five reports): ``just bench`` alone shows them.
 SCRIPTS = ("bench_core", "bench_hook", "bench_scrub")
 #: One sample per process: run these more often per round.
 SAMPLES = {"first_capture": 5, "first_capture_stored": 5, "first_capture_crawling": 5}
