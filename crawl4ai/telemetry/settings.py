@@ -40,9 +40,10 @@ DEFAULT_DSN = ""
 EXIT_TIMEOUT = 0.3
 #: ...and never longer than this, whatever the variable says.
 EXIT_TIMEOUT_MAX = 30.0
-#: An error captured on its own thread after exit's bound (an exit hook of the host's that runs
-#: after ours) is still kept in the outbox for this long past it: keeping is local work, a few
-#: milliseconds, never a wait (locks are not waited for past the bound). Then it is counted lost.
+#: Errors captured on their own thread after exit's bound (an exit hook of the host's that runs
+#: after ours, a ``__del__`` at finalisation) are still kept in the outbox until keeping them has
+#: taken this long in all: keeping is local work, a few milliseconds each, never a wait (no lock
+#: is waited for past the bound). Later ones are counted lost.
 EXIT_KEEP_GRACE = 0.05
 #: ``telemetry.flush()``'s default wait.
 FLUSH_TIMEOUT = 2.0

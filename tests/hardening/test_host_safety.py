@@ -154,9 +154,9 @@ def test_errors_captured_after_our_exit_hook_end_at_the_bound_and_are_counted(ho
     assert not hung(result), result.stderr
     assert result.returncode == 0, result.stderr
     marks = json.loads(result.stdout.strip().splitlines()[-1])
-    # The default bound is 0.3 s from the start of our exit hook, and keeping may start 0.05 s
-    # past it; a thousand reports take seconds to build. A whole second is the generous limit of
-    # a loaded machine.
+    # The default bound is 0.3 s from the start of our exit hook, and keeping past it stops once
+    # it took 0.05 s; a thousand reports take seconds to build. A whole second is the generous
+    # limit of a loaded machine.
     assert marks["exit_work"] < 1.0, marks
     assert marks["lost_at_exit"] > 0, marks
     assert marks["reported"] + marks["repeated"] + marks["lost_at_exit"] == 1001, marks

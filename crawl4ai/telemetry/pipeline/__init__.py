@@ -70,6 +70,7 @@ class Pipeline:
         self._timer: threading.Timer | None = None
         self._consent_changes = _consent.changes
         self._deadline: float | None = None  # exit's, once exit began (see _exit_deadline)
+        self._kept_late = 0.0  # seconds spent keeping reports past the deadline (see _keep_now)
 
     # -- the caller's side: filter, decide and enqueue, nothing slow --------------------------------
 
@@ -113,15 +114,18 @@ class Pipeline:
 
     def _keep_now(self, capture: Capture, decision: _consent.Decision) -> bool:
         """Exit began, so no worker will run again: keep the report in the outbox on this
-        thread (``pending``: a later run delivers it), or count it lost. Never wait, and never
-        past exit's one bound and its short grace for keeping (:data:`settings.EXIT_KEEP_GRACE`):
-        an error captured later than that (a host's exit hooks failing on and on, a thread
-        failing while the interpreter finalises) is only counted lost.
+        thread (``pending``: a later run delivers it), or count it lost. Never wait. Within
+        exit's one bound it keeps; past it, only until the reports kept late have taken
+        :data:`settings.EXIT_KEEP_GRACE` in all (the first always goes: one error in an exit
+        hook of the host's, or in a ``__del__`` at finalisation, is kept however late). Later
+        ones (a host's exit hooks failing on and on) are only counted lost.
 
         The redacted report is the cheapest form that is safe to keep: anything rawer written to
         disk would hold what the scrubber exists to remove, and with the caches warm it costs a
         few milliseconds (``just bench``)."""
-        if time.monotonic() >= self._exit_deadline() + settings.EXIT_KEEP_GRACE:
+        started = time.monotonic()
+        late = started >= self._exit_deadline()
+        if late and self._kept_late >= settings.EXIT_KEEP_GRACE:
             self.counters.of(capture.kind).lost_at_exit += 1
             return False
         try:
@@ -132,6 +136,9 @@ class Pipeline:
                 return kept is not None
         except Exception:
             internal_error("keeping a report at exit")
+        finally:
+            if late:
+                self._kept_late += time.monotonic() - started
         self.counters.of(capture.kind).lost_at_exit += 1
         return False
 
@@ -356,7 +363,7 @@ class Pipeline:
         self.worker.after_fork_in_child()
         self._delivery_lock = threading.Lock()
         self._timer, self._repeats_queued = None, False
-        self._deadline = None  # a child forked at exit is a new process with its own exit
+        self._deadline, self._kept_late = None, 0.0  # a child forked at exit has its own exit
         if self._delivery is not None:
             self._delivery.after_fork_in_child()
 
