@@ -1,11 +1,11 @@
-"""What the message allowlist costs, on the worker thread and on the caller's.
+"""What redacting messages by their templates costs, on the worker thread and on the caller's.
 
-- caller's cost of a capture, with the allowlist in place (the build and scrub run on the worker,
+- caller's cost of a capture, with the scrubber in place (the build and scrub run on the worker,
   so this must stay where bench_core's budget puts it), vs a no-op
-- worker: the first report of a process (reads the dependency index and the vocabulary of the
-  modules on the stack) vs a warm report
-- worker: redacting one crawl message with the typed detectors and the allowlist ("after") vs
-  the typed detectors alone ("before": what round one kept by denylist)
+- worker: the first report of a process (reads the dependency index, the templates of the code
+  on the stack and the names its modules define) vs a warm report
+- worker: redacting one crawl message aligned to its templates, with the typed detectors
+  ("after"), vs the typed detectors alone ("before": what round one kept by denylist)
 - worker: scrubbing one real crawl4ai report (raised inside ``AsyncWebCrawler.arun``, a cause
   from aiohttp's module on the chain), CPU time of the worker thread: the first report of a
   process with no cache on disk ("cold"), the first report of a later process that finds the

@@ -6,7 +6,7 @@ stays held for ever in the child, where nobody will release it, and the child's 
 would wait on it. Each object that owns a lock registers it here once; in the child each is
 replaced by a fresh one of the same kind before the child runs any code of its own.
 
-(The worker, the pipeline, the code index and the vocabulary reset their own state after a fork
+(The worker, the pipeline, the code index and the known names reset their own state after a fork
 as well: see ``after_fork_in_child`` there.)
 """
 

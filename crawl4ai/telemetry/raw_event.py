@@ -23,7 +23,7 @@ from typing import Any
 from . import chain, ownership
 from ._version import __version__
 from .scrub import code as scrub_code
-from .scrub.vocabulary import defines
+from .scrub.known_names import defines
 
 MAX_FRAMES = 60
 USER_CODE = ownership.USER_CODE

@@ -10,8 +10,8 @@ import urllib3.exceptions  # noqa: F401 - a loaded library module
 
 from crawl4ai.telemetry.scrub import redact_text
 from crawl4ai.telemetry.scrub.align import Aligner, Proofs
+from crawl4ai.telemetry.scrub.known_names import KnownModules
 from crawl4ai.telemetry.scrub.message import base_pool
-from crawl4ai.telemetry.scrub.vocabulary import KnownModules
 from tests.privacy.canary import canary
 
 

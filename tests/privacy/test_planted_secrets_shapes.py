@@ -134,7 +134,7 @@ def test_a_url_to_a_site_crawl4ai_names_is_a_url_not_a_documentation_link():
     is where the user's crawl went."""
     import crawl4ai.async_configs as configs
 
-    from crawl4ai.telemetry.scrub.vocabulary import words_of_file
+    from crawl4ai.telemetry.scrub.known_names import words_of_file
     from tests.privacy.crawl_words import redact_text
 
     hosts = sorted(words_of_file(configs.__file__).link_hosts)

@@ -31,8 +31,8 @@ from typing import Any
 from .. import ownership
 from . import formats
 from .align import Aligner, Pool, Proofs
+from .known_names import KnownModules
 from .message import base_pool
-from .vocabulary import KnownModules
 
 MAX_REMEMBERED = 4096
 FrameKey = tuple[str, str, int]  # module, qualified function name, line

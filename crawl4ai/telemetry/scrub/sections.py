@@ -21,11 +21,11 @@ from .._record import Record
 from . import code, schema
 from .align import Aligner, Span
 from .code import MAX_FRAMES, MAX_VALUES
+from .known_names import defines, known_class_name
 from .message import redact_text
 from .rules import USER_CODE
 from .rules.local import LocalNames
 from .schema import DROP, Field
-from .vocabulary import defines, known_class_name
 
 
 class MessageProvenance(Record):
