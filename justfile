@@ -67,8 +67,8 @@ bench-compare REF="a81b90f" ROUNDS="3" ONLY="": setup
     {{py}} benchmarks/compare.py {{REF}} {{ROUNDS}} "{{ONLY}}"
 
 # Mutation testing (not part of `test`: minutes): each small break listed in mutate/mutations.py
-# (privacy rules, consent gate, outbox) applied to a copy of the tree, and whether the tests that
-# guard it fail. NAMES: only the mutations whose names contain one of these words.
+# (privacy rules, consent gate, outbox, exit) applied to a copy of the tree, and whether the
+# tests that guard it fail. NAMES: only the mutations whose names contain one of these words.
 mutate *NAMES: setup
     {{py}} mutate/run.py {{NAMES}}
 

@@ -1,7 +1,7 @@
 """The fixed list of mutations `just mutate` applies, one at a time, to a copy of the tree.
 
-Each is a small, deliberate break of a promise in the privacy rules, the consent gate or the
-outbox, with the test folders or files that must notice it. A mutation whose ``old`` text is no
+Each is a small, deliberate break of a promise in the privacy rules, the consent gate, the
+outbox or the host's exit, with the tests that must notice it. A mutation whose ``old`` text is no
 longer found exactly once is reported as stale (the code moved): update the mutation, never
 drop it silently. A mutation the suite does not kill is a gap in the tests, not in the list.
 """
@@ -28,6 +28,7 @@ MESSAGE = "crawl4ai/telemetry/scrub/message.py"
 ALIGN = "crawl4ai/telemetry/scrub/align.py"
 SECTIONS = "crawl4ai/telemetry/scrub/sections.py"
 FILES = "crawl4ai/telemetry/_files.py"
+PIPELINE = "crawl4ai/telemetry/pipeline/__init__.py"
 
 MUTATIONS: tuple[Mutation, ...] = (
     # -- the outbox ------------------------------------------------------------------------------
@@ -177,5 +178,15 @@ MUTATIONS: tuple[Mutation, ...] = (
         '            self._count("number")\n            return "<number>"\n',
         "            return token\n",
         ("tests/privacy/test_redaction_examples.py",),
+    ),
+    # -- the host's exit -------------------------------------------------------------------------
+    Mutation(
+        "exit: keeping past the bound never stops",
+        "an exit hook of the host's that fails on and on would hold the process up while each "
+        "error is built on its thread",
+        PIPELINE,
+        "if late and self._kept_late >= settings.EXIT_KEEP_GRACE:",
+        "if False:",
+        ("tests/hardening/test_host_safety.py",),
     ),
 )
