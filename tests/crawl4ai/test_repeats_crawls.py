@@ -64,6 +64,10 @@ async def test_asking_for_renamed_or_missing_fields_is_the_users(site, reports, 
     labelled("results", "user")
     async with new_crawler() as crawler:
         result = await crawler.arun(site.url("/ok"), config=run_config())
+    assert not hasattr(result, "no_such_field")
+    assert not hasattr(result.markdown, "no_such_part")
+    with pytest.raises(AttributeError):
+        result.fit_markdown  # noqa: B018 - deprecated on purpose by crawl4ai
     for name in ("markdown_v2", "fit_markdown", "no_such_field"):
         with pytest.raises(AttributeError):
             getattr(result, name)
@@ -95,7 +99,9 @@ async def test_a_bug_in_every_extracted_field_is_one_report_with_its_count(site,
                    frame="crawl4ai.extraction_strategy:JsonCssExtractionStrategy._get_elements")
 
 
-async def test_a_bug_hit_fifty_times_in_one_run_is_one_report_that_says_fifty(site, reports, integration, labelled):
+@pytest.mark.parametrize("times", [1, 50])
+async def test_a_result_model_bug_outside_arun_is_one_report_that_says_how_often(
+        site, reports, integration, labelled, times):
     from crawl4ai.models import CrawlResultContainer
 
     labelled("results", "bug")
@@ -103,13 +109,13 @@ async def test_a_bug_hit_fifty_times_in_one_run_is_one_report_that_says_fifty(si
         result = await crawler.arun(site.url("/ok"), config=run_config())
     with bug_in(integration, CrawlResultContainer, "__getattr__",
                 "return getattr(self._results[0], attr)", "return getattr(self._results[1], attr)"):
-        for _ in range(50):
+        for _ in range(times):
             with pytest.raises(IndexError):
                 result.markdown  # noqa: B018
-    expect_one_bug(reports, "IndexError", "result", handled=False, times=50,
+    expect_one_bug(reports, "IndexError", "result", handled=False, times=times,
                    frame="crawl4ai.models:CrawlResultContainer.__getattr__")
     counts = reports.counts("IndexError")
-    assert (counts["reported"], counts["repeated"]) == (1, 49)
+    assert (counts["reported"], counts["repeated"]) == (1, times - 1)
 
 
 async def test_the_same_bug_for_every_url_of_arun_many_is_one_report(site, reports, integration, labelled):

@@ -309,34 +309,6 @@ async def test_a_hook_with_the_wrong_signature_is_the_users(site, reports, label
     expect_quiet(reports, "user_code")
 
 
-# -- results ------------------------------------------------------------------------------------
-
-
-async def test_result_model_bug_outside_arun_is_reported(site, reports, integration, labelled):
-    from crawl4ai.models import CrawlResultContainer
-
-    labelled("results", "bug")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/ok"), config=run_config())
-    with bug_in(integration, CrawlResultContainer, "__getattr__",
-                "return getattr(self._results[0], attr)", "return getattr(self._results[1], attr)"):
-        with pytest.raises(IndexError):
-            result.markdown  # noqa: B018
-    expect_one_bug(reports, "IndexError", "result", handled=False,
-                   frame="crawl4ai.models:CrawlResultContainer.__getattr__")
-
-
-async def test_asking_a_result_for_a_missing_field_is_the_users(site, reports, labelled):
-    labelled("results", "user")
-    async with new_crawler() as crawler:
-        result = await crawler.arun(site.url("/ok"), config=run_config())
-    assert not hasattr(result, "no_such_field")
-    assert not hasattr(result.markdown, "no_such_part")
-    with pytest.raises(AttributeError):
-        result.fit_markdown  # noqa: B018 - deprecated on purpose by crawl4ai
-    expect_quiet(reports)
-
-
 # -- the scraping strategy ----------------------------------------------------------------------
 
 
